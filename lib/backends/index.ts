@@ -1,0 +1,65 @@
+import type { IsaName } from '../../binding';
+import { checkOneOf } from '../validate';
+import { jsBackend } from './js';
+import { loadNative } from './load';
+import { ISA_NAMES, type IsaOption, defaultThreads, nativeBackend, resolveIsa } from './native';
+import type { Backend } from './types';
+
+export type BackendOption = 'auto' | 'native' | 'js';
+export const BACKEND_OPTIONS: readonly BackendOption[] = ['auto', 'native', 'js'];
+export const ISA_OPTIONS: readonly IsaOption[] = ['auto', ...ISA_NAMES];
+
+let warnedFallback = false;
+
+/** Picks the backend for an optimizer; throws (naming the reason) when 'native' cannot be had. */
+export function selectBackend(owner: string, backend: BackendOption, isa: IsaOption, threads: number): Backend {
+  if (backend === 'js') {
+    if (isa !== 'auto') throw new RangeError(`${owner}: option 'isa' applies to the native backend, not backend 'js'`);
+    return jsBackend;
+  }
+  const loaded = loadNative();
+  if (!loaded.binding) {
+    if (backend === 'native') throw new Error(`${owner}: backend 'native' is unavailable: ${loaded.error}`);
+    if (isa !== 'auto') throw new Error(`${owner}: option isa '${isa}' needs the native backend: ${loaded.error}`);
+    if (!warnedFallback) {
+      warnedFallback = true;
+      process.emitWarning(`adam-native: using the TypeScript backend (${loaded.error})`, 'AdamNativeFallback');
+    }
+    return jsBackend;
+  }
+  return nativeBackend(loaded.binding, resolveIsa(loaded.binding, isa), threads);
+}
+
+export interface BackendInfo {
+  /** Whether the compiled addon loaded, from where, and if not, why. */
+  native: { loaded: boolean; source: 'prebuild' | 'build' | null; path: string | null; error: string | null };
+  /** The ISA a native optimizer with isa 'auto' uses (ADAM_NATIVE_ISA applied), or null. */
+  isa: IsaName | null;
+  /** Why that ISA could not be chosen (a bad ADAM_NATIVE_ISA), or null. */
+  isaError: string | null;
+  /** The ISAs this CPU can run. */
+  supportedIsas: IsaName[];
+  /** Hardware threads: the default of the `threads` option. */
+  threads: number;
+}
+
+export function backendInfo(): BackendInfo {
+  const loaded = loadNative();
+  const native = { loaded: !!loaded.binding, source: loaded.source, path: loaded.path, error: loaded.error };
+  if (!loaded.binding) return { native, isa: null, isaError: null, supportedIsas: [], threads: defaultThreads() };
+  let isa: IsaName | null = null;
+  let isaError: string | null = null;
+  try {
+    isa = resolveIsa(loaded.binding, 'auto');
+  } catch (e) {
+    isaError = (e as Error).message;
+  }
+  return { native, isa, isaError, supportedIsas: loaded.binding.cpuInfo().supported, threads: defaultThreads() };
+}
+
+export function checkBackendOptions(owner: string, backend: unknown, isa: unknown): [BackendOption, IsaOption] {
+  return [checkOneOf(`${owner}: option 'backend'`, backend, BACKEND_OPTIONS), checkOneOf(`${owner}: option 'isa'`, isa, ISA_OPTIONS)];
+}
+
+export type { Backend } from './types';
+export { defaultThreads } from './native';

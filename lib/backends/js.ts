@@ -1,0 +1,18 @@
+import type { Rule } from '../rules/types';
+import type { Backend, Executor, TensorSlots } from './types';
+
+/** The TypeScript reference: the correctness oracle, and the fallback when the addon is absent. */
+export const jsBackend: Backend = {
+  name: 'js',
+  prepare(rule: Rule<never>, tensors: ReadonlyArray<TensorSlots>): Executor {
+    const step = (scalars: Float32Array, flags: number): void => {
+      for (const slots of tensors) rule.update(scalars, flags, slots, slots[0]!.length);
+    };
+    return {
+      step,
+      // Runs on the calling thread: there is no worker to move plain TypeScript to.
+      stepAsync: async (scalars, flags) => step(scalars, flags),
+    };
+  },
+  alloc: (n) => new Float32Array(n),
+};

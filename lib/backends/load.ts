@@ -1,0 +1,75 @@
+import * as path from 'node:path';
+import type { Binding } from '../../binding';
+import { Flag } from '../rules/flags';
+import { adamRule } from '../rules/adam';
+import { adamaxRule } from '../rules/adamax';
+import type { Rule } from '../rules/types';
+
+/** Every rule the TypeScript layer knows; the addon must agree on each one's layout. */
+export const RULES: ReadonlyArray<Rule<never>> = [adamRule, adamaxRule] as ReadonlyArray<Rule<never>>;
+
+export interface LoadResult {
+  binding: Binding | null;
+  /** Where the addon came from, when it loaded. */
+  path: string | null;
+  source: 'prebuild' | 'build' | null;
+  /** Why it did not load. */
+  error: string | null;
+}
+
+// lib/backends or dist/backends: the package root is two levels up.
+const ROOT = path.join(__dirname, '..', '..');
+
+function checkLayout(b: Binding): string | null {
+  for (const rule of RULES) {
+    const layout = b.rules[rule.name];
+    if (!layout) return `the addon has no rule '${rule.name}'`;
+    if (layout.slots !== 2 + rule.stateSlots.length || layout.scalars !== rule.scalarCount)
+      return `the addon's rule '${rule.name}' has another layout than lib/ (rebuild the addon)`;
+  }
+  for (const [name, bit] of Object.entries(Flag))
+    if (b.flags[name as keyof typeof Flag] !== bit) return `the addon's flag '${name}' differs from lib/ (rebuild the addon)`;
+  return null;
+}
+
+function tryLoad(): LoadResult {
+  if (process.env.ADAM_NATIVE_DISABLE === '1')
+    return { binding: null, path: null, source: null, error: 'disabled by ADAM_NATIVE_DISABLE=1' };
+  const errors: string[] = [];
+  const prebuild = path.join(ROOT, 'prebuilds', `${process.platform}-${process.arch}`, 'adam-native.node');
+  const candidates: Array<{ source: 'prebuild' | 'build'; load: () => { binding: Binding; path: string } }> = [
+    { source: 'prebuild', load: () => ({ binding: require(prebuild) as Binding, path: prebuild }) },
+    {
+      source: 'build',
+      load: () => {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const bindings = require('bindings') as (opts: { bindings: string; module_root: string; path: true }) => string;
+        const found = bindings({ bindings: 'adam_native.node', module_root: ROOT, path: true });
+        return { binding: require(found) as Binding, path: found };
+      },
+    },
+  ];
+  for (const c of candidates) {
+    let loaded: { binding: Binding; path: string };
+    try {
+      loaded = c.load();
+    } catch (e) {
+      errors.push(`${c.source}: ${(e as Error).message.split('\n')[0]}`);
+      continue;
+    }
+    const mismatch = checkLayout(loaded.binding);
+    if (mismatch) {
+      errors.push(`${c.source} (${loaded.path}): ${mismatch}`);
+      continue;
+    }
+    return { binding: loaded.binding, path: loaded.path, source: c.source, error: null };
+  }
+  return { binding: null, path: null, source: null, error: `the native addon did not load: ${errors.join('; ')}` };
+}
+
+let cached: LoadResult | undefined;
+
+/** Loads the addon once: prebuilds/<platform>-<arch>/ first, then build/Release. */
+export function loadNative(): LoadResult {
+  return (cached ??= tryLoad());
+}

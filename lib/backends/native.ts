@@ -1,0 +1,49 @@
+import * as os from 'node:os';
+import type { Binding, IsaName } from '../../binding';
+import type { Rule } from '../rules/types';
+import { loadNative } from './load';
+import type { Backend, Executor, TensorSlots } from './types';
+
+export const ISA_NAMES: readonly IsaName[] = ['sse2', 'avx2', 'avx512'];
+export type IsaOption = 'auto' | IsaName;
+
+/** The ISA the options ask for: the `isa` option, else ADAM_NATIVE_ISA, else the CPU's best. */
+export function resolveIsa(binding: Binding, requested: IsaOption): IsaName {
+  const cpu = binding.cpuInfo();
+  let isa: string = requested;
+  let from = "option 'isa'";
+  if (isa === 'auto' && process.env.ADAM_NATIVE_ISA !== undefined && process.env.ADAM_NATIVE_ISA !== '') {
+    isa = process.env.ADAM_NATIVE_ISA;
+    from = 'ADAM_NATIVE_ISA';
+    if (isa !== 'auto' && !(ISA_NAMES as readonly string[]).includes(isa))
+      throw new RangeError(`${from} must be one of 'auto', ${ISA_NAMES.map((n) => `'${n}'`).join(', ')}, got '${isa}'`);
+  }
+  if (isa === 'auto') return cpu.best;
+  if (!cpu.supported.includes(isa as IsaName))
+    throw new Error(`${from} asks for '${isa}', but this CPU supports only ${cpu.supported.join(', ')}`);
+  return isa as IsaName;
+}
+
+export function defaultThreads(): number {
+  return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length || 1;
+}
+
+export function nativeBackend(binding: Binding, isa: IsaName, threads: number): Backend {
+  const isaIndex = binding.isas.indexOf(isa);
+  return {
+    name: `native/${isa}`,
+    prepare(rule: Rule<never>, tensors: ReadonlyArray<TensorSlots>): Executor {
+      const layout = binding.rules[rule.name];
+      const arrays: Array<Float32Array | null> = [];
+      for (const slots of tensors) for (let k = 0; k < layout.slots; k++) arrays.push(slots[k] ?? null);
+      const plan = new binding.Plan(layout.id, layout.slots, arrays);
+      return {
+        step: (scalars, flags) => plan.step(isaIndex, scalars, flags, threads),
+        stepAsync: (scalars, flags) => plan.stepAsync(isaIndex, scalars, flags, threads),
+      };
+    },
+    alloc: (n) => binding.allocFloat32(n),
+  };
+}
+
+export { loadNative };

@@ -1,0 +1,18 @@
+import type { Rule } from '../rules/types';
+
+/** One tensor as the backends see it: param, grad, then the rule's state slots (null: absent). */
+export type TensorSlots = ReadonlyArray<Float32Array | null>;
+
+/** A backend's handle on one group of tensors, prepared once, stepped many times. */
+export interface Executor {
+  step(scalars: Float32Array, flags: number): void;
+  stepAsync(scalars: Float32Array, flags: number): Promise<void>;
+}
+
+export interface Backend {
+  /** 'js', or 'native/<isa>'. */
+  readonly name: string;
+  prepare(rule: Rule<never>, tensors: ReadonlyArray<TensorSlots>): Executor;
+  /** Allocates a zeroed state array (native memory where the backend has it). */
+  alloc(n: number): Float32Array;
+}

@@ -1,0 +1,12 @@
+import { loadNative } from './backends/load';
+import { checkNumber } from './validate';
+
+/**
+ * n zeros in memory the library allocates: 64-byte aligned, and from 2 MiB up on 2 MiB-aligned
+ * memory with transparent huge pages requested. A plain Float32Array when the addon is absent.
+ */
+export function allocFloat32(n: number): Float32Array {
+  checkNumber('allocFloat32: n', n, { min: 0, integer: true, below: 2 ** 32 + 1 });
+  const native = loadNative().binding;
+  return native ? native.allocFloat32(n) : new Float32Array(n);
+}

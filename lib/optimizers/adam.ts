@@ -1,0 +1,51 @@
+import { type BackendOptions, Optimizer, type OptimizerSpec, type Param } from '../optimizer';
+import { type AdamRuleOptions, adamRule } from '../rules/adam';
+import { beta, flag, nonNegative } from './hyper';
+
+export interface AdamHyper {
+  /** Step size (alpha in the paper). */
+  lr: number;
+  /** Decay of the first-moment average m. */
+  beta1: number;
+  /** Decay of the second-moment average v. */
+  beta2: number;
+  /** Added to sqrt(v_hat) for numerical stability. */
+  eps: number;
+  weightDecay: number;
+  /** AMSGrad: use the running maximum of v in the denominator. */
+  amsgrad: boolean;
+  /** Ascend instead of descend. */
+  maximize: boolean;
+}
+
+export type AdamOptions = Partial<AdamHyper> & BackendOptions;
+
+const HYPER = { lr: nonNegative, beta1: beta, beta2: beta, eps: nonNegative, weightDecay: nonNegative, amsgrad: flag, maximize: flag };
+
+function spec(name: string, weightDecay: number, decoupled: boolean): OptimizerSpec<AdamHyper, AdamRuleOptions> {
+  return {
+    name,
+    rule: adamRule,
+    // The paper's defaults; AdamW takes PyTorch's weightDecay 0.01.
+    defaults: { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay, amsgrad: false, maximize: false },
+    hyper: HYPER,
+    ruleOptions: (h) => ({ ...h, decoupled }),
+  };
+}
+
+const ADAM = spec('Adam', 0, false);
+const ADAMW = spec('AdamW', 0.01, true);
+
+/** Adam (Kingma & Ba 2015). `weightDecay` adds weightDecay*p to the gradient (L2). */
+export class Adam extends Optimizer<AdamHyper, AdamRuleOptions> {
+  constructor(params: readonly Param[], options?: AdamOptions) {
+    super(ADAM, params, options);
+  }
+}
+
+/** AdamW (Loshchilov & Hutter 2019): Adam with the weight decay decoupled from the gradient. */
+export class AdamW extends Optimizer<AdamHyper, AdamRuleOptions> {
+  constructor(params: readonly Param[], options?: AdamOptions) {
+    super(ADAMW, params, options);
+  }
+}

@@ -1,0 +1,31 @@
+import { type BackendOptions, Optimizer, type OptimizerSpec, type Param } from '../optimizer';
+import { type AdamaxRuleOptions, adamaxRule } from '../rules/adamax';
+import { beta, flag, nonNegative } from './hyper';
+
+export interface AdaMaxHyper {
+  lr: number;
+  beta1: number;
+  /** Decay of the infinity norm u. */
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  maximize: boolean;
+}
+
+export type AdaMaxOptions = Partial<AdaMaxHyper> & BackendOptions;
+
+const ADAMAX: OptimizerSpec<AdaMaxHyper, AdamaxRuleOptions> = {
+  name: 'AdaMax',
+  rule: adamaxRule,
+  // The paper's AdaMax defaults (lr 0.002).
+  defaults: { lr: 2e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, maximize: false },
+  hyper: { lr: nonNegative, beta1: beta, beta2: beta, eps: nonNegative, weightDecay: nonNegative, maximize: flag },
+  ruleOptions: (h) => h,
+};
+
+/** AdaMax (Kingma & Ba 2015, section 7.1): Adam with the infinity norm in place of v. */
+export class AdaMax extends Optimizer<AdaMaxHyper, AdamaxRuleOptions> {
+  constructor(params: readonly Param[], options?: AdaMaxOptions) {
+    super(ADAMAX, params, options);
+  }
+}

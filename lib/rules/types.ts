@@ -1,0 +1,18 @@
+/**
+ * An update rule as the backends see it: tensors of `slots` float32 arrays (param, grad, then the
+ * state slots), per-step float32 scalars computed once on the host, and option bits.
+ */
+export interface Rule<O> {
+  /** Key of the rule in the native addon's table (`adam`, `adamax`, ...). */
+  readonly name: string;
+  /** PyTorch names of the state slots, in slot order after param and grad. */
+  readonly stateSlots: readonly string[];
+  readonly scalarCount: number;
+  /** Whether the options need this state slot (e.g. `max_exp_avg_sq` only with amsgrad). */
+  needsSlot(slot: string, options: O): boolean;
+  flags(options: O): number;
+  /** Writes the step-t scalars into `out`: float64 math, each value rounded to float32 once. */
+  scalars(options: O, step: number, out: Float32Array): void;
+  /** The 'js' backend: the rule in TypeScript, float32 after every operation. */
+  update(scalars: Float32Array, flags: number, slots: ReadonlyArray<Float32Array | null>, n: number): void;
+}

@@ -1,0 +1,25 @@
+// Eight floats in a ymm register; tails use maskload/maskstore. Included inside namespace adam::avx2.
+struct VecAvx2 {
+  using F = __m256;
+  using Mask = __m256i;
+  static constexpr size_t kWidth = 8;
+  static constexpr bool kMasked = true;
+  static F load(const float* p) { return _mm256_loadu_ps(p); }
+  static void store(float* p, F x) { _mm256_storeu_ps(p, x); }
+  static Mask mask(size_t n) {  // lanes [0, n) on, n < 8
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n)),
+                              _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+  }
+  static F load(const float* p, Mask k) { return _mm256_maskload_ps(p, k); }
+  static void store(float* p, F x, Mask k) { _mm256_maskstore_ps(p, k, x); }
+  static F set1(float x) { return _mm256_set1_ps(x); }
+  static F add(F a, F b) { return _mm256_add_ps(a, b); }
+  static F sub(F a, F b) { return _mm256_sub_ps(a, b); }
+  static F mul(F a, F b) { return _mm256_mul_ps(a, b); }
+  static F div(F a, F b) { return _mm256_div_ps(a, b); }
+  static F sqrt(F a) { return _mm256_sqrt_ps(a); }
+  static F max(F a, F b) { return _mm256_max_ps(a, b); }
+  static F abs(F a) { return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), a); }
+  static F neg(F a) { return _mm256_xor_ps(a, _mm256_set1_ps(-0.0f)); }
+};
+using VecMain = VecAvx2;

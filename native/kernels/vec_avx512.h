@@ -1,0 +1,28 @@
+// Sixteen floats in a zmm register; tails use __mmask16. Included inside namespace adam::avx512.
+struct VecAvx512 {
+  using F = __m512;
+  using Mask = __mmask16;
+  static constexpr size_t kWidth = 16;
+  static constexpr bool kMasked = true;
+  static F load(const float* p) { return _mm512_loadu_ps(p); }
+  static void store(float* p, F x) { _mm512_storeu_ps(p, x); }
+  static Mask mask(size_t n) { return static_cast<Mask>((1u << n) - 1u); }  // n < 16
+  static F load(const float* p, Mask k) { return _mm512_maskz_loadu_ps(k, p); }
+  static void store(float* p, F x, Mask k) { _mm512_mask_storeu_ps(p, k, x); }
+  static F set1(float x) { return _mm512_set1_ps(x); }
+  static F add(F a, F b) { return _mm512_add_ps(a, b); }
+  static F sub(F a, F b) { return _mm512_sub_ps(a, b); }
+  static F mul(F a, F b) { return _mm512_mul_ps(a, b); }
+  static F div(F a, F b) { return _mm512_div_ps(a, b); }
+  static F sqrt(F a) { return _mm512_sqrt_ps(a); }
+  static F max(F a, F b) { return _mm512_max_ps(a, b); }
+  // AVX512F has no float and/xor (that is AVX512DQ): go through the integer domain.
+  static F abs(F a) {
+    return _mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(a), _mm512_set1_epi32(0x7fffffff)));
+  }
+  static F neg(F a) {
+    return _mm512_castsi512_ps(
+        _mm512_xor_si512(_mm512_castps_si512(a), _mm512_set1_epi32(static_cast<int>(0x80000000u))));
+  }
+};
+using VecMain = VecAvx512;

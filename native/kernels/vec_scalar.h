@@ -1,0 +1,22 @@
+// One float per "vector": the SSE2 unit's tail, and the element type of the CUDA kernels.
+// Included inside an ISA namespace (see kernels_isa.inc); no includes of its own.
+#ifndef ADAM_HD
+#define ADAM_HD
+#endif
+
+struct VecScalar {
+  using F = float;
+  static constexpr size_t kWidth = 1;
+  ADAM_HD static F load(const float* p) { return *p; }
+  ADAM_HD static void store(float* p, F x) { *p = x; }
+  ADAM_HD static F set1(float x) { return x; }
+  ADAM_HD static F add(F a, F b) { return a + b; }
+  ADAM_HD static F sub(F a, F b) { return a - b; }
+  ADAM_HD static F mul(F a, F b) { return a * b; }
+  ADAM_HD static F div(F a, F b) { return a / b; }
+  ADAM_HD static F sqrt(F a) { return sqrtf(a); }
+  // a > b ? a : b, the semantics of maxps (second operand on NaN), kept by every backend.
+  ADAM_HD static F max(F a, F b) { return a > b ? a : b; }
+  ADAM_HD static F abs(F a) { return fabsf(a); }
+  ADAM_HD static F neg(F a) { return -a; }
+};

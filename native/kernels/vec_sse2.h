@@ -1,0 +1,19 @@
+// Four floats in an xmm register; baseline x86-64. Tails run VecScalar (no masked loads in SSE2).
+// Included inside namespace adam::sse2 (kernels_isa.inc).
+struct VecSse2 {
+  using F = __m128;
+  static constexpr size_t kWidth = 4;
+  static constexpr bool kMasked = false;
+  static F load(const float* p) { return _mm_loadu_ps(p); }
+  static void store(float* p, F x) { _mm_storeu_ps(p, x); }
+  static F set1(float x) { return _mm_set1_ps(x); }
+  static F add(F a, F b) { return _mm_add_ps(a, b); }
+  static F sub(F a, F b) { return _mm_sub_ps(a, b); }
+  static F mul(F a, F b) { return _mm_mul_ps(a, b); }
+  static F div(F a, F b) { return _mm_div_ps(a, b); }
+  static F sqrt(F a) { return _mm_sqrt_ps(a); }
+  static F max(F a, F b) { return _mm_max_ps(a, b); }
+  static F abs(F a) { return _mm_andnot_ps(_mm_set1_ps(-0.0f), a); }
+  static F neg(F a) { return _mm_xor_ps(a, _mm_set1_ps(-0.0f)); }
+};
+using VecMain = VecSse2;

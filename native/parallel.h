@@ -1,0 +1,16 @@
+// A process-wide thread pool. Work is split by the caller into a fixed list of jobs, so which
+// thread runs a job never changes what the job computes: results are independent of `threads`.
+#pragma once
+#include <cstddef>
+
+namespace adam {
+
+using JobFn = void (*)(void* ctx, size_t job);
+
+// Runs fn(ctx, j) for every j in [0, jobs) on up to `threads` threads, the calling thread being
+// one of them, and returns when all are done. Calls from different threads take turns.
+void parallel_for(unsigned threads, size_t jobs, JobFn fn, void* ctx);
+
+unsigned hardware_threads();
+
+}  // namespace adam

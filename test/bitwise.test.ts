@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { CASES, runSteps } from './cases';
+import { LENGTHS, NATIVE_ISAS, firstBitDifference } from './helpers';
+
+// The exactness contract: every ISA gives the same bits as the TypeScript reference, for every
+// optimizer and option combination, every tail length, and views at odd offsets. Zero tolerance.
+describe.each(CASES)('$label', (c) => {
+  const reference = runSteps(c, LENGTHS, { backend: 'js' });
+
+  it.each(NATIVE_ISAS)('native/%s is bitwise equal to js after 30 steps', (isa) => {
+    const native = runSteps(c, LENGTHS, { backend: 'native', isa });
+    expect(native.opt.backend).toBe(`native/${isa}`);
+    native.params.forEach((p, i) => {
+      expect({ param: p.name, at: firstBitDifference(p.data, reference.params[i].data) }).toEqual({ param: p.name, at: -1 });
+      for (const [slot, array] of Object.entries(native.state.state[p.name!]))
+        expect({ param: p.name, slot, at: firstBitDifference(array, reference.state.state[p.name!][slot]) }).toEqual({
+          param: p.name,
+          slot,
+          at: -1,
+        });
+    });
+  });
+
+  it('moves the parameters (the comparison is not between two unchanged arrays)', () => {
+    const start = runSteps(c, LENGTHS, { backend: 'js' }, 0);
+    expect(firstBitDifference(reference.params[9].data, start.params[9].data)).not.toBe(-1);
+  });
+});
+
+describe('thread count', () => {
+  const c = CASES.find((x) => x.label.startsWith('Adam {"amsgrad":true'))!;
+  const lengths = [70001, 5, 40000, ...Array.from({ length: 40 }, (_, i) => i * 37)];
+  const reference = runSteps(c, lengths, { backend: 'js' }, 5);
+  it.each([1, 2, 3, 7])('%i threads give the bits of the js backend', (threads) => {
+    if (NATIVE_ISAS.length === 0) return expect.fail('the native addon is not loaded');
+    const native = runSteps(c, lengths, { backend: 'native', threads }, 5);
+    native.params.forEach((p, i) => expect(firstBitDifference(p.data, reference.params[i].data)).toBe(-1));
+  });
+});

@@ -1,0 +1,72 @@
+import { AdaMax, Adam, AdamW, type Optimizer, type Param } from '../lib';
+import { fillRandom, rng } from './helpers';
+
+type AnyOptimizer = Optimizer<{ lr: number }>;
+type Options = Record<string, unknown>;
+
+/** Every optimizer with every combination of its options, for the parity tests. */
+export interface OptimizerCase {
+  label: string;
+  make: (params: Param[], options: Options) => AnyOptimizer;
+  options: Options;
+}
+
+function combos(grid: Record<string, unknown[]>): Options[] {
+  return Object.entries(grid).reduce<Options[]>(
+    (acc, [key, values]) => acc.flatMap((o) => values.map((v) => ({ ...o, [key]: v }))),
+    [{}],
+  );
+}
+
+const adamGrid = { amsgrad: [false, true], maximize: [false, true], weightDecay: [0, 0.05] };
+
+export const CASES: OptimizerCase[] = [
+  ...combos(adamGrid).map((o) => ({ label: `Adam ${JSON.stringify(o)}`, make: (p: Param[], x: Options) => new Adam(p, x), options: { lr: 0.01, ...o } })),
+  ...combos(adamGrid).map((o) => ({ label: `AdamW ${JSON.stringify(o)}`, make: (p: Param[], x: Options) => new AdamW(p, x), options: { lr: 0.01, ...o } })),
+  ...combos({ maximize: [false, true], weightDecay: [0, 0.05] }).map((o) => ({
+    label: `AdaMax ${JSON.stringify(o)}`,
+    make: (p: Param[], x: Options) => new AdaMax(p, x),
+    options: o,
+  })),
+  // Non-default betas and eps, so no scalar is only ever tested at its default.
+  { label: 'Adam betas 0.8/0.99 eps 1e-4', make: (p, x) => new Adam(p, x), options: { lr: 0.003, beta1: 0.8, beta2: 0.99, eps: 1e-4 } },
+  { label: 'AdaMax betas 0.5/0.9 eps 1e-3', make: (p, x) => new AdaMax(p, x), options: { beta1: 0.5, beta2: 0.9, eps: 1e-3 } },
+];
+
+/**
+ * Parameters of the given lengths as subarray views at odd offsets of shared buffers, seeded so
+ * every backend starts from the same bits. Some grads and params are exactly zero.
+ */
+export function makeParams(lengths: number[], seed: number): Param[] {
+  const next = rng(seed);
+  const total = lengths.reduce((a, b) => a + b + 3, 0);
+  const dataBuf = new Float32Array(total + 1), gradBuf = new Float32Array(total + 1);
+  let offset = 1;
+  return lengths.map((n, i) => {
+    const data = fillRandom(dataBuf.subarray(offset, offset + n), next);
+    const grad = gradBuf.subarray(offset, offset + n);
+    for (let j = 0; j < n; j += 7) data[j] = 0;
+    offset += n + 3;
+    return { name: `p${i}`, data, grad };
+  });
+}
+
+/** Fresh seeded grads for step t; every 5th is exactly zero. */
+export function fillGrads(params: Param[], seed: number, t: number): void {
+  const next = rng(seed * 1000 + t);
+  for (const p of params) {
+    fillRandom(p.grad, next);
+    for (let j = t % 5; j < p.grad.length; j += 5) p.grad[j] = 0;
+  }
+}
+
+/** Runs `steps` steps and returns the params and state: the data every parity test compares. */
+export function runSteps(c: OptimizerCase, lengths: number[], extra: Options, steps = 30, seed = 7) {
+  const params = makeParams(lengths, seed);
+  const opt = c.make(params, { ...c.options, ...extra });
+  for (let t = 1; t <= steps; t++) {
+    fillGrads(params, seed, t);
+    opt.step();
+  }
+  return { params, opt, state: opt.stateDict() };
+}

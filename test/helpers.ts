@@ -1,0 +1,38 @@
+import { backendInfo } from '../lib';
+
+/** Deterministic uniform [0, 1) generator (mulberry32), so every run sees the same data. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Normal-ish values with a spread of magnitudes (tests exercise small and large v alike). */
+export function fillRandom(a: Float32Array, next: () => number, scale = 1): Float32Array {
+  for (let i = 0; i < a.length; i++) {
+    const u = next() + next() + next() - 1.5;
+    a[i] = u * scale * Math.pow(10, Math.floor(next() * 4) - 2);
+  }
+  return a;
+}
+
+/** Index of the first element whose bits differ, or -1. Compares bit patterns, not values. */
+export function firstBitDifference(a: Float32Array, b: Float32Array): number {
+  if (a.length !== b.length) return 0;
+  const x = new Uint32Array(a.buffer, a.byteOffset, a.length);
+  const y = new Uint32Array(b.buffer, b.byteOffset, b.length);
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return i;
+  return -1;
+}
+
+export const LENGTHS = [0, 1, 3, 15, 16, 17, 31, 33, 1000, 4099];
+
+const info = backendInfo();
+/** Every native ISA this CPU runs; empty when the addon did not load. */
+export const NATIVE_ISAS = info.native.loaded ? info.supportedIsas : [];
+export const NATIVE_LOADED = info.native.loaded;
