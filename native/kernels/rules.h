@@ -3,9 +3,11 @@
 // instantiation is compiled with that unit's flags only and can never be mixed by the linker.
 //
 // Each rule reads its tensor slots into x[] (param, grad, state...), updates them in registers,
-// and the driver stores back the slots in kWrites. s[] holds the per-step scalars, computed once
-// on the host in float64 and rounded to float32 once. Every operation is one IEEE float32 op in
-// the order written; no FMA (-ffp-contract=off / --fmad=false). lib/rules/*.ts keeps the same order.
+// and the driver stores back the slots in kWrites. A rule reads and writes only the slots in
+// required(flags); kFlags lists the option bits it tests (the driver compiles one loop for each
+// combination of them). s[] holds the per-step scalars, computed once on the host in float64 and
+// rounded to float32 once. Every operation is one IEEE float32 op in the order written; no FMA
+// (-ffp-contract=off / --fmad=false). lib/rules/*.ts keeps the same order.
 #ifndef ADAM_HD
 #define ADAM_HD
 #endif
@@ -24,6 +26,7 @@ struct AdamRule {
   enum Scalar { kBeta1, kOneMinusBeta1, kBeta2, kOneMinusBeta2, kEps, kWeightDecay, kStepSize, kSqrtBc2,
                 kDecay, kScalars };
   static constexpr uint32_t kWrites = 1u << kParam | 1u << kExpAvg | 1u << kExpAvgSq | 1u << kMaxExpAvgSq;
+  static constexpr uint32_t kFlags = kFlagMaximize | kFlagL2 | kFlagDecoupledDecay | kFlagAmsgrad;
   ADAM_HD static uint32_t required(uint32_t flags) {
     return 1u << kParam | 1u << kGrad | 1u << kExpAvg | 1u << kExpAvgSq |
            ((flags & kFlagAmsgrad) ? 1u << kMaxExpAvgSq : 0u);
@@ -60,6 +63,7 @@ struct AdamaxRule {
   enum Slot { kParam, kGrad, kExpAvg, kExpInf, kSlots };
   enum Scalar { kBeta1, kOneMinusBeta1, kBeta2, kEps, kWeightDecay, kStepSize, kScalars };
   static constexpr uint32_t kWrites = 1u << kParam | 1u << kExpAvg | 1u << kExpInf;
+  static constexpr uint32_t kFlags = kFlagMaximize | kFlagL2;
   ADAM_HD static uint32_t required(uint32_t) { return (1u << kSlots) - 1u; }
 
   template <class V>
