@@ -34,4 +34,9 @@ export interface Binding {
   flags: Record<'maximize' | 'l2' | 'decoupledDecay' | 'amsgrad', number>;
   /** n zeros in native memory: 64-byte aligned; 2 MiB aligned with MADV_HUGEPAGE from 2 MiB up. */
   allocFloat32(n: number): Float32Array;
+  /**
+   * The bench's memory roof: p += g, m += g, v += g over arrays [p, g, m, v] of one length, in
+   * place (Adam's traffic: 4 arrays read, 3 written), in Plan.step's chunks on `threads` threads.
+   */
+  streamProbe(isa: number, arrays: readonly [Float32Array, Float32Array, Float32Array, Float32Array], threads: number): void;
 }

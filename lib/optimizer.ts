@@ -1,3 +1,4 @@
+import { allocArena } from './arena';
 import { type BackendOption, checkBackendOptions, defaultThreads, selectBackend } from './backends';
 import type { IsaOption } from './backends/native';
 import type { Backend, Executor } from './backends/types';
@@ -95,7 +96,7 @@ export abstract class Optimizer<H extends BaseHyper, R = unknown> {
     this.#entries = this.#checkParams(owner, params);
     this.#backend = selectBackend(owner, backend, isa, threads);
     this.#scalars = new Float32Array(spec.rule.scalarCount);
-    for (const e of this.#entries) this.#allocState(e);
+    this.#allocState();
   }
 
   /** 'js', or 'native/<isa>'. */
@@ -207,14 +208,10 @@ export abstract class Optimizer<H extends BaseHyper, R = unknown> {
           e.state.delete(slot);
           this.#executor = null;
         }
-      for (const [slot, array] of loaded[i]) {
-        let mine = e.state.get(slot);
-        if (!mine) {
-          e.state.set(slot, (mine = this.#backend.alloc(e.length)));
-          this.#executor = null;
-        }
-        mine.set(array);
-      }
+    });
+    this.#allocState(); // exactly the loaded slots an entry lacks
+    this.#entries.forEach((e, i) => {
+      for (const [slot, array] of loaded[i]) e.state.get(slot)!.set(array);
     });
     this.#step = step;
   }
@@ -266,13 +263,18 @@ export abstract class Optimizer<H extends BaseHyper, R = unknown> {
     return entries;
   }
 
-  #allocState(e: Entry): void {
+  // Allocates every state slot the options need that an entry lacks: per slot, one arena for all
+  // entries, so many small tensors stream through contiguous memory.
+  #allocState(): void {
     const options = this.#spec.ruleOptions(this.#hyper);
-    for (const slot of this.#spec.rule.stateSlots)
-      if (this.#spec.rule.needsSlot(slot, options) && !e.state.has(slot)) {
-        e.state.set(slot, this.#backend.alloc(e.length));
-        this.#executor = null;
-      }
+    for (const slot of this.#spec.rule.stateSlots) {
+      if (!this.#spec.rule.needsSlot(slot, options)) continue;
+      const missing = this.#entries.filter((e) => !e.state.has(slot));
+      if (missing.length === 0) continue;
+      const arrays = allocArena((n) => this.#backend.alloc(n), missing.map((e) => e.length));
+      missing.forEach((e, i) => e.state.set(slot, arrays[i]));
+      this.#executor = null;
+    }
   }
 
   #checkIdle(what: string): void {

@@ -10,13 +10,15 @@
 #include "kernels/dispatch.h"
 #include "memory.h"
 #include "parallel.h"
+#include "stream_probe.h"
+#include "tracked_arrays.h"
 
 namespace adam {
 namespace {
 
 constexpr uint32_t kMaxSlots = 8;
 constexpr uint32_t kMaxScalars = 16;
-constexpr size_t kChunk = 16384;  // elements; a job covers whole chunks (or whole small tensors)
+constexpr size_t kChunk = kChunkElements;
 
 const char* const kIsaNames[kIsaCount] = {"sse2", "avx2", "avx512"};
 
@@ -46,7 +48,6 @@ class Plan : public Napi::ObjectWrap<Plan> {
     uint32_t total = arrays.Length();
     if (total % slots_ != 0) throw Napi::RangeError::New(env, "Plan: arrays.length is not a multiple of slots");
     tensors_ = total / slots_;
-    refs_.resize(total);
     lengths_.resize(tensors_);
     ptrs_.assign(total, nullptr);
     present_ = (1u << slots_) - 1u;
@@ -56,12 +57,11 @@ class Plan : public Napi::ObjectWrap<Plan> {
         Napi::Value v = arrays[static_cast<uint32_t>(t * slots_ + k)];
         if (v.IsNull() || v.IsUndefined()) continue;
         size_t length = 0;
-        float* data = ArrayData(env, v, t, k, &length);
+        float* data = arrays_.Add(env, v, t * slots_ + k, Where(t, k), &length);
         if (here == 0) lengths_[t] = length;
         else if (length != lengths_[t]) throw Napi::RangeError::New(env, Where(t, k) + " has a different length");
         here |= 1u << k;
         ptrs_[t * slots_ + k] = data;
-        refs_[t * slots_ + k] = Napi::Persistent(v.As<Napi::Object>());
       }
       present_ &= here;
     }
@@ -92,31 +92,6 @@ class Plan : public Napi::ObjectWrap<Plan> {
     return "tensor " + std::to_string(t) + " slot " + std::to_string(k);
   }
 
-  float* ArrayData(Napi::Env env, Napi::Value v, size_t t, uint32_t k, size_t* length) const {
-    if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
-      throw Napi::TypeError::New(env, Where(t, k) + " is not a Float32Array");
-    napi_typedarray_type type;
-    void* data = nullptr;
-    napi_value buffer;
-    size_t offset = 0;
-    NAPI_THROW_IF_FAILED(env, napi_get_typedarray_info(env, v, &type, length, &data, &buffer, &offset), nullptr);
-    return static_cast<float*>(data);
-  }
-
-  // Re-reads every array's address and length: a detached or shrunk buffer throws instead of
-  // being written through a stale pointer.
-  void Refresh(Napi::Env env) {
-    for (size_t t = 0; t < tensors_; ++t)
-      for (uint32_t k = 0; k < slots_; ++k) {
-        size_t i = t * slots_ + k;
-        if (refs_[i].IsEmpty()) continue;
-        size_t length = 0;
-        ptrs_[i] = ArrayData(env, refs_[i].Value(), t, k, &length);
-        if (length != lengths_[t] || (length > 0 && ptrs_[i] == nullptr))
-          throw Napi::Error::New(env, Where(t, k) + " was detached or resized since the optimizer was created");
-      }
-  }
-
   // Checks the call and copies the scalars; shared by step and stepAsync.
   void Prepare(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
@@ -140,7 +115,7 @@ class Plan : public Napi::ObjectWrap<Plan> {
     const float* s = scalars.As<Napi::Float32Array>().Data();
     std::copy(s, s + kRuleLayouts[rule_].scalars, scalars_.begin());
     kernel_ = kernel_table(static_cast<Isa>(isa)).rules[rule_];
-    Refresh(env);
+    arrays_.Check(env, ptrs_.data());  // a detached or shrunk buffer throws, never a stale write
   }
 
   static void RunJob(void* ctx, size_t j) {
@@ -199,7 +174,7 @@ class Plan : public Napi::ObjectWrap<Plan> {
   uint32_t slots_ = 0, present_ = 0, flags_ = 0;
   unsigned threads_ = 1;
   size_t tensors_ = 0;
-  std::vector<Napi::ObjectReference> refs_;
+  TrackedArrays arrays_;  // keeps every array alive and re-validates them before each step
   std::vector<size_t> lengths_;
   std::vector<float*> ptrs_;
   std::vector<Chunk> chunks_;
@@ -252,6 +227,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   Napi::Array isas = exports.Get("isas").As<Napi::Array>();
   for (uint32_t i = 0; i < kIsaCount; ++i) isas[i] = kIsaNames[i];
   exports["allocFloat32"] = Napi::Function::New(env, AllocFloat32, "allocFloat32");
+  exports["streamProbe"] = Napi::Function::New(env, StreamProbe, "streamProbe");
   return exports;
 }
 

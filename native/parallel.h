@@ -7,6 +7,10 @@ namespace adam {
 
 using JobFn = void (*)(void* ctx, size_t job);
 
+// Elements per chunk: the unit of work a job covers (whole chunks, or whole small tensors).
+// 64 KiB per array: long enough to stream, short enough to balance threads.
+constexpr size_t kChunkElements = 16384;
+
 // Runs fn(ctx, j) for every j in [0, jobs) on up to `threads` threads, the calling thread being
 // one of them, and returns when all are done. Calls from different threads take turns.
 void parallel_for(unsigned threads, size_t jobs, JobFn fn, void* ctx);

@@ -1,0 +1,95 @@
+// streamProbe(isa, [p, g, m, v], threads): p += g, m += g, v += g over four equal-length
+// Float32Arrays, in place. It reads 4 arrays and writes 3, as fp32 Adam does (28 bytes per
+// element), split into the same chunks on the same pool, with one add per array instead of Adam's
+// arithmetic: the fastest an optimizer step of that shape can go on this machine (its roof).
+// Plain stores on purpose: non-temporal stores made this in-place pattern slower here.
+#include "stream_probe.h"
+
+#include <immintrin.h>
+
+#include <algorithm>
+#include <string>
+
+#include "kernels/dispatch.h"
+#include "parallel.h"
+
+namespace adam {
+namespace {
+
+using StreamFn = void (*)(float* p, const float* g, float* m, float* v, size_t n);
+
+void stream_sse2(float* __restrict p, const float* __restrict g, float* __restrict m, float* __restrict v,
+                 size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    float gi = g[i];
+    p[i] += gi;
+    m[i] += gi;
+    v[i] += gi;
+  }
+}
+
+__attribute__((target("avx2"))) void stream_avx2(float* p, const float* g, float* m, float* v, size_t n) {
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    __m256 gi = _mm256_loadu_ps(g + i);
+    _mm256_storeu_ps(p + i, _mm256_add_ps(_mm256_loadu_ps(p + i), gi));
+    _mm256_storeu_ps(m + i, _mm256_add_ps(_mm256_loadu_ps(m + i), gi));
+    _mm256_storeu_ps(v + i, _mm256_add_ps(_mm256_loadu_ps(v + i), gi));
+  }
+  stream_sse2(p + i, g + i, m + i, v + i, n - i);
+}
+
+__attribute__((target("avx512f"))) void stream_avx512(float* p, const float* g, float* m, float* v, size_t n) {
+  size_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    __m512 gi = _mm512_loadu_ps(g + i);
+    _mm512_storeu_ps(p + i, _mm512_add_ps(_mm512_loadu_ps(p + i), gi));
+    _mm512_storeu_ps(m + i, _mm512_add_ps(_mm512_loadu_ps(m + i), gi));
+    _mm512_storeu_ps(v + i, _mm512_add_ps(_mm512_loadu_ps(v + i), gi));
+  }
+  stream_sse2(p + i, g + i, m + i, v + i, n - i);
+}
+
+const StreamFn kStreams[kIsaCount] = {stream_sse2, stream_avx2, stream_avx512};
+
+struct Probe {
+  StreamFn fn;
+  float* a[4];
+  size_t n;
+};
+
+void RunChunk(void* ctx, size_t job) {
+  const Probe* probe = static_cast<const Probe*>(ctx);
+  size_t begin = job * kChunkElements, end = std::min(probe->n, begin + kChunkElements);
+  probe->fn(probe->a[0] + begin, probe->a[1] + begin, probe->a[2] + begin, probe->a[3] + begin, end - begin);
+}
+
+}  // namespace
+
+Napi::Value StreamProbe(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() != 3 || !info[0].IsNumber() || !info[1].IsArray() || !info[2].IsNumber())
+    throw Napi::TypeError::New(env, "streamProbe(isa, arrays, threads): expected (number, Array, number)");
+  uint32_t isa = info[0].As<Napi::Number>().Uint32Value();
+  if (isa >= kIsaCount || !isa_supported(static_cast<Isa>(isa)))
+    throw Napi::RangeError::New(env, "streamProbe: this CPU cannot run isa " + std::to_string(isa));
+  Napi::Array arrays = info[1].As<Napi::Array>();
+  if (arrays.Length() != 4) throw Napi::RangeError::New(env, "streamProbe: arrays must hold 4 Float32Arrays");
+  Probe probe{kStreams[isa], {}, 0};
+  for (uint32_t k = 0; k < 4; ++k) {
+    Napi::Value v = arrays[k];
+    if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+      throw Napi::TypeError::New(env, "streamProbe: arrays[" + std::to_string(k) + "] is not a Float32Array");
+    Napi::Float32Array a = v.As<Napi::Float32Array>();
+    if (k > 0 && a.ElementLength() != probe.n)
+      throw Napi::RangeError::New(env, "streamProbe: arrays[" + std::to_string(k) + "] has another length than arrays[0]");
+    probe.n = a.ElementLength();
+    probe.a[k] = a.Data();
+  }
+  double threads = info[2].As<Napi::Number>().DoubleValue();
+  unsigned t = threads >= 1 && threads <= 1024 ? static_cast<unsigned>(threads) : hardware_threads();
+  parallel_for(t, (probe.n + kChunkElements - 1) / kChunkElements, RunChunk, &probe);
+  return env.Undefined();
+}
+
+}  // namespace adam

@@ -1,0 +1,7 @@
+// The bench's yardstick: the memory traffic of an Adam step with none of its arithmetic.
+#pragma once
+#include <napi.h>
+
+namespace adam {
+Napi::Value StreamProbe(const Napi::CallbackInfo& info);
+}
