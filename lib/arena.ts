@@ -1,4 +1,4 @@
-/** Elements per arena block: 1 GiB of float32. A longer array gets a block of its own. */
+/** Elements per arena block by default: 1 GiB of float32. A longer array gets a block of its own. */
 const BLOCK_ELEMENTS = 2 ** 28;
 /** Each array starts on a 64-byte boundary (16 floats) within its block. */
 const ALIGN = 16;
@@ -9,7 +9,11 @@ const ALIGN = 16;
  * small tensors streams each state slot through memory instead of hopping between scattered
  * small allocations (and, through allocFloat32, large blocks get huge pages).
  */
-export function allocArena(alloc: (n: number) => Float32Array, lengths: readonly number[]): Float32Array[] {
+export function allocArena(
+  alloc: (n: number) => Float32Array,
+  lengths: readonly number[],
+  blockElements = BLOCK_ELEMENTS,
+): Float32Array[] {
   const out: Float32Array[] = new Array(lengths.length);
   const padded = (n: number) => Math.ceil(n / ALIGN) * ALIGN;
   let first = 0;
@@ -17,7 +21,7 @@ export function allocArena(alloc: (n: number) => Float32Array, lengths: readonly
     // The block: as many arrays from `first` on as fit, and at least one.
     let size = padded(lengths[first]);
     let last = first + 1;
-    while (last < lengths.length && size + padded(lengths[last]) <= BLOCK_ELEMENTS) size += padded(lengths[last++]);
+    while (last < lengths.length && size + padded(lengths[last]) <= blockElements) size += padded(lengths[last++]);
     const block = alloc(size);
     for (let i = first, offset = 0; i < last; offset += padded(lengths[i++]))
       out[i] = block.subarray(offset, offset + lengths[i]);

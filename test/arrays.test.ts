@@ -1,0 +1,162 @@
+import { describe, expect, it } from 'vitest';
+import { allocArena } from '../lib/arena';
+import { loadNative } from '../lib/backends/load';
+import { adamRule } from '../lib/rules/adam';
+import { NATIVE_ISAS, NATIVE_LOADED, fillRandom, firstBitDifference, rng } from './helpers';
+
+const noNative = !NATIVE_LOADED;
+const binding = () => loadNative().binding!;
+
+function adamScalars(t: number): Float32Array {
+  const out = new Float32Array(adamRule.scalarCount);
+  const o = { lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false, decoupled: false };
+  adamRule.scalars(o, t, out);
+  return out;
+}
+
+/** One Adam step through the rule's TypeScript reference: the bits a native plan must give. */
+function referenceStep(slots: Float32Array[]): Float32Array[] {
+  const copy = slots.map((a) => new Float32Array(a));
+  adamRule.update(adamScalars(1), 0, [...copy, null], copy[0].length);
+  return copy;
+}
+
+function seeded(n: number, seed: number): Float32Array[] {
+  const next = rng(seed);
+  return [0, 1, 2, 3].map((k) => {
+    const a = fillRandom(new Float32Array(n), next);
+    if (k === 3) a.forEach((x, i) => (a[i] = Math.abs(x))); // v >= 0
+    return a;
+  });
+}
+
+function plan(arrays: ReadonlyArray<Float32Array | null>) {
+  const b = binding();
+  return new b.Plan(b.rules.adam.id, b.rules.adam.slots, arrays);
+}
+
+const best = () => binding().isas.indexOf(binding().cpuInfo().best);
+
+function detach(buffer: ArrayBuffer): void {
+  structuredClone(buffer, { transfer: [buffer] });
+}
+
+describe('the per-step array check (one look-up per ArrayBuffer)', () => {
+  it.skipIf(noNative)('throws, naming tensor and slot, when a state buffer was detached, and writes nothing (skipped: no native addon)', () => {
+    const [p, g, m, v] = seeded(1000, 1);
+    const p2 = new Float32Array(1000).fill(1);
+    const before = new Float32Array(p);
+    const steps = plan([p2, g.slice(), m.slice(), v.slice(), null, p, g, m, v, null]);
+    detach(v.buffer as ArrayBuffer);
+    expect(() => steps.step(best(), adamScalars(1), 0, 1)).toThrow(
+      new Error('tensor 1 slot 3 was detached or resized since the optimizer was created'),
+    );
+    expect(firstBitDifference(p, before)).toBe(-1);
+    expect(p2.every((x) => x === 1)).toBe(true);
+  });
+
+  it.skipIf(noNative)('sees a detach through any view of a shared buffer (skipped: no native addon)', () => {
+    const next = rng(2);
+    const shared = fillRandom(new Float32Array(4 * 300), next).map(Math.abs);
+    const views = [0, 1, 2, 3].map((k) => shared.subarray(k * 300, (k + 1) * 300));
+    const steps = plan([...views, null]);
+    steps.step(best(), adamScalars(1), 0, 1);
+    detach(shared.buffer as ArrayBuffer);
+    expect(() => steps.step(best(), adamScalars(2), 0, 1)).toThrow(/^tensor 0 slot 0 was detached or resized/);
+  });
+
+  it.skipIf(noNative)('throws when a length-tracking view shrank with its resizable buffer (skipped: no native addon)', () => {
+    const buffer = new ArrayBuffer(4 * 64, { maxByteLength: 4 * 128 });
+    const tracking = new Float32Array(buffer).fill(0.5);
+    const [, g, m, v] = seeded(64, 3);
+    const steps = plan([tracking, g, m, v, null]);
+    steps.step(best(), adamScalars(1), 0, 1);
+    buffer.resize(4 * 32);
+    expect(() => steps.step(best(), adamScalars(2), 0, 1)).toThrow(
+      new Error('tensor 0 slot 0 was detached or resized since the optimizer was created'),
+    );
+  });
+
+  it.skipIf(noNative)('accepts a grown resizable buffer under fixed-length views and steps exactly (skipped: no native addon)', () => {
+    const [p, g, m, v] = seeded(64, 4);
+    const expected = referenceStep([p, g, m, v]);
+    const buffer = new ArrayBuffer(4 * 64, { maxByteLength: 4 * 256 });
+    const fixed = new Float32Array(buffer, 0, 64);
+    fixed.set(p);
+    const steps = plan([fixed, g, m, v, null]);
+    buffer.resize(4 * 256);
+    steps.step(best(), adamScalars(1), 0, 1);
+    expect(firstBitDifference(fixed, expected[0])).toBe(-1);
+    expect(firstBitDifference(m, expected[2])).toBe(-1);
+  });
+
+  it.skipIf(noNative)('steps arrays on a SharedArrayBuffer exactly (checked view by view) (skipped: no native addon)', () => {
+    const [p, g, m, v] = seeded(5000, 5);
+    const expected = referenceStep([p, g, m, v]);
+    const shared = new Float32Array(new SharedArrayBuffer(4 * 5000));
+    shared.set(p);
+    plan([shared, g, m, v, null]).step(best(), adamScalars(1), 0, 2);
+    expect(firstBitDifference(shared, expected[0])).toBe(-1);
+    expect(firstBitDifference(v, expected[3])).toBe(-1);
+  });
+
+  it.skipIf(noNative)('still rejects a non-Float32Array at construction (skipped: no native addon)', () => {
+    const [p, g, m] = seeded(8, 6);
+    expect(() => plan([p, g, m, new Float64Array(8) as unknown as Float32Array, null])).toThrow(
+      new TypeError('tensor 0 slot 3 is not a Float32Array'),
+    );
+  });
+});
+
+describe('streamProbe (the bench roof)', () => {
+  const n = 3 * 16384 + 37; // several chunks and a ragged tail
+  it.each(NATIVE_ISAS.flatMap((isa) => [1, 2, 3].map((threads) => [isa, threads] as const)))(
+    '%s on %i threads reads 4 arrays and writes p += g, m += g, v += g',
+    (isa, threads) => {
+      const [p, g, m, v] = seeded(n, 7);
+      const want = [p, m, v].map((a) => a.map((x, i) => Math.fround(x + g[i])));
+      const gBefore = new Float32Array(g);
+      binding().streamProbe(binding().isas.indexOf(isa), [p, g, m, v], threads);
+      [p, m, v].forEach((a, k) => expect({ k, at: firstBitDifference(a, want[k]) }).toEqual({ k, at: -1 }));
+      expect(firstBitDifference(g, gBefore)).toBe(-1);
+    },
+  );
+
+  it.skipIf(noNative)('checks its arguments (skipped: no native addon)', () => {
+    const a = () => new Float32Array(10);
+    const probe = binding().streamProbe as (...args: unknown[]) => void;
+    expect(() => probe(0, [a(), a(), a()], 1)).toThrow(new RangeError('streamProbe: arrays must hold 4 Float32Arrays'));
+    expect(() => probe(0, [a(), a(), new Float32Array(9), a()], 1)).toThrow(
+      new RangeError('streamProbe: arrays[2] has another length than arrays[0]'),
+    );
+    expect(() => probe(0, [a(), [1], a(), a()], 1)).toThrow(new TypeError('streamProbe: arrays[1] is not a Float32Array'));
+    expect(() => probe(99, [a(), a(), a(), a()], 1)).toThrow(new RangeError('streamProbe: this CPU cannot run isa 99'));
+    expect(() => probe('x', [], 1)).toThrow(TypeError);
+  });
+});
+
+describe('allocArena (optimizer state for many tensors)', () => {
+  it('carves zeroed, disjoint, 64-byte aligned views in list order out of few blocks', () => {
+    const blocks: Float32Array[] = [];
+    const alloc = (n: number) => {
+      const b = new Float32Array(n);
+      blocks.push(b);
+      return b;
+    };
+    const lengths = [5, 0, 16, 17, 1000, 3];
+    const views = allocArena(alloc, lengths);
+    expect(blocks.length).toBe(1);
+    expect(views.map((v) => v.length)).toEqual(lengths);
+    expect(views.map((v) => v.byteOffset / 4)).toEqual([0, 16, 16, 32, 64, 1072]);
+    expect(views.every((v) => v.buffer === blocks[0].buffer && v.every((x) => x === 0))).toBe(true);
+  });
+
+  it('starts a new block when the next array would not fit, and gives a long array its own', () => {
+    const sizes: number[] = [];
+    const alloc = (n: number) => (sizes.push(n), new Float32Array(n));
+    const views = allocArena(alloc, [40, 40, 100, 10], 64);
+    expect(sizes).toEqual([48, 48, 112, 16]);
+    expect(views.map((v) => v.length)).toEqual([40, 40, 100, 10]);
+    expect(new Set(views.map((v) => v.buffer)).size).toBe(4);
+  });
+});
