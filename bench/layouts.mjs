@@ -1,0 +1,37 @@
+// The parameter layouts the bench steps: how many tensors of which length, and where the user's
+// params and grads live (the optimizer's state is always the library's own: per-slot arenas).
+import { allocFloat32 } from '../dist/index.mjs';
+import { fillGrad } from './measure.mjs';
+
+/** In order of total elements (TF.js 'cpu' is skipped where its last rate predicts a very long step). */
+export const SIZES = [
+  { label: '1M', tensors: 1, length: 2 ** 20 },
+  { label: '10k x 1K', tensors: 10000, length: 1024 },
+  { label: '16M', tensors: 1, length: 2 ** 24 },
+  { label: '64M', tensors: 1, length: 2 ** 26 },
+];
+
+/**
+ * Params for `tensors` tensors of `length` elements. memory 'native': data and grad are views into
+ * one allocFloat32 buffer each (64-byte aligned, huge pages); 'plain': every array is its own
+ * `new Float32Array` (ordinary V8 memory, no huge pages).
+ */
+export function makeParams({ tensors, length }, memory = 'native') {
+  const params = [];
+  if (memory === 'native') {
+    const data = allocFloat32(tensors * length).fill(1);
+    const grad = fillGrad(allocFloat32(tensors * length));
+    for (let i = 0; i < tensors; i++)
+      params.push({ data: data.subarray(i * length, (i + 1) * length), grad: grad.subarray(i * length, (i + 1) * length) });
+  } else {
+    for (let i = 0; i < tensors; i++)
+      params.push({ data: new Float32Array(length).fill(1), grad: fillGrad(new Float32Array(length), i + 1) });
+  }
+  return params;
+}
+
+/** Four arrays [p, g, m, v] of n elements for the stream probe. */
+export function makeProbeArrays(n, memory = 'native') {
+  const alloc = memory === 'native' ? allocFloat32 : (k) => new Float32Array(k);
+  return [0, 1, 2, 3].map((k) => (k === 1 ? fillGrad(alloc(n)) : alloc(n).fill(0.5)));
+}

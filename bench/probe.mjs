@@ -1,0 +1,17 @@
+// The roof: the addon's stream probe (reads 4 float arrays, writes 3: Adam's traffic) on the same
+// chunks and pool as a step, with the ISA the optimizers use.
+import { createRequire } from 'node:module';
+import { backendInfo } from '../dist/index.mjs';
+
+const require = createRequire(import.meta.url);
+const { loadNative } = require('../dist/backends/load.js');
+
+export const PROBE_BYTES = 28; // per element: 4 reads + 3 writes of 4 bytes
+
+/** A function that runs one probe pass over arrays [p, g, m, v] (layouts.mjs) on `threads` threads. */
+export function makeProbe(arrays, threads) {
+  const binding = loadNative().binding;
+  if (!binding) throw new Error(`the bench needs the native addon: ${loadNative().error}`);
+  const isa = binding.isas.indexOf(backendInfo().isa);
+  return () => binding.streamProbe(isa, arrays, threads);
+}

@@ -1,0 +1,128 @@
+// npm run bench [-- --quick]: Adam-family steps against the memory roof measured in the same run,
+// the 'js' backend and TensorFlow.js; prints one table and writes bench/results/<date>.json.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { SIZES, makeParams, makeProbeArrays } from './layouts.mjs';
+import { machine } from './machine.mjs';
+import { bestOf, bestOfEach, collect } from './measure.mjs';
+import { makeProbe } from './probe.mjs';
+import { SUBJECTS } from './subjects.mjs';
+import { printHugePages, printManyTensors, printTable, printTargets } from './report.mjs';
+import { tfSeconds } from './tfjs.mjs';
+
+const quick = process.argv.includes('--quick');
+const THREADS = [1, 2];
+const sizes = quick ? SIZES.filter((s) => s.label !== '64M') : SIZES;
+const REPS = quick
+  ? { native: { reps: 3, budget: 1 }, js: { reps: 1, budget: 1 }, tfCpu: { reps: 1, warmup: 1, budget: 1 }, tfWasm: { reps: 2, warmup: 1, budget: 2 } }
+  : { native: { reps: 7, budget: 3 }, js: { reps: 3, budget: 3 }, tfCpu: { reps: 2, warmup: 1, budget: 10 }, tfWasm: { reps: 3, warmup: 2, budget: 5 } };
+// TF.js 'cpu' is skipped where its rate so far predicts longer steps; --quick skips TF.js on 10k tensors.
+const TF_CPU_MAX_STEP_S = quick ? 2 : 20;
+
+const ADAM = SUBJECTS.find((s) => s.name === 'Adam');
+const elements = (size) => size.tensors * size.length;
+const log = (...a) => process.stderr.write(a.join(' ') + '\n');
+
+/** A function that runs one native step of `subject` on `threads` threads. */
+function nativeStep(subject, params, threads) {
+  const opt = subject.make(params, { backend: 'native', threads });
+  return () => opt.step();
+}
+
+/** The main table: every subject at every size and thread count, with its roof, js and TF.js. */
+async function measureMatrix() {
+  const rows = [];
+  const tfCpuRate = new Map(); // subject -> elements/s so far
+  for (const size of sizes) {
+    const n = elements(size);
+    const probeArrays = makeProbeArrays(n, 'native');
+    const probes = Object.fromEntries(THREADS.map((t) => [t, makeProbe(probeArrays, t)]));
+    for (const subject of SUBJECTS) {
+      const params = makeParams(size, 'native');
+      const jsOpt = subject.make(params, { backend: 'js' });
+      const js = bestOf(() => jsOpt.step(), { ...REPS.js, warmup: 1 });
+      // Each step timed in turn with the probe on the same threads: roof and step see the same noise.
+      const native = {}, roof = {};
+      for (const t of THREADS) [native[t], roof[t]] = bestOfEach([nativeStep(subject, params, t), probes[t]], REPS.native);
+      collect();
+      let tfCpu = null, tfWasm = null;
+      if (subject.tf && !(quick && size.tensors > 1)) {
+        const rate = tfCpuRate.get(subject.name);
+        if (rate !== undefined && n / rate > TF_CPU_MAX_STEP_S) tfCpu = `skipped (~${(n / rate).toFixed(0)} s/step)`;
+        else {
+          tfCpu = await tfSeconds('cpu', subject.tf, size, REPS.tfCpu);
+          if (typeof tfCpu === 'number') tfCpuRate.set(subject.name, n / tfCpu);
+        }
+        tfWasm = await tfSeconds('wasm', subject.tf, size, REPS.tfWasm);
+        collect();
+      }
+      for (const t of THREADS)
+        rows.push({
+          optimizer: subject.name, size: size.label, elements: n, threads: t, bytesPerElement: subject.bytes,
+          seconds: native[t], roofSeconds: roof[t], jsSeconds: js, tfCpuSeconds: tfCpu, tfWasmSeconds: tfWasm,
+        });
+      log(`  ${size.label} ${subject.name}: done`);
+    }
+  }
+  return rows;
+}
+
+/** Huge pages: the probe, and Adam's step, with the user's arrays from allocFloat32 or plain. */
+function measureHugePages(size) {
+  const n = elements(size);
+  const params = { native: makeParams(size, 'native'), plain: makeParams(size, 'plain') };
+  const probe = { native: makeProbeArrays(n, 'native'), plain: makeProbeArrays(n, 'plain') };
+  return THREADS.map((t) => {
+    const [probeNative, probePlain, adamNative, adamPlain] = bestOfEach(
+      [makeProbe(probe.native, t), makeProbe(probe.plain, t), nativeStep(ADAM, params.native, t), nativeStep(ADAM, params.plain, t)],
+      REPS.native,
+    );
+    collect();
+    return { size: size.label, elements: n, threads: t, probeNative, probePlain, adamNative, adamPlain };
+  });
+}
+
+/** 10,000 tensors of 1K (flat buffers, or separate arrays) against one tensor of the same length. */
+function measureManyTensors() {
+  const many = SIZES.find((s) => s.label === '10k x 1K');
+  const params = {
+    flat: makeParams(many, 'native'),
+    separate: makeParams(many, 'plain'),
+    single: makeParams({ tensors: 1, length: elements(many) }, 'native'),
+  };
+  return THREADS.map((t) => {
+    const [flat, separate, single] = bestOfEach(
+      [nativeStep(ADAM, params.flat, t), nativeStep(ADAM, params.separate, t), nativeStep(ADAM, params.single, t)],
+      REPS.native,
+    );
+    collect();
+    return { threads: t, flat, separate, single };
+  });
+}
+
+async function main() {
+  const info = machine();
+  log(`bench${quick ? ' --quick' : ''}: ${info.cpu}, ${info.cores} cores, load ${info.load}; best of up to ${REPS.native.reps} runs per native case`);
+  const rows = await measureMatrix();
+  collect();
+  const hugePages = measureHugePages(SIZES.find((s) => s.label === (quick ? '16M' : '64M')));
+  collect();
+  const manyTensors = measureManyTensors();
+  const method = `best of up to ${REPS.native.reps} runs (native, each in turn with its probe), ${REPS.js.reps} (js), after warm-up`;
+  const result = { date: new Date().toISOString(), quick, machine: info, method, rows, hugePages, manyTensors };
+  printTable(rows);
+  printManyTensors(manyTensors);
+  printHugePages(hugePages);
+  printTargets(rows, manyTensors, hugePages);
+  const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results');
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `bench-${result.date.replace(/[:.]/g, '-')}.json`);
+  fs.writeFileSync(file, JSON.stringify(result, null, 1));
+  console.log(`\n${method}; ${info.cpu}, ${info.cores} cores, ${info.memGiB} GiB, THP ${info.thp}, node ${info.node}, isa ${info.isa}, load at start ${info.load}. JSON: ${path.relative(process.cwd(), file)}`);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
