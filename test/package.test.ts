@@ -134,7 +134,7 @@ describe('the prebuilt binary', () => {
     expect(list).toContain(PREBUILD);
     const allowed = /^(dist\/|prebuilds\/|native\/|scripts\/|CMakeLists\.txt$|binding\.d\.ts$|README\.md$|LICENSE$|package\.json$)/;
     expect(list.filter((f) => !allowed.test(f))).toEqual([]);
-    for (const needed of ['dist/index.js', 'dist/cli.js', 'native/addon.cc', 'CMakeLists.txt', 'binding.d.ts', 'scripts/install.js', 'LICENSE'])
+    for (const needed of ['dist/index.js', 'dist/cli.js', 'native/addon.cc', 'CMakeLists.txt', 'binding.d.ts', 'scripts/install.js', 'README.md', 'LICENSE'])
       expect(list).toContain(needed);
   });
 });
