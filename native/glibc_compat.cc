@@ -4,7 +4,7 @@
 // reference a few functions whose default version is new (pthread_create@GLIBC_2.34 since libpthread
 // merged into libc, memcpy@GLIBC_2.14, _dl_find_object@GLIBC_2.35). CMake passes -Wl,--wrap=<name>
 // for each, which sends every reference to __wrap_<name> here; each forwards to the 2.2.5 version.
-#if defined(__x86_64__) && defined(__linux__)
+#if defined(__x86_64__) && defined(__linux__)  // and glibc: CMake adds this unit only then
 
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE

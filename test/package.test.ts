@@ -120,10 +120,14 @@ describe('the prebuilt binary', () => {
     expect({ ymm: r.ymm, zmm: r.zmm }).toEqual({ ymm: 0, zmm: 0 });
   });
 
-  it('needs no C++ runtime library and glibc 2.17 at most (the README states the exact figure)', () => {
+  it('loads on old systems: no C++ runtime library, glibc 2.17 at most (README states the figure), DT_HASH, no ISA note', () => {
     const file = path.join(ROOT, PREBUILD);
     const needed = ok(sh('objdump', ['-p', file]), 'objdump -p').match(/NEEDED\s+\S+/g) ?? [];
     expect(needed.join(' ')).not.toMatch(/libstdc\+\+|libgcc_s/);
+    // DT_HASH for old dynamic loaders; no x86 ISA-level note (glibc >= 2.33 refuses a binary marked
+    // as needing more than the CPU has, and the AVX units must not mark the whole binary).
+    expect(ok(sh('objdump', ['-p', file]), 'objdump -p')).toMatch(/^\s+HASH\s/m);
+    expect(ok(sh('readelf', ['-n', file]), 'readelf -n')).not.toMatch(/ISA needed/i);
     const { newest, symbols } = glibcNeeds(file);
     expect(newest).not.toBeNull();
     expect({ newest, symbols: symbols[newest!], ok: compareVersions(newest!, '2.17') <= 0 }).toMatchObject({ ok: true });
@@ -188,8 +192,16 @@ describe.each([
   });
 });
 
-describe('the installed prebuilt binary forced to isa sse2', () => {
-  it('passes the bitwise suite', () => {
+describe('the installed prebuilt binary', () => {
+  it('turns C++ exceptions into JS errors (its unwinder finds its tables via native/glibc_compat.cc)', () => {
+    const installed = path.join(tmp, 'full-scripts', 'node_modules', 'adam-native', PREBUILD);
+    const probe = `const b = require(${JSON.stringify(installed)}); const out = [];
+      for (const f of [() => new b.Plan(99, 1, []), () => new b.Plan(0, 4, [1, 2]), () => b.allocFloat32(-5)])
+        try { f(); out.push('returned'); } catch (e) { out.push(e.constructor.name); }
+      console.log(JSON.stringify(out));`;
+    expect(JSON.parse(ok(sh(process.execPath, ['-e', probe]), 'exception probe'))).toEqual(['RangeError', 'RangeError', 'RangeError']);
+  });
+  it('forced to isa sse2 passes the bitwise suite', () => {
     const installed = path.join(tmp, 'full-scripts', 'node_modules', 'adam-native', PREBUILD);
     expect(fs.existsSync(installed)).toBe(true);
     const env = { ...process.env, ADAM_NATIVE_BINARY: installed, ADAM_NATIVE_ISA: 'sse2' };
