@@ -15,8 +15,8 @@ const quick = process.argv.includes('--quick');
 const THREADS = [1, 2];
 const sizes = quick ? SIZES.filter((s) => s.label !== '64M') : SIZES;
 const REPS = quick
-  ? { native: { reps: 3, budget: 1 }, js: { reps: 1, budget: 1 }, tfCpu: { reps: 1, warmup: 1, budget: 1 }, tfWasm: { reps: 2, warmup: 1, budget: 2 } }
-  : { native: { reps: 7, budget: 3 }, js: { reps: 3, budget: 3 }, tfCpu: { reps: 2, warmup: 1, budget: 10 }, tfWasm: { reps: 3, warmup: 2, budget: 5 } };
+  ? { native: { reps: 5, budget: 1 }, js: { reps: 1, budget: 1 }, tfCpu: { reps: 1, warmup: 1, budget: 1 }, tfWasm: { reps: 2, warmup: 1, budget: 2 } }
+  : { native: { reps: 15, budget: 3 }, js: { reps: 3, budget: 3 }, tfCpu: { reps: 2, warmup: 1, budget: 10 }, tfWasm: { reps: 3, warmup: 2, budget: 5 } };
 // TF.js 'cpu' is skipped where its rate so far predicts longer steps; --quick skips TF.js on 10k tensors.
 const TF_CPU_MAX_STEP_S = quick ? 2 : 20;
 
