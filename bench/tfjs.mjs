@@ -3,12 +3,16 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { bestOf, fillGrad } from './measure.mjs';
 
-/** Best seconds of one applyGradients over `tensors` variables of `length` elements, or an error string. */
+const broken = new Map(); // backend -> why it can no longer be used in this process
+
+/** Best seconds of one applyGradients over `tensors` variables of `length` elements, or a string saying why not. */
 export async function tfSeconds(backend, makeOptimizer, { tensors, length }, { reps, warmup, budget }) {
+  if (broken.has(backend)) return `skipped (${broken.get(backend)})`;
   await tf.setBackend(backend);
   await tf.ready();
   const vars = [];
   const grads = {};
+  let result;
   try {
     for (let i = 0; i < tensors; i++) {
       const v = tf.variable(tf.fill([length], 1), true, `w${i}`);
@@ -18,14 +22,20 @@ export async function tfSeconds(backend, makeOptimizer, { tensors, length }, { r
     const opt = makeOptimizer(tf);
     try {
       // cpu and wasm run their kernels eagerly and synchronously: the call's time is the step's.
-      return bestOf(() => opt.applyGradients(grads), { reps, warmup, budget });
+      result = bestOf(() => opt.applyGradients(grads), { reps, warmup, budget });
     } finally {
       opt.dispose();
     }
   } catch (e) {
-    return `error: ${e.message.split('\n')[0]}`;
-  } finally {
+    // A failed wasm allocation leaves its heap unusable: later sizes are skipped, not retried.
+    result = `error: ${e.message.split('\n')[0]}`;
+    broken.set(backend, `${backend} failed at ${tensors} x ${length}`);
+  }
+  try {
     for (const g of Object.values(grads)) g.dispose();
     for (const v of vars) v.dispose();
+  } catch {
+    // Freeing after a failure may fail too; the backend is already marked unusable.
   }
+  return result;
 }

@@ -100,6 +100,22 @@ describe('the per-step array check (one look-up per ArrayBuffer)', () => {
     expect(firstBitDifference(v, expected[3])).toBe(-1);
   });
 
+  it.skipIf(noNative)('keeps tiny arrays (stored inside the V8 heap until registered) in place across garbage collections (skipped: no native addon)', () => {
+    const [p, g, m, v] = seeded(3, 8); // 12 bytes each: V8 keeps such arrays on its heap, where GC moves them
+    let expected = [p, g, m, v].map((a) => new Float32Array(a));
+    const steps = plan([p, g, m, v, null]);
+    const churn: object[][] = [];
+    for (let t = 1; t <= 3; t++) {
+      for (let i = 0; i < 200; i++) churn.push(Array.from({ length: 1000 }, (_, k) => ({ k }))); // young-generation GCs
+      churn.length = 0;
+      steps.step(best(), adamScalars(t), 0, 1);
+      const next = expected.map((a) => new Float32Array(a));
+      adamRule.update(adamScalars(t), 0, [...next, null], 3);
+      expected = next;
+    }
+    [p, m, v].forEach((a, k) => expect({ k, at: firstBitDifference(a, expected[[0, 2, 3][k]]) }).toEqual({ k, at: -1 }));
+  });
+
   it.skipIf(noNative)('still rejects a non-Float32Array at construction (skipped: no native addon)', () => {
     const [p, g, m] = seeded(8, 6);
     expect(() => plan([p, g, m, new Float64Array(8) as unknown as Float32Array, null])).toThrow(
