@@ -124,6 +124,24 @@ describe('the per-step array check (one look-up per ArrayBuffer)', () => {
   });
 });
 
+describe('the kernels touch exactly the slots the options need', () => {
+  it.each(NATIVE_ISAS)('%s: without amsgrad a given max_exp_avg_sq is neither read nor written; with it, it is', (isa) => {
+    const b = binding();
+    const [p, g, m, v] = seeded(1000, 9);
+    const vmax = new Float32Array(1000).fill(NaN); // a read of it would poison p
+    const want = referenceStep([p, g, m, v]);
+    const arrays = [p, g, m, v].map((a) => new Float32Array(a));
+    plan([...arrays, vmax]).step(b.isas.indexOf(isa), adamScalars(1), 0, 1);
+    arrays.forEach((a, k) => expect({ k, at: firstBitDifference(a, want[k]) }).toEqual({ k, at: -1 }));
+    expect(vmax.every(Number.isNaN)).toBe(true);
+
+    const withAmsgrad = [p, g, m, v].map((a) => new Float32Array(a));
+    const zeros = new Float32Array(1000);
+    plan([...withAmsgrad, zeros]).step(b.isas.indexOf(isa), adamScalars(1), b.flags.amsgrad, 1);
+    expect(firstBitDifference(zeros, want[3])).toBe(-1); // vmax = max(0, v) = v
+  });
+});
+
 describe('streamProbe (the bench roof)', () => {
   const n = 3 * 16384 + 37; // several chunks and a ragged tail
   it.each(NATIVE_ISAS.flatMap((isa) => [1, 2, 3].map((threads) => [isa, threads] as const)))(
