@@ -18,7 +18,7 @@ function combos(grid: Record<string, unknown[]>): Options[] {
   );
 }
 
-const adamGrid = { amsgrad: [false, true], maximize: [false, true], weightDecay: [0, 0.05] };
+const adamGrid = { amsgrad: [false, true], maximize: [false, true], weightDecay: [0, 0.05], biasCorrection: [true, false] };
 
 export const CASES: OptimizerCase[] = [
   ...combos(adamGrid).map((o) => ({ label: `Adam ${JSON.stringify(o)}`, make: (p: Param[], x: Options) => new Adam(p, x), options: { lr: 0.01, ...o } })),

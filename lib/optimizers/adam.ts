@@ -16,18 +16,20 @@ export interface AdamHyper {
   amsgrad: boolean;
   /** Ascend instead of descend. */
   maximize: boolean;
+  /** Divide m by 1-beta1^t and v by 1-beta2^t (default true); false only for the paper's ablation. */
+  biasCorrection: boolean;
 }
 
 export type AdamOptions = Partial<AdamHyper> & BackendOptions;
 
-const HYPER = { lr: nonNegative, beta1: beta, beta2: beta, eps: nonNegative, weightDecay: nonNegative, amsgrad: flag, maximize: flag };
+const HYPER = { lr: nonNegative, beta1: beta, beta2: beta, eps: nonNegative, weightDecay: nonNegative, amsgrad: flag, maximize: flag, biasCorrection: flag };
 
 function spec(name: string, weightDecay: number, decoupled: boolean): OptimizerSpec<AdamHyper, AdamRuleOptions> {
   return {
     name,
     rule: adamRule,
     // The paper's defaults; AdamW takes PyTorch's weightDecay 0.01.
-    defaults: { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay, amsgrad: false, maximize: false },
+    defaults: { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay, amsgrad: false, maximize: false, biasCorrection: true },
     hyper: HYPER,
     ruleOptions: (h) => ({ ...h, decoupled }),
   };

@@ -11,6 +11,8 @@ export interface AdamRuleOptions {
   weightDecay: number;
   amsgrad: boolean;
   maximize: boolean;
+  /** false: no bias corrections (1 - beta^t replaced by 1), the paper's Figure 4 ablation. */
+  biasCorrection: boolean;
   /** AdamW: decay the parameter by (1 - lr*weightDecay) instead of adding weightDecay*p to g. */
   decoupled: boolean;
 }
@@ -24,6 +26,8 @@ const BETA1 = 0, ONE_MINUS_BETA1 = 1, BETA2 = 2, ONE_MINUS_BETA2 = 3, EPS = 4, W
  *   g = maximize ? -grad : grad;  AdamW: p = p*decay;  L2: g = g + weightDecay*p
  *   m = m*beta1 + g*(1-beta1);  v = v*beta2 + (g*g)*(1-beta2);  amsgrad: vmax = max(vmax, v)
  *   denom = sqrt(v)/sqrt(1-beta2^t) + eps;  p = p - (lr/(1-beta1^t))*(m/denom)
+ * Without bias correction both 1-beta^t are 1 in the host scalars (dividing by 1 is exact in
+ * float32), so the kernels are the same.
  */
 export const adamRule: Rule<AdamRuleOptions> = {
   name: 'adam',
@@ -35,8 +39,8 @@ export const adamRule: Rule<AdamRuleOptions> = {
     (o.amsgrad ? Flag.amsgrad : 0) |
     (o.weightDecay !== 0 ? (o.decoupled ? Flag.decoupledDecay : Flag.l2) : 0),
   scalars(o, t, out) {
-    const bc1 = 1 - Math.pow(o.beta1, t);
-    const bc2 = 1 - Math.pow(o.beta2, t);
+    const bc1 = o.biasCorrection ? 1 - Math.pow(o.beta1, t) : 1;
+    const bc2 = o.biasCorrection ? 1 - Math.pow(o.beta2, t) : 1;
     out[BETA1] = o.beta1;
     out[ONE_MINUS_BETA1] = 1 - o.beta1;
     out[BETA2] = o.beta2;
