@@ -2,23 +2,8 @@ import { type BackendOptions, Optimizer, type OptimizerSpec, type Param } from '
 import { type AdamRuleOptions, adamRule } from '../rules/adam';
 import { beta, flag, nonNegative } from './hyper';
 
-export interface AdamHyper {
-  /** Step size (alpha in the paper). */
-  lr: number;
-  /** Decay of the first-moment average m. */
-  beta1: number;
-  /** Decay of the second-moment average v. */
-  beta2: number;
-  /** Added to sqrt(v_hat) for numerical stability. */
-  eps: number;
-  weightDecay: number;
-  /** AMSGrad: use the running maximum of v in the denominator. */
-  amsgrad: boolean;
-  /** Ascend instead of descend. */
-  maximize: boolean;
-  /** Divide m by 1-beta1^t and v by 1-beta2^t (default true); false only for the paper's ablation. */
-  biasCorrection: boolean;
-}
+/** Adam's hyperparameters: the rule's options but for `decoupled`, which the class decides. */
+export type AdamHyper = Omit<AdamRuleOptions, 'decoupled'>;
 
 export type AdamOptions = Partial<AdamHyper> & BackendOptions;
 

@@ -2,15 +2,7 @@ import { type BackendOptions, Optimizer, type OptimizerSpec, type Param } from '
 import { type AdamaxRuleOptions, adamaxRule } from '../rules/adamax';
 import { beta, flag, nonNegative } from './hyper';
 
-export interface AdaMaxHyper {
-  lr: number;
-  beta1: number;
-  /** Decay of the infinity norm u. */
-  beta2: number;
-  eps: number;
-  weightDecay: number;
-  maximize: boolean;
-}
+export type AdaMaxHyper = AdamaxRuleOptions;
 
 export type AdaMaxOptions = Partial<AdaMaxHyper> & BackendOptions;
 

@@ -4,14 +4,20 @@ import type { Rule } from './types';
 const f = Math.fround;
 
 export interface AdamRuleOptions {
+  /** Step size (alpha in the paper). */
   lr: number;
+  /** Decay of the first-moment average m. */
   beta1: number;
+  /** Decay of the second-moment average v. */
   beta2: number;
+  /** Added to sqrt(v_hat) for numerical stability. */
   eps: number;
   weightDecay: number;
+  /** AMSGrad: use the running maximum of v in the denominator. */
   amsgrad: boolean;
+  /** Ascend instead of descend. */
   maximize: boolean;
-  /** false: no bias corrections (1 - beta^t replaced by 1), the paper's Figure 4 ablation. */
+  /** Divide m by 1-beta1^t and v by 1-beta2^t (default true); false (both 1) is the paper's Figure 4 ablation. */
   biasCorrection: boolean;
   /** AdamW: decay the parameter by (1 - lr*weightDecay) instead of adding weightDecay*p to g. */
   decoupled: boolean;
