@@ -1,6 +1,7 @@
 import { logisticRegression } from './logreg';
 import { multilayerPerceptron } from './mlp';
 import type { Model } from './model';
+import type { DashLegend } from './plot';
 import { OPTIMIZERS, type OptimizerChoice, adamAblation } from './optimizers';
 
 export const EXPERIMENT_NAMES = ['logreg', 'mlp', 'bias-correction'] as const;
@@ -15,10 +16,10 @@ export interface ExperimentPlan {
   /** Seeds the initialisation (seed) and the minibatch order (seed + 100): one start for all runs. */
   seed: number;
   model: () => Model;
-  /** `dash`: the run's value of a second setting, drawn as the line's dash pattern. */
-  runs: Array<{ optimizer: OptimizerChoice; lrs: number[]; dash?: string }>;
-  /** Title of the plot's dash legend, when the runs differ in a second setting. */
-  dashTitle?: string;
+  /** `plotAs`: the run's legend entry and dash value when the plot shows two settings. */
+  runs: Array<{ optimizer: OptimizerChoice; lrs: number[]; plotAs?: { name: string; dash: string } }>;
+  /** The plot's dash legend, when the runs differ in a second setting. */
+  dash?: DashLegend;
 }
 
 export interface PlanOptions {
@@ -33,8 +34,8 @@ export interface PlanOptions {
 // (lowest final training NLL) is reported, as in the paper.
 const GRIDS: Record<'logreg' | 'mlp', Record<string, { quick: number[]; full: number[] }>> = {
   logreg: {
-    Adam: { quick: [1e-3, 3e-3], full: [3e-4, 1e-3, 3e-3, 1e-2] },
-    AdaMax: { quick: [2e-3, 6e-3], full: [6e-4, 2e-3, 6e-3, 2e-2] },
+    Adam: { quick: [3e-3, 1e-2, 3e-2], full: [1e-3, 3e-3, 1e-2, 3e-2, 1e-1] },
+    AdaMax: { quick: [6e-3, 2e-2, 6e-2], full: [2e-3, 6e-3, 2e-2, 6e-2, 2e-1] },
   },
   mlp: {
     Adam: { quick: [1e-3], full: [3e-4, 1e-3, 3e-3] },
@@ -66,7 +67,7 @@ export function plans(o: PlanOptions): ExperimentPlan[] {
     {
       name: 'mlp',
       title: `MLP (784-256-256-10, ReLU${o.dropout > 0 ? `, dropout ${o.dropout}` : ''}), best step size per optimizer`,
-      epochs: o.epochs ?? (o.full ? 20 : 3),
+      epochs: o.epochs ?? (o.full ? 20 : 2),
       batch,
       pointsPerEpoch: 4,
       seed: 2,
@@ -75,8 +76,8 @@ export function plans(o: PlanOptions): ExperimentPlan[] {
     },
     {
       name: 'bias-correction',
-      title: 'Adam with and without bias correction (MLP), beta1 0.9',
-      epochs: o.epochs ?? (o.full ? 10 : 2),
+      title: `Adam with and without bias correction (MLP, beta1 0.9, lr ${o.full ? 'best of 3' : '0.003'})`,
+      epochs: o.epochs ?? (o.full ? 10 : 1),
       batch,
       pointsPerEpoch: 16,
       seed: 3,
@@ -85,10 +86,10 @@ export function plans(o: PlanOptions): ExperimentPlan[] {
         [true, false].map((corrected) => ({
           optimizer: adamAblation(beta2, corrected),
           lrs: o.full ? [1e-3, 3e-3, 1e-2] : [3e-3],
-          dash: corrected ? 'on' : 'off',
+          plotAs: { name: `beta2 ${beta2}`, dash: corrected ? 'on' : 'off' },
         })),
       ),
-      dashTitle: 'bias correction',
+      dash: { title: 'bias correction', values: ['on', 'off'] },
     },
   ];
 }

@@ -31,10 +31,11 @@ export async function runDemo(config: DemoConfig): Promise<{ results: RunResult[
   fs.mkdirSync(config.out, { recursive: true });
   for (const plan of chosen) {
     const mine: RunResult[] = [];
-    const dashOf = new Map<RunResult, string | undefined>();
-    for (const { optimizer, lrs, dash } of plan.runs)
-      for (const lr of lrs) {
+    const plotAs = new Map<RunResult, { name: string; dash: string } | undefined>();
+    for (const run of plan.runs)
+      for (const lr of run.lrs) {
         const totalSteps = Math.ceil(data.train.count / plan.batch) * plan.epochs;
+        const optimizer = run.optimizer;
         const progress = runProgress(`${plan.name} ${optimizer.name} lr ${lr}`, totalSteps, config.progress);
         const result = trainRun({
           experiment: plan.name,
@@ -52,18 +53,18 @@ export async function runDemo(config: DemoConfig): Promise<{ results: RunResult[
         });
         progress.done(result);
         mine.push(result);
-        dashOf.set(result, dash);
+        plotAs.set(result, run.plotAs);
       }
     const best = bestRuns(mine);
     const series = mine
       .filter((r) => best.has(r))
       .map((r) => ({
-        name: plan.dashTitle ? r.optimizer : `${r.optimizer} (lr ${r.lr})`,
+        name: plotAs.get(r)?.name ?? `${r.optimizer} (lr ${r.lr})`,
         points: r.curve,
-        dash: dashOf.get(r),
+        dash: plotAs.get(r)?.dash,
       }));
     const file = path.join(config.out, `${plan.name}.svg`);
-    await writeCurvePlot(file, plan.title, series, plan.dashTitle);
+    await writeCurvePlot(file, plan.title, series, plan.dash);
     files.push(file);
     results.push(...mine);
   }
