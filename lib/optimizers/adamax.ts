@@ -1,4 +1,4 @@
-import { type BackendOptions, Optimizer, type OptimizerSpec, type Param } from '../optimizer';
+import { Optimizer, type OptimizerOptions, type OptimizerSpec, type Param, type ParamGroupInit } from '../optimizer';
 import { type AdamaxRuleOptions, adamaxRule } from '../rules/adamax';
 import { beta, flag, nonNegative } from './hyper';
 
@@ -12,7 +12,7 @@ export interface AdaMaxHyper {
   maximize: boolean;
 }
 
-export type AdaMaxOptions = Partial<AdaMaxHyper> & BackendOptions;
+export type AdaMaxOptions = OptimizerOptions<AdaMaxHyper>;
 
 const ADAMAX: OptimizerSpec<AdaMaxHyper, AdamaxRuleOptions> = {
   name: 'AdaMax',
@@ -25,7 +25,7 @@ const ADAMAX: OptimizerSpec<AdaMaxHyper, AdamaxRuleOptions> = {
 
 /** AdaMax (Kingma & Ba 2015, section 7.1): Adam with the infinity norm in place of v. */
 export class AdaMax extends Optimizer<AdaMaxHyper, AdamaxRuleOptions> {
-  constructor(params: readonly Param[], options?: AdaMaxOptions) {
+  constructor(params: readonly Param[] | ReadonlyArray<ParamGroupInit<AdaMaxHyper>>, options?: AdaMaxOptions) {
     super(ADAMAX, params, options);
   }
 }
