@@ -83,7 +83,8 @@ export interface StateDict<H = Record<string, number | boolean>> {
 }
 
 interface Group<H> {
-  where: string;
+  /** How messages name this group's lr: `lr`, or `paramGroups[1].lr`. */
+  lrWhere: string;
   hyper: Hyperparameters<H>;
   entries: Entry[];
   scalars: Float32Array;
@@ -147,7 +148,7 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
     const entries = checkParamLists(owner, inits.map((g) => g.params), prefixes);
 
     this.#backend = selectBackend(owner, backend, isa, threads);
-    this.#groups = hypers.map((hyper, i) => this.#makeGroup(grouped ? `paramGroups[${i}]` : 'params', hyper, entries[i]));
+    this.#groups = hypers.map((hyper, i) => this.#makeGroup(grouped ? `paramGroups[${i}].lr` : 'lr', hyper, entries[i]));
     this.#grads = entries.flat().map((e) => e.grad);
     for (const g of this.#groups) for (const e of g.entries) this.#allocState(g, e);
   }
@@ -335,16 +336,16 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
     });
   }
 
-  #makeGroup(where: string, hyper: Hyperparameters<H>, entries: Entry[]): Group<H> {
+  #makeGroup(lrWhere: string, hyper: Hyperparameters<H>, entries: Entry[]): Group<H> {
     const owner = this.#spec.name;
-    const group = { where, hyper, entries, scalars: new Float32Array(this.#spec.rule.scalarCount), executor: null } as Group<H>;
+    const group = { lrWhere, hyper, entries, scalars: new Float32Array(this.#spec.rule.scalarCount), executor: null } as Group<H>;
     group.view = Object.freeze({
       params: Object.freeze(entries.map((e) => e.param)),
       get lr(): LearningRate {
         return group.hyper.lr;
       },
       set lr(value: LearningRate) {
-        group.hyper.lr = checkLearningRate(`${owner}: ${where}.lr`, value);
+        group.hyper.lr = checkLearningRate(`${owner}: ${lrWhere}`, value);
       },
       get options(): Hyperparameters<H> {
         return { ...group.hyper };
@@ -404,7 +405,7 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
   #prepareScalars(t: number): number[] {
     const rule = this.#spec.rule;
     const options = this.#groups.map((g) =>
-      this.#ruleOptions(g.hyper, learningRateAt(`${this.#spec.name}: ${g.where}.lr`, g.hyper.lr, t)),
+      this.#ruleOptions(g.hyper, learningRateAt(`${this.#spec.name}: ${g.lrWhere}`, g.hyper.lr, t)),
     );
     return this.#groups.map((g, i) => {
       rule.scalars(options[i], t, g.scalars);
