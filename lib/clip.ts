@@ -18,11 +18,12 @@ function prepare(owner: string, params: unknown, options: unknown): { grads: Flo
       ? defaultThreads()
       : checkNumber(`${owner}: option 'threads'`, opts.threads, { min: 1, integer: true, below: 1025 });
   if (!Array.isArray(params)) throw new TypeError(`${owner}: params must be an array of {grad} or Float32Array, got ${describe(params)}`);
-  const grads = params.map((p: unknown, i) =>
-    p instanceof Float32Array
-      ? checkFloat32Array(`${owner}: params[${i}]`, p)
-      : checkFloat32Array(`${owner}: params[${i}].grad`, checkPlainObject(`${owner}: params[${i}]`, p).grad),
-  );
+  const grads = params.map((p: unknown, i) => {
+    if (p instanceof Float32Array) return checkFloat32Array(`${owner}: params[${i}]`, p);
+    if (typeof p !== 'object' || p === null || ArrayBuffer.isView(p))
+      throw new TypeError(`${owner}: params[${i}] must be a Float32Array or an object with a grad, got ${describe(p)}`);
+    return checkFloat32Array(`${owner}: params[${i}].grad`, (p as { grad?: unknown }).grad);
+  });
   try {
     checkNoOverlap(grads.map((array, i) => ({ where: `params[${i}] grad`, array })));
   } catch (e) {
