@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { clipGradNorm, clipGradValue } from '../lib';
+import { selectBackend } from '../lib/backends';
 import { fillRandom, NATIVE_ISAS, firstBitDifference, rng } from './helpers';
 
 // Lengths around the norm's block (1024) and lane (16) sizes and the native job size (16 blocks),
@@ -27,8 +28,20 @@ describe('clipGradNorm', () => {
     expect(f64(Math.sqrt(naive))).not.toBe(f64(refNorm));
   });
 
+  // The sum of squares itself, before the square root can hide its last bit.
   it.each(NATIVE_ISAS.flatMap((isa) => [1, 2, 3, 7].map((threads) => ({ isa, threads }))))(
-    'native/$isa with $threads threads gives the float64 bits of js, and the same clipped grads',
+    'native/$isa with $threads threads sums the squares to the float64 bits of js, for 10 data sets',
+    ({ isa, threads }) => {
+      const js = selectBackend('test', 'js', 'auto', 1), native = selectBackend('test', 'native', isa, threads);
+      for (let seed = 1; seed <= 10; seed++) {
+        const g = grads(seed);
+        expect(f64(native.grads.sumSquares(g))).toBe(f64(js.grads.sumSquares(g)));
+      }
+    },
+  );
+
+  it.each(NATIVE_ISAS.flatMap((isa) => [1, 2, 3, 7].map((threads) => ({ isa, threads }))))(
+    'native/$isa with $threads threads gives the norm bits of js, and the same clipped grads',
     ({ isa, threads }) => {
       const js = copy(reference), native = copy(reference);
       const maxNorm = refNorm / 3;
