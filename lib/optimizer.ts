@@ -76,7 +76,10 @@ export interface OptimizerSpec<H extends BaseHyper, R extends GradOptions> {
 export interface StateDict<H = Record<string, number | boolean>> {
   optimizer: string;
   step: number;
-  /** Per group, its parameters' names and its hyperparameters (a schedule is kept by reference). */
+  /**
+   * Per group, its parameters' names and its hyperparameters (a schedule is kept by reference).
+   * loadStateDict also takes `options` in its place (applied to every group), as dicts had before.
+   */
   groups: Array<{ params: string[]; options: Hyperparameters<H> }>;
   /** Per parameter name, its state slots by PyTorch name (copies). */
   state: Record<string, Record<string, Float32Array>>;
@@ -260,11 +263,11 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
     const owner = `${this.#spec.name}.loadStateDict`;
     this.#checkIdle('loadStateDict');
     const dict = checkPlainObject(`${owner}: state dict`, sd);
-    checkKnownKeys(`${owner}: state dict`, dict, ['optimizer', 'step', 'groups', 'state']);
+    checkKnownKeys(`${owner}: state dict`, dict, ['optimizer', 'step', 'groups', 'options', 'state']);
     if (dict.optimizer !== undefined && dict.optimizer !== this.#spec.name)
       throw new Error(`${owner}: the state dict is for ${describe(dict.optimizer)}, not '${this.#spec.name}'`);
     const step = checkNumber(`${owner}: step`, dict.step, { min: 0, integer: true });
-    const hypers = this.#checkGroupsEntry(owner, dict.groups);
+    const hypers = this.#checkGroupsEntry(owner, dict.groups, dict.options);
     const state = checkPlainObject(`${owner}: state`, dict.state);
     const names = new Set(this.#groups.flatMap((g) => g.entries.map((e) => e.name)));
     for (const key of Object.keys(state))
@@ -311,9 +314,20 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
   }
 
   // The `groups` of a state dict: the same groups with the same parameters; returns each group's
-  // hyperparameters after applying the dict's (absent: unchanged).
-  #checkGroupsEntry(owner: string, groups: unknown): Array<Hyperparameters<H>> {
+  // hyperparameters after applying the dict's (absent: unchanged). A dict from before parameter
+  // groups has `options` instead, applied to every group.
+  #checkGroupsEntry(owner: string, groups: unknown, legacy: unknown): Array<Hyperparameters<H>> {
     const current = this.#groups.map((g) => ({ ...g.hyper }));
+    if (legacy !== undefined) {
+      if (groups !== undefined) throw new Error(`${owner}: the state dict has both groups and options; give either groups or options`);
+      const options = checkPlainObject(`${owner}: options`, legacy);
+      checkKnownKeys(`${owner}: options`, options, Object.keys(this.#spec.hyper));
+      return current.map((hyper) => {
+        this.#checkHyper(`${owner}: options`, hyper, options);
+        this.#spec.check?.(hyper, `${owner}: options`);
+        return hyper;
+      });
+    }
     if (groups === undefined) return current;
     if (!Array.isArray(groups)) throw new TypeError(`${owner}: groups must be an array, got ${describe(groups)}`);
     if (groups.length !== this.#groups.length)

@@ -2,16 +2,8 @@ import { Optimizer, type OptimizerOptions, type OptimizerSpec, type Param, type 
 import { type AdagradRuleOptions, adagradRule } from '../rules/adagrad';
 import { flag, nonNegative } from './hyper';
 
-export interface AdaGradHyper {
-  lr: number;
-  /** The step size decays as lr/(1 + (t-1)*lrDecay). */
-  lrDecay: number;
-  weightDecay: number;
-  /** The value the sum of squared gradients starts at. */
-  initialAccumulatorValue: number;
-  eps: number;
-  maximize: boolean;
-}
+/** AdaGrad's hyperparameters: the rule's options but for the optimizer-wide `gradScale`. */
+export type AdaGradHyper = Omit<AdagradRuleOptions, 'gradScale'>;
 
 export type AdaGradOptions = OptimizerOptions<AdaGradHyper>;
 

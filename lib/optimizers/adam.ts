@@ -2,21 +2,11 @@ import { Optimizer, type OptimizerOptions, type OptimizerSpec, type Param, type 
 import { type AdamRuleOptions, adamRule } from '../rules/adam';
 import { beta, flag, nonNegative } from './hyper';
 
-export interface AdamHyper {
-  /** Step size (alpha in the paper). */
-  lr: number;
-  /** Decay of the first-moment average m. */
-  beta1: number;
-  /** Decay of the second-moment average v. */
-  beta2: number;
-  /** Added to sqrt(v_hat) for numerical stability. */
-  eps: number;
-  weightDecay: number;
-  /** AMSGrad: use the running maximum of v in the denominator. */
-  amsgrad: boolean;
-  /** Ascend instead of descend. */
-  maximize: boolean;
-}
+/**
+ * Adam's hyperparameters: the rule's options but for `decoupled`, which the class decides, and
+ * `gradScale`, an optimizer-wide option (TrainingOptions).
+ */
+export type AdamHyper = Omit<AdamRuleOptions, 'decoupled' | 'gradScale'>;
 
 export type AdamOptions = OptimizerOptions<AdamHyper>;
 

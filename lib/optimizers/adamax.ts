@@ -2,15 +2,8 @@ import { Optimizer, type OptimizerOptions, type OptimizerSpec, type Param, type 
 import { type AdamaxRuleOptions, adamaxRule } from '../rules/adamax';
 import { beta, flag, nonNegative } from './hyper';
 
-export interface AdaMaxHyper {
-  lr: number;
-  beta1: number;
-  /** Decay of the infinity norm u. */
-  beta2: number;
-  eps: number;
-  weightDecay: number;
-  maximize: boolean;
-}
+/** AdaMax's hyperparameters: the rule's options but for the optimizer-wide `gradScale`. */
+export type AdaMaxHyper = Omit<AdamaxRuleOptions, 'gradScale'>;
 
 export type AdaMaxOptions = OptimizerOptions<AdaMaxHyper>;
 

@@ -2,18 +2,8 @@ import { Optimizer, type OptimizerOptions, type OptimizerSpec, type Param, type 
 import { type RmspropRuleOptions, rmspropRule } from '../rules/rmsprop';
 import { beta, flag, nonNegative } from './hyper';
 
-export interface RMSPropHyper {
-  lr: number;
-  /** Decay of the squared-gradient average (PyTorch's alpha). */
-  rho: number;
-  eps: number;
-  weightDecay: number;
-  /** Momentum factor on the scaled step (0: none). */
-  momentum: number;
-  /** Normalise by the gradient's estimated variance instead of its second moment. */
-  centered: boolean;
-  maximize: boolean;
-}
+/** RMSProp's hyperparameters: the rule's options but for the optimizer-wide `gradScale`. */
+export type RMSPropHyper = Omit<RmspropRuleOptions, 'gradScale'>;
 
 export type RMSPropOptions = OptimizerOptions<RMSPropHyper>;
 

@@ -2,19 +2,8 @@ import { Optimizer, type OptimizerOptions, type OptimizerSpec, type Param, type 
 import { type SgdRuleOptions, sgdRule } from '../rules/sgd';
 import { flag, nonNegative } from './hyper';
 
-export interface SgdHyper {
-  /** Step size; required (no default, as in PyTorch). */
-  lr: number;
-  /** Momentum factor (0: plain SGD). */
-  momentum: number;
-  /** Dampening of the gradient's contribution to the momentum buffer. */
-  dampening: number;
-  /** Nesterov momentum (Sutskever et al. 2013); needs momentum > 0 and dampening 0. */
-  nesterov: boolean;
-  /** L2 penalty: adds weightDecay*p to the gradient. */
-  weightDecay: number;
-  maximize: boolean;
-}
+/** SGD's hyperparameters: the rule's options but for the optimizer-wide `gradScale`. */
+export type SgdHyper = Omit<SgdRuleOptions, 'gradScale'>;
 
 export type SgdOptions = OptimizerOptions<SgdHyper>;
 

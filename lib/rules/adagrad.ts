@@ -5,9 +5,13 @@ const f = Math.fround;
 
 export interface AdagradRuleOptions extends GradOptions {
   lr: number;
+  /** The step size decays as lr/(1 + (t-1)*lrDecay). */
   lrDecay: number;
+  weightDecay: number;
+  /** The value the sum of squared gradients starts at. */
   initialAccumulatorValue: number;
   eps: number;
+  maximize: boolean;
 }
 
 // Scalar layout; native/kernels/rules.h AdagradRule::Scalar has the same order.

@@ -5,12 +5,18 @@ import type { Rule } from './types';
 const f = Math.fround;
 
 export interface AdamRuleOptions extends GradOptions {
+  /** Step size (alpha in the paper). */
   lr: number;
+  /** Decay of the first-moment average m. */
   beta1: number;
+  /** Decay of the second-moment average v. */
   beta2: number;
+  /** Added to sqrt(v_hat) for numerical stability. */
   eps: number;
   weightDecay: number;
+  /** AMSGrad: use the running maximum of v in the denominator. */
   amsgrad: boolean;
+  /** Ascend instead of descend. */
   maximize: boolean;
   /** AdamW: decay the parameter by (1 - lr*weightDecay) instead of adding weightDecay*p to g. */
   decoupled: boolean;

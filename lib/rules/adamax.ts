@@ -6,6 +6,7 @@ const f = Math.fround;
 export interface AdamaxRuleOptions extends GradOptions {
   lr: number;
   beta1: number;
+  /** Decay of the infinity norm u. */
   beta2: number;
   eps: number;
   weightDecay: number;

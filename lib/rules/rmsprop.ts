@@ -6,10 +6,15 @@ const f = Math.fround;
 
 export interface RmspropRuleOptions extends GradOptions {
   lr: number;
+  /** Decay of the squared-gradient average (PyTorch's alpha). */
   rho: number;
   eps: number;
+  weightDecay: number;
+  /** Momentum factor on the scaled step (0: none). */
   momentum: number;
+  /** Normalise by the gradient's estimated variance instead of its second moment. */
   centered: boolean;
+  maximize: boolean;
 }
 
 // Scalar layout; native/kernels/rules.h RmspropRule::Scalar has the same order.

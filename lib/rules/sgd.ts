@@ -5,10 +5,17 @@ import type { Rule } from './types';
 const f = Math.fround;
 
 export interface SgdRuleOptions extends GradOptions {
+  /** Step size; required (no default, as in PyTorch). */
   lr: number;
+  /** Momentum factor (0: plain SGD). */
   momentum: number;
+  /** Dampening of the gradient's contribution to the momentum buffer. */
   dampening: number;
+  /** Nesterov momentum (Sutskever et al. 2013); needs momentum > 0 and dampening 0. */
   nesterov: boolean;
+  /** L2 penalty: adds weightDecay*p to the gradient. */
+  weightDecay: number;
+  maximize: boolean;
 }
 
 // Scalar layout; native/kernels/rules.h SgdRule::Scalar has the same order.

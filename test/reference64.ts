@@ -1,0 +1,55 @@
+/** The same formulas in float64, as an independent accuracy reference (no float32 rounding). */
+export interface Ref64Options {
+  kind: 'adam' | 'adamw' | 'adamax';
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  amsgrad?: boolean;
+}
+
+export class Reference64 {
+  readonly p: Float64Array;
+  readonly m: Float64Array;
+  readonly v: Float64Array;
+  readonly vmax: Float64Array;
+  t = 0;
+  constructor(init: Float32Array, private readonly o: Ref64Options) {
+    this.p = Float64Array.from(init);
+    this.m = new Float64Array(init.length);
+    this.v = new Float64Array(init.length);
+    this.vmax = new Float64Array(init.length);
+  }
+
+  step(grad: Float32Array): void {
+    const { kind, lr, beta1, beta2, eps, weightDecay: wd } = this.o;
+    this.t++;
+    const bc1 = 1 - beta1 ** this.t, bc2 = 1 - beta2 ** this.t;
+    for (let i = 0; i < this.p.length; i++) {
+      let g = grad[i];
+      if (kind === 'adamw') this.p[i] *= 1 - lr * wd;
+      else g += wd * this.p[i];
+      this.m[i] = beta1 * this.m[i] + (1 - beta1) * g;
+      if (kind === 'adamax') {
+        this.v[i] = Math.max(beta2 * this.v[i], Math.abs(g) + eps);
+        this.p[i] -= (lr / bc1) * (this.m[i] / this.v[i]);
+        continue;
+      }
+      this.v[i] = beta2 * this.v[i] + (1 - beta2) * g * g;
+      this.vmax[i] = Math.max(this.vmax[i], this.v[i]);
+      const v = this.o.amsgrad ? this.vmax[i] : this.v[i];
+      this.p[i] -= (lr / bc1) * (this.m[i] / (Math.sqrt(v / bc2) + eps));
+    }
+  }
+}
+
+/** ||a - b|| / ||b||. */
+export function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let num = 0, den = 0;
+  for (let i = 0; i < b.length; i++) {
+    num += (a[i] - b[i]) ** 2;
+    den += b[i] ** 2;
+  }
+  return Math.sqrt(num / den);
+}
