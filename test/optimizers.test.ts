@@ -2,46 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { AdaGrad, Adam, type Param, RMSProp, SGD } from '../lib';
 import { fillGrads, makeParams } from './cases';
 import { NATIVE_LOADED } from './helpers';
+import { adagrad64, rmsprop64, sgd64 } from './reference64';
 
-type Options = Record<string, number | boolean>;
+type Options = Record<string, unknown>;
+type Numeric = Record<string, number | boolean>;
 const BACKENDS = NATIVE_LOADED ? (['js', 'native'] as const) : (['js'] as const);
-
-// Float64 versions of PyTorch 1.13's update rules, written from the formulas (not from lib/), for
-// one element: `s` is that element's state, `t` the 1-based step.
-type Reference = (p: number, grad: number, s: Record<string, number>, t: number, o: Options) => number;
-
-const sgd64: Reference = (p, grad, s, t, o) => {
-  let g = (o.maximize ? -grad : grad) + (o.weightDecay as number) * p;
-  if (o.momentum !== 0) {
-    s.buf = t === 1 ? g : s.buf * (o.momentum as number) + (1 - (o.dampening as number)) * g;
-    g = o.nesterov ? g + (o.momentum as number) * s.buf : s.buf;
-  }
-  return p - (o.lr as number) * g;
-};
-
-const adagrad64: Reference = (p, grad, s, t, o) => {
-  const g = (o.maximize ? -grad : grad) + (o.weightDecay as number) * p;
-  const clr = (o.lr as number) / (1 + (t - 1) * (o.lrDecay as number));
-  s.sum = (t === 1 ? (o.initialAccumulatorValue as number) : s.sum) + g * g;
-  return p - (clr * g) / (Math.sqrt(s.sum) + (o.eps as number));
-};
-
-const rmsprop64: Reference = (p, grad, s, t, o) => {
-  const rho = o.rho as number;
-  const g = (o.maximize ? -grad : grad) + (o.weightDecay as number) * p;
-  if (t === 1) s.sq = s.ga = s.buf = 0;
-  s.sq = s.sq * rho + (1 - rho) * g * g;
-  let avg: number;
-  if (o.centered) {
-    s.ga = s.ga * rho + (1 - rho) * g;
-    avg = Math.sqrt(s.sq - s.ga * s.ga) + (o.eps as number);
-  } else avg = Math.sqrt(s.sq) + (o.eps as number);
-  if (o.momentum !== 0) {
-    s.buf = s.buf * (o.momentum as number) + g / avg;
-    return p - (o.lr as number) * s.buf;
-  }
-  return p - ((o.lr as number) * g) / avg;
-};
 
 const FAMILIES = [
   {
@@ -78,12 +43,12 @@ describe.each(FAMILIES)('$name against a float64 reference', (fam) => {
       const ref = Array.from(params[0].data);
       const states = ref.map(() => ({}) as Record<string, number>);
       const path = ref.map(() => 0);
-      const opt = fam.make(params, { lr: o.lr, ...v, backend } as Options);
+      const opt = fam.make(params, { lr: o.lr, ...v, backend });
       let worst = 0;
       for (let t = 1; t <= 20; t++) {
         fillGrads(params, 3, t);
         for (let i = 0; i < ref.length; i++) {
-          const next = fam.ref(ref[i], params[0].grad[i], states[i], t, o);
+          const next = fam.ref(ref[i], params[0].grad[i], states[i], t, o as unknown as Numeric);
           path[i] += Math.abs(next - ref[i]);
           ref[i] = next;
         }
