@@ -1,8 +1,7 @@
-import { AdaMax, Adam, type Param } from 'adam-native';
+import { AdaGrad, AdaMax, Adam, type LearningRate, type Param, RMSProp, SGD } from 'adam-native';
 
 /** What the training loop uses of an optimizer. */
 export interface Stepper {
-  lr: number;
   readonly backend: string;
   step(): void;
   zeroGrad(): void;
@@ -10,20 +9,19 @@ export interface Stepper {
 
 export type BackendChoice = 'auto' | 'js' | 'native';
 
-/** One line of the comparison: a name, and how to build it at a given step size. */
+/** One line of the comparison: a name, and how to build it with a step size or schedule. */
 export interface OptimizerChoice {
   name: string;
-  make(params: Param[], lr: number, backend: BackendChoice): Stepper;
+  make(params: Param[], lr: LearningRate, backend: BackendChoice): Stepper;
 }
 
-/**
- * The paper's comparison set, each at the paper's other hyperparameters (betas 0.9/0.999).
- * SGD with Nesterov momentum, AdaGrad and RMSProp arrive with the optimizer-family issue: one
- * line each, in this list.
- */
+/** The paper's comparison set, each with the paper's other hyperparameters (betas 0.9/0.999). */
 export const OPTIMIZERS: OptimizerChoice[] = [
   { name: 'Adam', make: (p, lr, backend) => new Adam(p, { lr, backend }) },
   { name: 'AdaMax', make: (p, lr, backend) => new AdaMax(p, { lr, backend }) },
+  { name: 'SGD-Nesterov', make: (p, lr, backend) => new SGD(p, { lr, momentum: 0.9, nesterov: true, backend }) },
+  { name: 'AdaGrad', make: (p, lr, backend) => new AdaGrad(p, { lr, backend }) },
+  { name: 'RMSProp', make: (p, lr, backend) => new RMSProp(p, { lr, backend }) },
 ];
 
 /** Adam at a given beta2, with or without bias correction: the paper's Figure 4 ablation. */

@@ -1,8 +1,8 @@
+import { inverseSqrt } from 'adam-native';
 import type { Split } from './mnist';
 import type { Model } from './model';
 import type { BackendChoice, OptimizerChoice } from './optimizers';
 import { seededRandom, shuffle } from './random';
-import { lrOverSqrtEpoch } from './schedule';
 
 export interface RunSpec {
   experiment: string;
@@ -45,10 +45,10 @@ export interface RunResult {
 export function trainRun(spec: RunSpec): RunResult {
   const started = performance.now();
   const model = spec.model();
-  const opt = spec.optimizer.make(model.params, spec.lr, spec.backend);
   const stepsPerEpoch = Math.ceil(spec.train.count / spec.batch);
   const totalSteps = stepsPerEpoch * spec.epochs;
-  const schedule = lrOverSqrtEpoch(spec.lr, stepsPerEpoch);
+  // The paper's decay: lr/sqrt(epoch), the epoch counted from 1, computed by the optimizer per step.
+  const opt = spec.optimizer.make(model.params, inverseSqrt(spec.lr, { epochLength: stepsPerEpoch }), spec.backend);
   const window = Math.max(1, Math.ceil(stepsPerEpoch / spec.pointsPerEpoch));
   const order = Int32Array.from({ length: spec.train.count }, (_, i) => i);
   const random = seededRandom(spec.seed);
@@ -65,7 +65,6 @@ export function trainRun(spec: RunSpec): RunResult {
         break;
       }
       step++;
-      opt.lr = schedule(step);
       opt.step();
       windowSum += loss;
       windowSteps++;
