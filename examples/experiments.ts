@@ -63,7 +63,7 @@ export function plans(o: PlanOptions): ExperimentPlan[] {
   return [
     {
       name: 'logreg',
-      title: 'Logistic regression (784-10, L2 1e-4), best step size per optimizer',
+      title: 'Logistic regression (784-10, L2 1e-4), best step size of each optimizer',
       epochs: o.epochs ?? (o.full ? 30 : 10),
       batch,
       pointsPerEpoch: 4,
@@ -73,10 +73,10 @@ export function plans(o: PlanOptions): ExperimentPlan[] {
     },
     {
       name: 'mlp',
-      title: `MLP (784-256-256-10, ReLU${o.dropout > 0 ? `, dropout ${o.dropout}` : ''}), best step size per optimizer`,
+      title: `MLP (784-256-256-10, ReLU${o.dropout > 0 ? `, dropout ${o.dropout}` : ''}), ${o.full ? 'best step size of each optimizer' : 'one step size each'}`,
       epochs: o.epochs ?? (o.full ? 20 : 2),
       batch,
-      pointsPerEpoch: 4,
+      pointsPerEpoch: 8,
       seed: 2,
       model: mlp(2),
       runs: OPTIMIZERS.map((opt) => ({ optimizer: opt, lrs: grid('mlp', opt, o.full) })),
