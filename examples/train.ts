@@ -76,18 +76,18 @@ export function trainRun(spec: RunSpec): RunResult {
       spec.onStep?.(step, totalSteps, loss);
     }
   }
-  const train = diverged ? { nll: NaN, accuracy: NaN } : model.evaluate(spec.train);
-  const test = diverged ? { nll: NaN, accuracy: NaN } : model.evaluate(spec.test);
-  const diverges = diverged || !Number.isFinite(train.nll);
+  // A run whose loss overflowed, or whose final model does, counts as diverged: no numbers.
+  const train = diverged ? null : model.evaluate(spec.train);
+  const ok = train !== null && Number.isFinite(train.nll);
   return {
     experiment: spec.experiment,
     optimizer: spec.optimizer.name,
     lr: spec.lr,
     epochs: spec.epochs,
-    trainNLL: diverges ? NaN : train.nll,
-    testAccuracy: diverges ? NaN : test.accuracy,
+    trainNLL: ok ? train.nll : NaN,
+    testAccuracy: ok ? model.evaluate(spec.test).accuracy : NaN,
     seconds: (performance.now() - started) / 1000,
-    diverged: diverges,
+    diverged: !ok,
     backend: opt.backend,
     curve,
   };
