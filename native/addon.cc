@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "cuda_addon.h"
 #include "kernels/dispatch.h"
 #include "memory.h"
 #include "parallel.h"
@@ -252,6 +253,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   Napi::Array isas = exports.Get("isas").As<Napi::Array>();
   for (uint32_t i = 0; i < kIsaCount; ++i) isas[i] = kIsaNames[i];
   exports["allocFloat32"] = Napi::Function::New(env, AllocFloat32, "allocFloat32");
+  exports["cuda"] = CudaExports(env);
   return exports;
 }
 
