@@ -4,3 +4,5 @@ export { Optimizer, type Param, type BackendOptions, type StateDict } from './op
 export { backendInfo, type BackendInfo, type BackendOption } from './backends';
 export type { IsaOption } from './backends/native';
 export { allocFloat32 } from './memory';
+export { cuda, DeviceTensor, type CudaInfo, type CudaDevice } from './cuda';
+export type { Tensor } from './tensor';

@@ -1,28 +1,36 @@
 import { type BackendOption, checkBackendOptions, defaultThreads, selectBackend } from './backends';
 import type { IsaOption } from './backends/native';
 import type { Backend, Executor } from './backends/types';
+import type { DeviceTensor } from './cuda';
 import type { Rule } from './rules/types';
+import { type Tensor, checkDistinct, checkTensor, readTensor, tensorProblem, writeTensor, zeroTensor } from './tensor';
 import {
   type NumberRule,
   checkBoolean,
   checkFloat32Array,
   checkKnownKeys,
-  checkNoOverlap,
   checkNumber,
   checkPlainObject,
   describe,
 } from './validate';
 
-/** A parameter: the user's own arrays, updated in place. `name` keys its state (default: its index). */
+/**
+ * A parameter: the user's own arrays, updated in place. `name` keys its state (default: its index).
+ * DeviceTensors (both data and grad) keep the parameter on the GPU, with backend 'cuda'.
+ */
 export interface Param {
   name?: string;
-  data: Float32Array;
-  grad: Float32Array;
+  data: Float32Array | DeviceTensor;
+  grad: Float32Array | DeviceTensor;
 }
 
 /** Options every optimizer takes besides its hyperparameters. */
 export interface BackendOptions {
-  /** 'auto' (default): native when the addon loads, else TypeScript with one warning. */
+  /**
+   * 'auto' (default): 'cuda' for params on the GPU, else native when the addon loads, else
+   * TypeScript with one warning. 'cuda' with Float32Array params: host-mirror mode (the device
+   * keeps params and state; each step uploads the grads and downloads the params).
+   */
   backend?: BackendOption;
   /** 'auto' (default: ADAM_NATIVE_ISA, else the best the CPU has), or a specific ISA. */
   isa?: IsaOption;
@@ -60,9 +68,9 @@ interface Entry {
   where: string;
   name: string;
   length: number;
-  data: Float32Array;
-  grad: Float32Array;
-  state: Map<string, Float32Array>;
+  data: Tensor;
+  grad: Tensor;
+  state: Map<string, Tensor>;
 }
 
 const BACKEND_KEYS = ['backend', 'isa', 'threads'] as const;
@@ -93,12 +101,13 @@ export abstract class Optimizer<H extends BaseHyper, R = unknown> {
         ? defaultThreads()
         : checkNumber(`${owner}: option 'threads'`, opts.threads, { min: 1, integer: true, below: 1025 });
     this.#entries = this.#checkParams(owner, params);
-    this.#backend = selectBackend(owner, backend, isa, threads);
+    const onDevice = this.#entries.find((e) => !(e.data instanceof Float32Array));
+    this.#backend = selectBackend(owner, backend, isa, threads, onDevice ? onDevice.where : null);
     this.#scalars = new Float32Array(spec.rule.scalarCount);
     for (const e of this.#entries) this.#allocState(e);
   }
 
-  /** 'js', or 'native/<isa>'. */
+  /** 'js', 'native/<isa>' or 'cuda'. */
   get backend(): string {
     return this.#backend.name;
   }
@@ -151,7 +160,7 @@ export abstract class Optimizer<H extends BaseHyper, R = unknown> {
   /** Sets every grad to zero. */
   zeroGrad(): void {
     this.#checkIdle('zeroGrad');
-    for (const e of this.#entries) e.grad.fill(0);
+    for (const e of this.#entries) zeroTensor(e.grad);
   }
 
   stateDict(): StateDict<H> {
@@ -159,7 +168,7 @@ export abstract class Optimizer<H extends BaseHyper, R = unknown> {
     const state: StateDict<H>['state'] = {};
     for (const e of this.#entries) {
       const slots: Record<string, Float32Array> = {};
-      for (const [slot, array] of e.state) slots[slot] = new Float32Array(array);
+      for (const [slot, array] of e.state) slots[slot] = readTensor(array);
       state[e.name] = slots;
     }
     return { optimizer: this.#spec.name, step: this.#step, options: { ...this.#hyper }, state };
@@ -202,20 +211,15 @@ export abstract class Optimizer<H extends BaseHyper, R = unknown> {
     // Everything checked: now change.
     this.#hyper = hyper;
     this.#entries.forEach((e, i) => {
-      for (const slot of [...e.state.keys()])
-        if (!loaded[i].has(slot)) {
-          e.state.delete(slot);
-          this.#executor = null;
-        }
+      for (const slot of [...e.state.keys()]) if (!loaded[i].has(slot)) e.state.delete(slot);
       for (const [slot, array] of loaded[i]) {
         let mine = e.state.get(slot);
-        if (!mine) {
-          e.state.set(slot, (mine = this.#backend.alloc(e.length)));
-          this.#executor = null;
-        }
-        mine.set(array);
+        if (!mine) e.state.set(slot, (mine = this.#backend.alloc(e.length)));
+        writeTensor(mine, array);
       }
     });
+    // A fresh executor sees the new slots, and in host-mirror mode re-uploads the current params.
+    this.#dropExecutor();
     this.#step = step;
   }
 
@@ -240,7 +244,7 @@ export abstract class Optimizer<H extends BaseHyper, R = unknown> {
     if (params.length === 0) throw new RangeError(`${owner}: params is empty; give at least one parameter`);
     const entries: Entry[] = [];
     const seen = new Map<string, number>();
-    const arrays: Array<{ where: string; array: Float32Array }> = [];
+    const arrays: Array<{ where: string; array: Tensor }> = [];
     params.forEach((p, i) => {
       const at = `${owner}: params[${i}]`;
       const param = checkPlainObject(at, p);
@@ -251,15 +255,17 @@ export abstract class Optimizer<H extends BaseHyper, R = unknown> {
       const where = `params[${i}] "${name}"`;
       if (seen.has(name)) throw new Error(`${owner}: ${where} has the same name as params[${seen.get(name)}]; names must be unique`);
       seen.set(name, i);
-      const data = checkFloat32Array(`${owner}: ${where}: data`, param.data);
-      const grad = checkFloat32Array(`${owner}: ${where}: grad`, param.grad);
+      const data = checkTensor(`${owner}: ${where}: data`, param.data);
+      const grad = checkTensor(`${owner}: ${where}: grad`, param.grad);
+      if (data instanceof Float32Array !== grad instanceof Float32Array)
+        throw new TypeError(`${owner}: ${where}: data and grad must both be Float32Arrays or both DeviceTensors`);
       if (grad.length !== data.length)
         throw new RangeError(`${owner}: ${where}: grad has length ${grad.length}, data has ${data.length}`);
       arrays.push({ where: `${where} data`, array: data }, { where: `${where} grad`, array: grad });
       entries.push({ where, name, length: data.length, data, grad, state: new Map() });
     });
     try {
-      checkNoOverlap(arrays);
+      checkDistinct(arrays);
     } catch (e) {
       throw new Error(`${owner}: ${(e as Error).message}`);
     }
@@ -271,7 +277,7 @@ export abstract class Optimizer<H extends BaseHyper, R = unknown> {
     for (const slot of this.#spec.rule.stateSlots)
       if (this.#spec.rule.needsSlot(slot, options) && !e.state.has(slot)) {
         e.state.set(slot, this.#backend.alloc(e.length));
-        this.#executor = null;
+        this.#dropExecutor();
       }
   }
 
@@ -283,10 +289,10 @@ export abstract class Optimizer<H extends BaseHyper, R = unknown> {
   #beginStep(what: string): void {
     this.#checkIdle(what);
     for (const e of this.#entries)
-      if (e.data.length !== e.length || e.grad.length !== e.length)
-        throw new Error(
-          `${this.#spec.name}.${what}: ${e.where}: data or grad was detached or resized (expected length ${e.length})`,
-        );
+      for (const [label, t] of [['data', e.data], ['grad', e.grad], ...e.state] as Array<[string, Tensor]>) {
+        const problem = tensorProblem(t, e.length);
+        if (problem) throw new Error(`${this.#spec.name}.${what}: ${e.where}: ${label} ${problem}`);
+      }
   }
 
   #prepareScalars(t: number): { rule: Rule<R>; flags: number } {
@@ -294,6 +300,11 @@ export abstract class Optimizer<H extends BaseHyper, R = unknown> {
     const options = this.#spec.ruleOptions(this.#hyper);
     rule.scalars(options, t, this.#scalars);
     return { rule, flags: rule.flags(options) };
+  }
+
+  #dropExecutor(): void {
+    this.#executor?.release?.();
+    this.#executor = null;
   }
 
   #ensureExecutor(rule: Rule<R>): Executor {

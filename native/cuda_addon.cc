@@ -48,7 +48,8 @@ class DeviceBuffer : public Napi::ObjectWrap<DeviceBuffer> {
                        {InstanceAccessor<&DeviceBuffer::Length>("length"), InstanceAccessor<&DeviceBuffer::Ptr>("ptr"),
                         InstanceAccessor<&DeviceBuffer::Freed>("freed"),
                         InstanceMethod<&DeviceBuffer::Download>("download"),
-                        InstanceMethod<&DeviceBuffer::CopyFrom>("copyFrom"), InstanceMethod<&DeviceBuffer::Free>("free")});
+                        InstanceMethod<&DeviceBuffer::CopyFrom>("copyFrom"), InstanceMethod<&DeviceBuffer::Zero>("zero"),
+                        InstanceMethod<&DeviceBuffer::Free>("free")});
   }
 
   explicit DeviceBuffer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<DeviceBuffer>(info) {
@@ -118,6 +119,12 @@ class DeviceBuffer : public Napi::ObjectWrap<DeviceBuffer> {
     if (src->length_ != length_) throw Napi::RangeError::New(env, "DeviceTensor.copyFrom: the source has another length");
     if (src != this) ThrowIf(env, gpu::copy(data_, src->data_, length_));
     return env.Undefined();
+  }
+
+  Napi::Value Zero(const Napi::CallbackInfo& info) {
+    CheckUsable(info.Env(), "zero");
+    ThrowIf(info.Env(), gpu::zero(data_, length_));
+    return info.Env().Undefined();
   }
 
   Napi::Value Free(const Napi::CallbackInfo& info) {

@@ -41,6 +41,7 @@ std::string release(float* p);
 std::string upload(float* dst, const float* src, size_t n);
 std::string download(float* dst, const float* src, size_t n);
 std::string copy(float* dst, const float* src, size_t n);
+std::string zero(float* p, size_t n);
 // bench: `iters` device-to-device copies of n floats timed with CUDA events.
 std::string time_copy(float* dst, const float* src, size_t n, int iters, double* ms);
 

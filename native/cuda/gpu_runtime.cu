@@ -16,6 +16,7 @@ Info query() {
   if (e != cudaSuccess) {
     cudaGetLastError();  // clear it, so later calls report their own errors
     info.error = describe("cudaGetDeviceCount", e);
+    if (e == cudaErrorInsufficientDriver) info.error += ": no NVIDIA driver was found, or it is older than CUDA 13";
     return info;
   }
   for (int d = 0; d < count; ++d) {
@@ -65,6 +66,13 @@ static std::string copy_sync(float* dst, const float* src, size_t n, cudaMemcpyK
 std::string upload(float* dst, const float* src, size_t n) { return copy_sync(dst, src, n, cudaMemcpyHostToDevice); }
 std::string download(float* dst, const float* src, size_t n) { return copy_sync(dst, src, n, cudaMemcpyDeviceToHost); }
 std::string copy(float* dst, const float* src, size_t n) { return copy_sync(dst, src, n, cudaMemcpyDeviceToDevice); }
+
+std::string zero(float* p, size_t n) {
+  if (n == 0) return "";
+  ADAM_CUDA_TRY(cudaMemset(p, 0, n * sizeof(float)));
+  ADAM_CUDA_TRY(cudaDeviceSynchronize());
+  return "";
+}
 
 std::string time_copy(float* dst, const float* src, size_t n, int iters, double* ms) {
   Events ev;

@@ -21,6 +21,7 @@ std::string release(float*) { return kReason; }
 std::string upload(float*, const float*, size_t) { return kReason; }
 std::string download(float*, const float*, size_t) { return kReason; }
 std::string copy(float*, const float*, size_t) { return kReason; }
+std::string zero(float*, size_t) { return kReason; }
 std::string time_copy(float*, const float*, size_t, int, double*) { return kReason; }
 std::string plan_create(RuleId, uint32_t, const std::vector<PlanTensor>&, const std::vector<HostPair>&, Plan** out) {
   *out = nullptr;
