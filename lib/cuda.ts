@@ -4,19 +4,27 @@ import { checkFloat32Array, checkNumber, describe } from './validate';
 
 export type { CudaDevice, CudaInfo } from '../binding';
 
-// The native buffer behind each DeviceTensor this module made; anything else is foreign.
-const buffers = new WeakMap<DeviceTensor, DeviceBuffer>();
 const token = Symbol('DeviceTensor');
+// The native buffer behind a DeviceTensor this module made; undefined for anything else (foreign).
+let unwrap: (t: DeviceTensor) => DeviceBuffer | undefined;
 
 /**
  * A float32 array in GPU memory, made by `cuda.tensor(length)` or `cuda.upload(array)`. Zeroed at
  * creation; its memory is returned by free() (or when it is garbage-collected).
  */
 export class DeviceTensor {
+  readonly #buffer: DeviceBuffer;
+  // Mirrors the buffer's own flag in JS: the optimizer checks it for every tensor on every step.
+  #freed = false;
+
+  static {
+    unwrap = (t) => (#buffer in t ? t.#buffer : undefined);
+  }
+
   /** @internal use cuda.tensor() or cuda.upload(). */
   constructor(key: symbol, buffer: DeviceBuffer) {
     if (key !== token) throw new TypeError('DeviceTensor: make one with cuda.tensor(length) or cuda.upload(array)');
-    buffers.set(this, buffer);
+    this.#buffer = buffer;
   }
 
   get length(): number {
@@ -25,7 +33,8 @@ export class DeviceTensor {
 
   /** Whether free() was called. */
   get freed(): boolean {
-    return bufferOf(this, 'DeviceTensor.freed', true).freed;
+    bufferOf(this, 'DeviceTensor.freed', true);
+    return this.#freed;
   }
 
   /** The device address, for interop with other CUDA code (which must finish with it before a step). */
@@ -56,12 +65,13 @@ export class DeviceTensor {
   /** Returns the device memory now. Freeing twice is harmless; any other use after free throws. */
   free(): void {
     bufferOf(this, 'DeviceTensor.free', true).free();
+    this.#freed = true;
   }
 }
 
 /** The native buffer of a DeviceTensor; throws for a foreign object or (unless allowFreed) a freed one. */
 export function bufferOf(t: DeviceTensor, where: string, allowFreed = false): DeviceBuffer {
-  const b = buffers.get(t);
+  const b = t instanceof DeviceTensor ? unwrap(t) : undefined;
   if (!b) throw new TypeError(`${where}: not a DeviceTensor made by cuda.tensor() or cuda.upload()`);
   if (!allowFreed && b.freed) throw new Error(`${where}: the DeviceTensor was freed`);
   return b;
@@ -69,7 +79,7 @@ export function bufferOf(t: DeviceTensor, where: string, allowFreed = false): De
 
 /** True for DeviceTensors this library made (freed ones too). */
 export function isDeviceTensor(v: unknown): v is DeviceTensor {
-  return v instanceof DeviceTensor && buffers.has(v);
+  return v instanceof DeviceTensor && unwrap(v) !== undefined;
 }
 
 function binding(): { cuda: CudaBinding | null; error: string | null } {

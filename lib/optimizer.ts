@@ -288,11 +288,10 @@ export abstract class Optimizer<H extends BaseHyper, R = unknown> {
   // Everything a step relies on, checked before anything changes.
   #beginStep(what: string): void {
     this.#checkIdle(what);
-    for (const e of this.#entries)
-      for (const [label, t] of [['data', e.data], ['grad', e.grad], ...e.state] as Array<[string, Tensor]>) {
-        const problem = tensorProblem(t, e.length);
-        if (problem) throw new Error(`${this.#spec.name}.${what}: ${e.where}: ${label} ${problem}`);
-      }
+    for (const e of this.#entries) {
+      const data = tensorProblem(e.data, e.length), grad = data ? null : tensorProblem(e.grad, e.length);
+      if (data || grad) throw new Error(`${this.#spec.name}.${what}: ${e.where}: ${data ? 'data' : 'grad'} ${data ?? grad}`);
+    }
   }
 
   #prepareScalars(t: number): { rule: Rule<R>; flags: number } {
