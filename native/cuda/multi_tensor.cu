@@ -7,7 +7,6 @@
 #include <math.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -28,8 +27,15 @@ namespace gpu {
 namespace {
 
 constexpr int kThreads = 256;
-// Elements per chunk: a multiple of 4, so every float4 of a 16-byte-aligned tensor stays aligned.
-constexpr size_t kChunk = 8192;
+// One float4 group per thread per pass. Measured on an H200 (64M elements): two groups, or
+// prefetching the next pass, took 72-118 registers and lost 7-27% of the copy bandwidth when the
+// IEEE division takes its slow path (zero state); one group (54 registers) kept 92%, and equalled
+// them on AdaMax. Loads of every slot are still in flight together.
+constexpr int kUnroll = 1;
+constexpr size_t kPass = size_t{kThreads} * 4 * kUnroll;
+// Elements per chunk: whole passes, and a multiple of 4, so every float4 of a 16-byte-aligned
+// tensor stays aligned.
+constexpr size_t kChunk = 8 * kPass;
 constexpr size_t kMirrorAlign = 64;  // floats: each mirrored tensor starts 256-byte aligned in its arena
 
 struct TensorDesc {
@@ -65,7 +71,7 @@ __device__ __forceinline__ void update_one(const float* s, uint32_t flags, float
 }
 
 // Loads one pass: kUnroll float4 groups per thread for every slot (absent or past the end: 0).
-template <class Rule, int kUnroll>
+template <class Rule>
 __device__ __forceinline__ void load_pass(float4 (&x)[kUnroll][Rule::kSlots], float* const* slots, size_t pass,
                                           size_t end) {
 #pragma unroll
@@ -80,7 +86,7 @@ __device__ __forceinline__ void load_pass(float4 (&x)[kUnroll][Rule::kSlots], fl
 
 // Runs the rule on each lane of a loaded pass and stores the written slots; the tensor's last
 // (< 4) elements go one by one through the same rule.
-template <class Rule, int kUnroll>
+template <class Rule>
 __device__ __forceinline__ void update_pass(float4 (&x)[kUnroll][Rule::kSlots], const float* s, uint32_t flags,
                                             float* const* slots, size_t pass, size_t end) {
 #pragma unroll
@@ -105,11 +111,8 @@ __device__ __forceinline__ void update_pass(float4 (&x)[kUnroll][Rule::kSlots], 
   }
 }
 
-// kPrefetch: the next pass's loads are issued before this pass's math, so the memory system
-// stays busy while the IEEE division and square root sequences run.
-template <class Rule, int kUnroll, int kMinBlocks, bool kPrefetch>
-__global__ void __launch_bounds__(kThreads, kMinBlocks) multi_tensor_step(const StepArgs a) {
-  constexpr size_t kPass = size_t{kThreads} * 4 * kUnroll;
+template <class Rule>
+__global__ void __launch_bounds__(kThreads) multi_tensor_step(const StepArgs a) {
   float s[Rule::kScalars];
 #pragma unroll
   for (int j = 0; j < Rule::kScalars; ++j) s[j] = a.s[j];
@@ -120,91 +123,33 @@ __global__ void __launch_bounds__(kThreads, kMinBlocks) multi_tensor_step(const 
 #pragma unroll
     for (int j = 0; j < Rule::kSlots; ++j) slots[j] = t.slots[j];
     const size_t end = min(static_cast<size_t>(chunk.begin + kChunk), static_cast<size_t>(t.n));
-    float4 x[kUnroll][Rule::kSlots];
-    if (kPrefetch) load_pass<Rule, kUnroll>(x, slots, chunk.begin, end);
     for (size_t pass = chunk.begin; pass < end; pass += kPass) {
-      if (kPrefetch) {
-        float4 next[kUnroll][Rule::kSlots];
-        load_pass<Rule, kUnroll>(next, slots, pass + kPass, end);
-        update_pass<Rule, kUnroll>(x, s, a.flags, slots, pass, end);
-#pragma unroll
-        for (int u = 0; u < kUnroll; ++u)
-#pragma unroll
-          for (int j = 0; j < Rule::kSlots; ++j) x[u][j] = next[u][j];
-      } else {
-        load_pass<Rule, kUnroll>(x, slots, pass, end);
-        update_pass<Rule, kUnroll>(x, s, a.flags, slots, pass, end);
-      }
+      float4 x[kUnroll][Rule::kSlots];
+      load_pass<Rule>(x, slots, pass, end);
+      update_pass<Rule>(x, s, a.flags, slots, pass, end);
     }
   }
 }
 
 using Launcher = cudaError_t (*)(const StepArgs&, unsigned grid, cudaStream_t stream);
 
-template <class Rule, int kUnroll, int kMinBlocks, bool kPrefetch>
+template <class Rule>
 cudaError_t launch(const StepArgs& a, unsigned grid, cudaStream_t stream) {
   static_assert(Rule::kSlots <= kMaxSlots && Rule::kScalars <= kMaxScalars, "raise gpu::kMaxSlots/kMaxScalars");
-  static_assert(kChunk % (size_t{kThreads} * 4 * kUnroll) == 0, "a chunk is whole passes");
-  multi_tensor_step<Rule, kUnroll, kMinBlocks, kPrefetch><<<grid, kThreads, 0, stream>>>(a);
+  multi_tensor_step<Rule><<<grid, kThreads, 0, stream>>>(a);
   return cudaGetLastError();
 }
 
-// TUNING (temporary): kernel shapes (float4 groups per thread per pass, min blocks per SM),
-// chosen by ADAM_CUDA_KERNEL_VARIANT for one measuring run; the winner stays, the rest go.
-constexpr int kVariants = 7;
-#define ADAM_CUDA_LAUNCHER(name, Rule) &launch<cuda::Rule, U, B, P>,
-#define P false
-#define U 2
-#define B 1
-const Launcher kV0[kRuleCount] = {ADAM_RULE_LIST(ADAM_CUDA_LAUNCHER)};
-#undef U
-#undef B
-#define U 1
-#define B 1
-const Launcher kV1[kRuleCount] = {ADAM_RULE_LIST(ADAM_CUDA_LAUNCHER)};
-#undef U
-#undef B
-#define U 2
-#define B 4
-const Launcher kV2[kRuleCount] = {ADAM_RULE_LIST(ADAM_CUDA_LAUNCHER)};
-#undef U
-#undef B
-#define U 4
-#define B 2
-const Launcher kV3[kRuleCount] = {ADAM_RULE_LIST(ADAM_CUDA_LAUNCHER)};
-#undef U
-#undef B
-#define U 1
-#define B 6
-const Launcher kV4[kRuleCount] = {ADAM_RULE_LIST(ADAM_CUDA_LAUNCHER)};
-#undef U
-#undef B
-#undef P
-#define P true
-#define U 1
-#define B 1
-const Launcher kV5[kRuleCount] = {ADAM_RULE_LIST(ADAM_CUDA_LAUNCHER)};
-#undef U
-#undef B
-#define U 2
-#define B 1
-const Launcher kV6[kRuleCount] = {ADAM_RULE_LIST(ADAM_CUDA_LAUNCHER)};
-#undef U
-#undef B
-#undef P
-const Launcher* const kVariantTable[kVariants] = {kV0, kV1, kV2, kV3, kV4, kV5, kV6};
-int variant() {
-  const char* v = getenv("ADAM_CUDA_KERNEL_VARIANT");
-  int i = v ? atoi(v) : 0;
-  return i >= 0 && i < kVariants ? i : 0;
-}
+// Every rule of the list, with no per-rule CUDA code.
+#define ADAM_CUDA_LAUNCHER(name, Rule) &launch<cuda::Rule>,
+const Launcher kLaunchers[kRuleCount] = {ADAM_RULE_LIST(ADAM_CUDA_LAUNCHER)};
+#undef ADAM_CUDA_LAUNCHER
 
 }  // namespace
 
 class Plan {
  public:
   RuleId rule = kRuleCount;
-  const Launcher* launchers = kVariantTable[variant()];
   cudaStream_t stream = nullptr;
   TensorDesc* tensors = nullptr;  // device tables
   ChunkDesc* chunk_table = nullptr;
@@ -315,7 +260,7 @@ std::string plan_step(Plan* plan, const float* scalars, uint32_t flags, const st
         std::memcpy(plan->h_grad + plan->mirror_offset[t], host[t].grad, plan->lengths[t] * sizeof(float));
     ADAM_CUDA_TRY(cudaMemcpyAsync(plan->d_grad, plan->h_grad, bytes, cudaMemcpyHostToDevice, plan->stream));
   }
-  if (plan->chunks > 0) ADAM_CUDA_TRY(plan->launchers[plan->rule](a, plan->grid, plan->stream));
+  if (plan->chunks > 0) ADAM_CUDA_TRY(kLaunchers[plan->rule](a, plan->grid, plan->stream));
   if (bytes > 0)
     ADAM_CUDA_TRY(cudaMemcpyAsync(plan->h_param, plan->d_param, bytes, cudaMemcpyDeviceToHost, plan->stream));
   ADAM_CUDA_TRY(cudaStreamSynchronize(plan->stream));
@@ -331,9 +276,9 @@ std::string plan_time(Plan* plan, const float* scalars, uint32_t flags, int iter
   plan->Args(scalars, flags, &a);
   Events ev;
   ADAM_CUDA_TRY(ev.create());
-  if (plan->chunks > 0) ADAM_CUDA_TRY(plan->launchers[plan->rule](a, plan->grid, plan->stream));  // warm-up
+  if (plan->chunks > 0) ADAM_CUDA_TRY(kLaunchers[plan->rule](a, plan->grid, plan->stream));  // warm-up
   ADAM_CUDA_TRY(cudaEventRecord(ev.start, plan->stream));
-  for (int i = 0; i < iters && plan->chunks > 0; ++i) ADAM_CUDA_TRY(plan->launchers[plan->rule](a, plan->grid, plan->stream));
+  for (int i = 0; i < iters && plan->chunks > 0; ++i) ADAM_CUDA_TRY(kLaunchers[plan->rule](a, plan->grid, plan->stream));
   ADAM_CUDA_TRY(cudaEventRecord(ev.stop, plan->stream));
   return ev.elapsed(ms);
 }
