@@ -88,9 +88,16 @@ export interface Binding {
   isas: IsaName[];
   cpuInfo(): { supported: IsaName[]; best: IsaName; threads: number };
   rules: Record<string, RuleLayout>;
-  flags: Record<'maximize' | 'l2' | 'decoupledDecay' | 'amsgrad', number>;
+  /** Option bits by lib/ name (lib/rules/flags.ts). */
+  flags: Record<string, number>;
   /** n zeros in native memory: 64-byte aligned; 2 MiB aligned with MADV_HUGEPAGE from 2 MiB up. */
   allocFloat32(n: number): Float32Array;
+  /** Float64 sum of squares of every element, in the fixed block order of lib/gradops.ts. */
+  sumSquares(isa: number, threads: number, arrays: ReadonlyArray<Float32Array>): number;
+  /** x = x*factor, factor rounded to float32. */
+  scaleArrays(isa: number, threads: number, arrays: ReadonlyArray<Float32Array>, factor: number): void;
+  /** x = min(limit, max(-limit, x)), limit rounded to float32; NaN stays NaN. */
+  clampArrays(isa: number, threads: number, arrays: ReadonlyArray<Float32Array>, limit: number): void;
   /** The CUDA backend; in a build without CUDA, info() says so and every other entry throws. */
   cuda: CudaBinding;
 }

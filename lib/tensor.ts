@@ -1,4 +1,4 @@
-import { DeviceTensor, bufferOf, isDeviceTensor } from './cuda';
+import { DeviceTensor, bufferOf } from './cuda';
 import { checkFloat32Array, checkNoOverlap, describe } from './validate';
 
 /** What an optimizer holds: host arrays, or GPU memory for the 'cuda' backend. */
@@ -26,10 +26,13 @@ export function checkDistinct(tensors: ReadonlyArray<{ where: string; array: Ten
   checkNoOverlap(tensors.filter((t): t is { where: string; array: Float32Array } => !(t.array instanceof DeviceTensor)));
 }
 
-/** Why a tensor can no longer be stepped (freed, or detached/resized), or null. */
-export function tensorProblem(t: Tensor, length: number): string | null {
-  if (isDeviceTensor(t)) return t.freed ? 'was freed' : null;
-  return t.length !== length ? `was detached or resized (expected length ${length})` : null;
+/** Why a parameter's tensors can no longer be stepped (freed, or detached/resized), or null. */
+export function tensorProblem(data: Tensor, grad: Tensor, length: number): string | null {
+  if (data instanceof DeviceTensor || grad instanceof DeviceTensor)
+    return (data as DeviceTensor).freed ? 'data was freed' : (grad as DeviceTensor).freed ? 'grad was freed' : null;
+  return data.length !== length || grad.length !== length
+    ? `data or grad was detached or resized (expected length ${length})`
+    : null;
 }
 
 /** A host copy of the tensor's values. */
@@ -41,6 +44,12 @@ export function readTensor(t: Tensor): Float32Array {
 export function writeTensor(t: Tensor, values: Float32Array): void {
   if (t instanceof DeviceTensor) t.copyFrom(values);
   else t.set(values);
+}
+
+/** Sets every element to `value` (rounded to float32). */
+export function fillTensor(t: Tensor, value: number): void {
+  if (t instanceof DeviceTensor) t.copyFrom(new Float32Array(t.length).fill(value));
+  else t.fill(value);
 }
 
 export function zeroTensor(t: Tensor): void {

@@ -2,6 +2,7 @@ import type { CudaBinding, DeviceBuffer } from '../../binding';
 import { DeviceTensor, bufferOf, newDeviceTensor } from '../cuda';
 import type { Rule } from '../rules/types';
 import { loadNative } from './load';
+import { defaultThreads, nativeBackend, resolveIsa } from './native';
 import type { Backend, Executor, TensorSlots } from './types';
 
 /**
@@ -11,10 +12,11 @@ import type { Backend, Executor, TensorSlots } from './types';
  * param and state, each step uploads the grads and downloads the params through pinned buffers.
  */
 export function cudaBackend(cuda: CudaBinding): Backend {
+  const binding = loadNative().binding!;
   return {
     name: 'cuda',
     prepare(rule: Rule<never>, tensors: ReadonlyArray<TensorSlots>): Executor {
-      const layout = loadNative().binding!.rules[rule.name];
+      const layout = binding.rules[rule.name];
       const items: Array<DeviceBuffer | Float32Array | null> = [];
       tensors.forEach((slots, t) => {
         for (let k = 0; k < layout.slots; k++) {
@@ -30,5 +32,8 @@ export function cudaBackend(cuda: CudaBinding): Backend {
       };
     },
     alloc: (n) => newDeviceTensor(cuda, n),
+    // Whole-gradient operations on host grads (clipGradNorm, clipGradValue, skipNonFinite in
+    // host-mirror mode) run on the CPU kernels: the same bits as every other backend.
+    grads: nativeBackend(binding, resolveIsa(binding, 'auto'), defaultThreads()).grads,
   };
 }

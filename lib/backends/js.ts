@@ -1,3 +1,4 @@
+import { gradOps } from '../gradops';
 import type { Rule } from '../rules/types';
 import type { Backend, Executor, TensorSlots } from './types';
 
@@ -17,4 +18,5 @@ export const jsBackend: Backend = {
     };
   },
   alloc: (n) => new Float32Array(n),
+  grads: gradOps,
 };

@@ -3,10 +3,15 @@ import type { Binding } from '../../binding';
 import { Flag } from '../rules/flags';
 import { adamRule } from '../rules/adam';
 import { adamaxRule } from '../rules/adamax';
+import { adagradRule } from '../rules/adagrad';
+import { rmspropRule } from '../rules/rmsprop';
+import { sgdRule } from '../rules/sgd';
 import type { Rule } from '../rules/types';
 
 /** Every rule the TypeScript layer knows; the addon must agree on each one's layout. */
-export const RULES: ReadonlyArray<Rule<never>> = [adamRule, adamaxRule] as ReadonlyArray<Rule<never>>;
+export const RULES: ReadonlyArray<Rule<never>> = [adamRule, adamaxRule, sgdRule, adagradRule, rmspropRule] as ReadonlyArray<
+  Rule<never>
+>;
 
 export interface LoadResult {
   binding: Binding | null;
@@ -37,18 +42,25 @@ function tryLoad(): LoadResult {
     return { binding: null, path: null, source: null, error: 'disabled by ADAM_NATIVE_DISABLE=1' };
   const errors: string[] = [];
   const prebuild = path.join(ROOT, 'prebuilds', `${process.platform}-${process.arch}`, 'adam-native.node');
-  const candidates: Array<{ source: 'prebuild' | 'build'; load: () => { binding: Binding; path: string } }> = [
-    { source: 'prebuild', load: () => ({ binding: require(prebuild) as Binding, path: prebuild }) },
-    {
-      source: 'build',
-      load: () => {
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
-        const bindings = require('bindings') as (opts: { bindings: string; module_root: string; path: true }) => string;
-        const found = bindings({ bindings: 'adam_native.node', module_root: ROOT, path: true });
-        return { binding: require(found) as Binding, path: found };
-      },
+  const fromPrebuild = { source: 'prebuild' as const, load: () => ({ binding: require(prebuild) as Binding, path: prebuild }) };
+  const fromBuild = {
+    source: 'build' as const,
+    load: () => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const bindings = require('bindings') as (opts: { bindings: string; module_root: string; path: true }) => string;
+      const found = bindings({ bindings: 'adam_native.node', module_root: ROOT, path: true });
+      return { binding: require(found) as Binding, path: found };
     },
-  ];
+  };
+  // A local build exists only where someone compiled on purpose (a checkout, or an install that
+  // built from source): it wins over the shipped prebuild, which is never stale then.
+  let candidates: Array<{ source: 'prebuild' | 'build'; load: () => { binding: Binding; path: string } }> = [fromBuild, fromPrebuild];
+  const forced = process.env.ADAM_NATIVE_BINARY;
+  if (forced !== undefined && forced !== '') {
+    const file = path.resolve(forced);
+    const source = file.split(path.sep).includes('prebuilds') ? 'prebuild' : 'build';
+    candidates = [{ source, load: () => ({ binding: require(file) as Binding, path: file }) }];
+  }
   for (const c of candidates) {
     let loaded: { binding: Binding; path: string };
     try {
@@ -69,7 +81,7 @@ function tryLoad(): LoadResult {
 
 let cached: LoadResult | undefined;
 
-/** Loads the addon once: prebuilds/<platform>-<arch>/ first, then build/Release. */
+/** Loads the addon once: ADAM_NATIVE_BINARY if set, else build/Release, then prebuilds/<platform>-<arch>/. */
 export function loadNative(): LoadResult {
   return (cached ??= tryLoad());
 }

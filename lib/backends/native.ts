@@ -44,6 +44,11 @@ export function nativeBackend(binding: Binding, isa: IsaName, threads: number): 
       };
     },
     alloc: (n) => binding.allocFloat32(n),
+    grads: {
+      sumSquares: (arrays) => binding.sumSquares(isaIndex, threads, arrays),
+      scale: (arrays, factor) => binding.scaleArrays(isaIndex, threads, arrays, factor),
+      clamp: (arrays, limit) => binding.clampArrays(isaIndex, threads, arrays, limit),
+    },
   };
 }
 

@@ -15,10 +15,21 @@ export interface Executor {
   release?(): void;
 }
 
+/** Whole-gradient operations (clipping, the non-finite check), run on the backend's arrays. */
+export interface GradOps {
+  /** The float64 sum of squares of every element, in the order of lib/gradops.ts. */
+  sumSquares(arrays: ReadonlyArray<Float32Array>): number;
+  /** x = x*factor (factor a float32 value). */
+  scale(arrays: ReadonlyArray<Float32Array>, factor: number): void;
+  /** x = min(limit, max(-limit, x)) (limit a float32 value); NaN stays NaN. */
+  clamp(arrays: ReadonlyArray<Float32Array>, limit: number): void;
+}
+
 export interface Backend {
   /** 'js', 'native/<isa>' or 'cuda'. */
   readonly name: string;
   prepare(rule: Rule<never>, tensors: ReadonlyArray<TensorSlots>): Executor;
   /** Allocates a zeroed state tensor (native memory where the backend has it, device memory for 'cuda'). */
   alloc(n: number): Tensor;
+  readonly grads: GradOps;
 }

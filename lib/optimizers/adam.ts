@@ -1,24 +1,14 @@
-import { type BackendOptions, Optimizer, type OptimizerSpec, type Param } from '../optimizer';
+import { Optimizer, type OptimizerOptions, type OptimizerSpec, type Param, type ParamGroupInit } from '../optimizer';
 import { type AdamRuleOptions, adamRule } from '../rules/adam';
 import { beta, flag, nonNegative } from './hyper';
 
-export interface AdamHyper {
-  /** Step size (alpha in the paper). */
-  lr: number;
-  /** Decay of the first-moment average m. */
-  beta1: number;
-  /** Decay of the second-moment average v. */
-  beta2: number;
-  /** Added to sqrt(v_hat) for numerical stability. */
-  eps: number;
-  weightDecay: number;
-  /** AMSGrad: use the running maximum of v in the denominator. */
-  amsgrad: boolean;
-  /** Ascend instead of descend. */
-  maximize: boolean;
-}
+/**
+ * Adam's hyperparameters: the rule's options but for `decoupled`, which the class decides, and
+ * `gradScale`, an optimizer-wide option (TrainingOptions).
+ */
+export type AdamHyper = Omit<AdamRuleOptions, 'decoupled' | 'gradScale'>;
 
-export type AdamOptions = Partial<AdamHyper> & BackendOptions;
+export type AdamOptions = OptimizerOptions<AdamHyper>;
 
 const HYPER = { lr: nonNegative, beta1: beta, beta2: beta, eps: nonNegative, weightDecay: nonNegative, amsgrad: flag, maximize: flag };
 
@@ -38,14 +28,14 @@ const ADAMW = spec('AdamW', 0.01, true);
 
 /** Adam (Kingma & Ba 2015). `weightDecay` adds weightDecay*p to the gradient (L2). */
 export class Adam extends Optimizer<AdamHyper, AdamRuleOptions> {
-  constructor(params: readonly Param[], options?: AdamOptions) {
+  constructor(params: readonly Param[] | ReadonlyArray<ParamGroupInit<AdamHyper>>, options?: AdamOptions) {
     super(ADAM, params, options);
   }
 }
 
 /** AdamW (Loshchilov & Hutter 2019): Adam with the weight decay decoupled from the gradient. */
 export class AdamW extends Optimizer<AdamHyper, AdamRuleOptions> {
-  constructor(params: readonly Param[], options?: AdamOptions) {
+  constructor(params: readonly Param[] | ReadonlyArray<ParamGroupInit<AdamHyper>>, options?: AdamOptions) {
     super(ADAMW, params, options);
   }
 }

@@ -1,0 +1,73 @@
+import { backendInfo } from '../backends';
+import { loadNative } from '../backends/load';
+import { PARITY_SUMMARY, type ParityTarget, checkParity, hasBackendOption } from './parity';
+
+export type Verdict = 'ok' | 'degraded' | 'fail';
+
+export interface DoctorReport {
+  lines: string[];
+  verdict: Verdict;
+}
+
+/** The addon's CUDA status, from its optional `cuda` export (absent in CPU-only builds). */
+function cudaStatus(): { line: string; usable: boolean } {
+  const binding = loadNative().binding as unknown as { cuda?: unknown } | null;
+  const cuda = binding?.cuda as { info?: () => unknown; available?: boolean } | undefined;
+  if (!cuda) return { line: binding ? 'not in this binary (CPU-only build)' : 'unknown (no native addon)', usable: false };
+  try {
+    const info = typeof cuda.info === 'function' ? cuda.info() : cuda;
+    const available = (info as { available?: unknown } | null)?.available;
+    return { line: JSON.stringify(info), usable: available === true };
+  } catch (e) {
+    return { line: `error: ${(e as Error).message}`, usable: false };
+  }
+}
+
+/** What `npx adam-native doctor` prints: where the addon came from, the ISAs, CUDA, and parity. */
+export function doctor(): DoctorReport {
+  const info = backendInfo();
+  const lines: string[] = [];
+  const failures: string[] = [];
+  const env = process.env.ADAM_NATIVE_ISA;
+  lines.push(`node:     ${process.version} ${process.platform}-${process.arch}`);
+  if (info.native.loaded) lines.push(`binary:   ${info.native.source} ${info.native.path}`);
+  else lines.push(`binary:   none loaded: ${info.native.error}`);
+  if (info.native.loaded) {
+    const why = env ? `ADAM_NATIVE_ISA=${env}` : 'the best this CPU has';
+    lines.push(`isa:      ${info.isa ?? `none: ${info.isaError}`} (${why}); this CPU runs ${info.supportedIsas.join(', ')}`);
+    if (info.isaError) failures.push(info.isaError);
+    lines.push(`threads:  ${info.threads}`);
+  }
+  const cuda = cudaStatus();
+  lines.push(`cuda:     ${cuda.line}`);
+
+  const targets: ParityTarget[] = info.supportedIsas.map((isa) => ({ label: `native/${isa}`, backend: 'native', isa }));
+  if (info.supportedIsas.length > 0 && info.threads > 1)
+    targets.push({ label: `native/${info.supportedIsas[0]} on 1 thread`, backend: 'native', isa: info.supportedIsas[0], threads: 1 });
+  if (cuda.usable && hasBackendOption('cuda')) targets.push({ label: 'cuda', backend: 'cuda' as never });
+  lines.push(`parity:   each backend against the TypeScript reference, bitwise (${PARITY_SUMMARY})`);
+  for (const t of targets) {
+    let problem: string | null;
+    try {
+      problem = checkParity(t);
+    } catch (e) {
+      problem = `threw: ${(e as Error).message}`;
+    }
+    lines.push(`  ${t.label.padEnd(24)}${problem ? `MISMATCH: ${problem}` : 'identical'}`);
+    if (problem) failures.push(`${t.label}: ${problem}`);
+  }
+  if (targets.length === 0) lines.push('  (no native backend to compare)');
+
+  let verdict: Verdict;
+  if (failures.length > 0) {
+    verdict = 'fail';
+    lines.push(`verdict:  FAIL: ${failures.join('; ')}`);
+  } else if (!info.native.loaded) {
+    verdict = 'degraded';
+    lines.push('verdict:  DEGRADED: no native addon; the TypeScript backend gives the same results, slower');
+  } else {
+    verdict = 'ok';
+    lines.push(`verdict:  OK: ${targets.map((t) => t.label).join(', ')} match the TypeScript reference bit for bit`);
+  }
+  return { lines, verdict };
+}

@@ -1,0 +1,125 @@
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Binding } from '../binding';
+import { Adam, backendInfo } from '../lib';
+import { loadNative } from '../lib/backends/load';
+import { NATIVE_LOADED } from './helpers';
+
+const ROOT = path.join(__dirname, '..');
+
+/** Runs a snippet in a fresh node process against the compiled package (dist/, built by pretest). */
+function runNode(code: string, env: Record<string, string>, type: 'commonjs' | 'module' = 'commonjs') {
+  const r = spawnSync(process.execPath, [`--input-type=${type}`, '-e', code], { cwd: ROOT, env: { ...process.env, ...env }, encoding: 'utf8' });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('backendInfo', () => {
+  it.skipIf(!NATIVE_LOADED)('reports the loaded addon, the chosen ISA and the CPU ISAs', () => {
+    const info = backendInfo();
+    expect(info.native).toMatchObject({ loaded: true, error: null });
+    expect(info.native.source).toMatch(/^(prebuild|build)$/);
+    expect(info.supportedIsas[0]).toBe('sse2');
+    expect(info.supportedIsas).toContain(info.isa);
+    expect(info.threads).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe('ADAM_NATIVE_ISA', () => {
+  const saved = process.env.ADAM_NATIVE_ISA;
+  afterEach(() => {
+    if (saved === undefined) delete process.env.ADAM_NATIVE_ISA;
+    else process.env.ADAM_NATIVE_ISA = saved;
+  });
+  const param = () => [{ data: new Float32Array(3), grad: new Float32Array(3) }];
+
+  it.skipIf(!NATIVE_LOADED)('picks the ISA of isa: auto', () => {
+    process.env.ADAM_NATIVE_ISA = 'sse2';
+    expect(new Adam(param()).backend).toBe('native/sse2');
+    expect(backendInfo().isa).toBe('sse2');
+    expect(new Adam(param(), { isa: backendInfo().supportedIsas.at(-1) }).backend).toBe(`native/${backendInfo().supportedIsas.at(-1)}`);
+  });
+
+  it.skipIf(!NATIVE_LOADED)('is a clear error when unknown', () => {
+    process.env.ADAM_NATIVE_ISA = 'avx1024';
+    expect(() => new Adam(param())).toThrow(/ADAM_NATIVE_ISA must be one of 'auto', 'sse2', 'avx2', 'avx512', got 'avx1024'/);
+    expect(backendInfo().isaError).toMatch(/avx1024/);
+  });
+});
+
+describe('when the addon cannot load', () => {
+  const env = { ADAM_NATIVE_DISABLE: '1' };
+  const snippet = `
+    const { Adam, backendInfo } = require('./dist');
+    const p = () => [{ data: new Float32Array(2), grad: new Float32Array(2).fill(1) }];
+    const a = new Adam(p()), b = new Adam(p());
+    a.step();
+    console.log(JSON.stringify({ a: a.backend, b: b.backend, info: backendInfo().native }));`;
+
+  it("backend 'auto' falls back to TypeScript with exactly one warning saying why", () => {
+    const r = runNode(snippet, env);
+    expect(r.status).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out).toMatchObject({ a: 'js', b: 'js', info: { loaded: false, error: 'disabled by ADAM_NATIVE_DISABLE=1' } });
+    expect(r.stderr.match(/AdamNativeFallback/g)).toHaveLength(1);
+    expect(r.stderr).toMatch(/using the TypeScript backend \(disabled by ADAM_NATIVE_DISABLE=1\)/);
+  });
+
+  it("backend 'native' throws an error that says why", () => {
+    const r = runNode(`
+      const { Adam } = require('./dist');
+      try { new Adam([{ data: new Float32Array(1), grad: new Float32Array(1) }], { backend: 'native' }); }
+      catch (e) { console.log(e.message); }`, env);
+    expect(r.stdout).toMatch(/^Adam: backend 'native' is unavailable: disabled by ADAM_NATIVE_DISABLE=1/);
+  });
+
+  it('the ESM entry exports the same API', () => {
+    const r = runNode(`import * as m from 'adam-native'; import { Adam } from 'adam-native';
+      console.log(Object.keys(m).sort().join(','), typeof Adam)`, env, 'module');
+    expect(r.stdout).toMatch(/^AdaGrad,AdaMax,Adam,AdamW,.*RMSProp,SGD,.*backendInfo.*clipGradNorm.*inverseSqrt.* function/);
+  });
+});
+
+// The N-API layer re-checks what the kernels rely on: wrong input from JavaScript throws, never crashes.
+describe.skipIf(!NATIVE_LOADED)('native Plan re-checks its input', () => {
+  const b = () => loadNative().binding as Binding;
+  const arrays = (n: number) => [new Float32Array(n), new Float32Array(n), new Float32Array(n), new Float32Array(n), null];
+  const scalars = () => new Float32Array(b().rules.adam.scalars);
+
+  it('rejects wrong types and shapes', () => {
+    const { Plan, rules } = b();
+    expect(() => new Plan(rules.adam.id, 5, [new Float64Array(3), new Float32Array(3)] as never)).toThrow(/multiple of slots/);
+    expect(() => new Plan(rules.adam.id, 5, [new Float64Array(3), ...arrays(3).slice(1)] as never)).toThrow(/tensor 0 slot 0 is not a Float32Array/);
+    expect(() => new Plan(rules.adam.id, 5, [new Float32Array(3), new Float32Array(4), ...arrays(3).slice(2)])).toThrow(/tensor 0 slot 1 has a different length/);
+    expect(() => new Plan(99, 5, arrays(3))).toThrow(/unknown rule/);
+    expect(() => new Plan(rules.adam.id, 4, arrays(3).slice(0, 4))).toThrow(/has 5 slots/);
+    expect(() => new (Plan as unknown as (...a: unknown[]) => unknown)()).toThrow();
+  });
+
+  it('rejects bad step arguments', () => {
+    const { Plan, rules, flags } = b();
+    const plan = new Plan(rules.adam.id, 5, arrays(3));
+    expect(() => plan.step(0, new Float32Array(2), 0, 1)).toThrow(new RegExp(`takes ${rules.adam.scalars} float32 scalars`));
+    expect(() => plan.step(7, scalars(), 0, 1)).toThrow(/cannot run isa 7/);
+    expect(() => plan.step(0, scalars(), flags.amsgrad, 1)).toThrow(/state slot these options need/);
+    expect(() => (plan.step as (...a: unknown[]) => void)('x')).toThrow(TypeError);
+    expect(() => plan.step(0, scalars(), 0, 1)).not.toThrow();
+  });
+
+  it('throws, instead of writing through a stale pointer, when an array was detached', () => {
+    const { Plan, rules } = b();
+    const a = arrays(1000);
+    const plan = new Plan(rules.adam.id, 5, a);
+    structuredClone(a[3]!.buffer, { transfer: [a[3]!.buffer] });
+    expect(() => plan.step(0, scalars(), 0, 2)).toThrow(/tensor 0 slot 3 was detached or resized/);
+  });
+
+  it('allocFloat32 gives aligned zeroed native memory and rejects bad sizes', () => {
+    const a = b().allocFloat32(1 << 20);
+    expect(a.length).toBe(1 << 20);
+    expect(a.every((x) => x === 0)).toBe(true);
+    expect(() => b().allocFloat32(-1)).toThrow(RangeError);
+    expect(() => b().allocFloat32(1.5)).toThrow(RangeError);
+    expect(b().allocFloat32(0).length).toBe(0);
+  });
+});
