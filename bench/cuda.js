@@ -40,8 +40,22 @@ function split(n, count) {
   return Array.from({ length: count }, (_, i) => (i === count - 1 ? n - each * (count - 1) : each));
 }
 
-// Kernel only: one plan over raw device buffers, `iters` launches timed with CUDA events.
-function kernelTime(cfg, lengths, iters) {
+// Gradient-like values (about 1e-3, both signs), the same for every run.
+function gradValues(n) {
+  const out = new Float32Array(n);
+  let x = 12345;
+  for (let i = 0; i < n; i++) {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    out[i] = (x / 2 ** 32 - 0.5) * 2e-3;
+  }
+  return out;
+}
+const GRADS = gradValues(N);
+
+// Kernel only: one plan over raw device buffers, `iters` launches timed with CUDA events. The
+// grads hold gradient-like values, so after the warm-up launch m and v do too. zeroData leaves
+// everything 0: the IEEE division then takes its slow path (0/x), the kernel's worst case.
+function kernelTime(cfg, lengths, iters, zeroData = false) {
   const layout = native.rules[cfg.rule.name];
   const flags = cfg.rule.flags(cfg.ruleOptions);
   const bufs = [];
@@ -51,6 +65,7 @@ function kernelTime(cfg, lengths, iters) {
       const slot = k < 2 ? null : cfg.rule.stateSlots[k - 2];
       const b = slot && !cfg.rule.needsSlot(slot, cfg.ruleOptions) ? null : new native.cuda.DeviceBuffer(n);
       if (b) bufs.push(b);
+      if (b && k === 1 && !zeroData) b.copyFrom(GRADS.subarray(0, n));
       items.push(b);
     }
   const plan = new native.cuda.Plan(layout.id, layout.slots, items);
@@ -65,7 +80,7 @@ function kernelTime(cfg, lengths, iters) {
 // What a user sees: opt.step() on DeviceTensors (launch + wait), wall clock.
 function stepTime(cfg, lengths, iters) {
   const params = lengths.map((n, i) => ({ name: `p${i}`, data: cuda.tensor(n), grad: cuda.tensor(n) }));
-  for (const p of params) p.grad.copyFrom(new Float32Array(p.grad.length).fill(1e-3));
+  for (const p of params) p.grad.copyFrom(GRADS.subarray(0, p.grad.length));
   const opt = new cfg.Opt(params, { ...cfg.options, backend: 'cuda' });
   for (let i = 0; i < 3; i++) opt.step();
   const t0 = process.hrtime.bigint();
@@ -80,7 +95,7 @@ function stepTime(cfg, lengths, iters) {
 
 // Host-mirror mode: Float32Array params, grads uploaded and params downloaded every step.
 function mirrorTime(n, iters) {
-  const data = new Float32Array(n), grad = new Float32Array(n).fill(1e-3);
+  const data = new Float32Array(n), grad = GRADS.subarray(0, n);
   const opt = new Adam([{ data, grad }], { backend: 'cuda' });
   opt.step();
   const t0 = process.hrtime.bigint();
@@ -111,9 +126,16 @@ for (const cfg of CONFIGS)
     rows.push(row);
     console.log(JSON.stringify(row));
   }
+const zero = kernelTime(CONFIGS[0], [N], 20, true);
+console.log(
+  `Adam on all-zero data (IEEE division slow path): kernel ${zero.toFixed(3)} ms, ` +
+    `${((CONFIGS[0].bytes * N) / (zero / 1e3) / copy).toFixed(3)} of copy`,
+);
 const mirror = mirrorTime(N, 5);
 console.log(
   `host-mirror Adam, ${N} elements: ${mirror.toFixed(2)} ms/step, ${(N / mirror / 1e6).toFixed(2)} Gelem/s ` +
     `(${((8 * N) / (mirror / 1e3) / GB).toFixed(1)} GB/s of grad upload + param download, plus host copies)`,
 );
-console.log(JSON.stringify({ device: device.name, elements: N, copyGBs: +(copy / GB).toFixed(1), mirrorMs: +mirror.toFixed(2), rows }));
+console.log(
+  JSON.stringify({ device: device.name, elements: N, copyGBs: +(copy / GB).toFixed(1), zeroDataKernelMs: +zero.toFixed(3), mirrorMs: +mirror.toFixed(2), rows }),
+);

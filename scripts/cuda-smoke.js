@@ -2,7 +2,7 @@
 // compute-sanitizer): every optimizer, device and host-mirror params, awkward lengths. Exit 1 on
 // any differing bit.
 'use strict';
-const { cuda, Adam, AdamW, AdaMax } = require('../dist');
+const { cuda, Adam, AdamW, AdaMax, SGD, AdaGrad, RMSProp } = require('../dist');
 
 const info = cuda.info();
 if (info.deviceCount === 0) {
@@ -14,6 +14,9 @@ const CASES = [
   [Adam, { lr: 0.01, amsgrad: true, weightDecay: 0.05 }],
   [AdamW, { lr: 0.01, maximize: true }],
   [AdaMax, { weightDecay: 0.05 }],
+  [SGD, { lr: 0.01, momentum: 0.9, nesterov: true, gradScale: 3 }],
+  [AdaGrad, { lrDecay: 0.01, weightDecay: 0.05 }],
+  [RMSProp, { centered: true, momentum: 0.5 }],
 ];
 
 function run(Opt, options, backend, mode) {

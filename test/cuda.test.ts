@@ -216,6 +216,22 @@ describe("optimizers on backend 'cuda'", () => {
     freeAll([p]);
   });
 
+  gpuIt('skipNonFinite checks host grads in host-mirror mode, and is refused for DeviceTensor grads', () => {
+    const [p] = makeParams([6], 4);
+    p.grad.fill(1);
+    p.grad[3] = Number.NaN;
+    const before = new Float32Array(p.data);
+    const mirror = new Adam([p], { backend: 'cuda', skipNonFinite: true });
+    expect(mirror.step()).toBe(false);
+    expect(firstBitDifference(p.data, before)).toBe(-1);
+    expect(mirror.stepCount).toBe(0);
+    const dev = toDevice(makeParams([6], 4));
+    const opt = new Adam(dev, { skipNonFinite: true });
+    expect(() => opt.step()).toThrow('skipNonFinite needs the grads on the host');
+    expect(opt.stepCount).toBe(0);
+    freeAll(dev);
+  });
+
   gpuIt('zeroGrad zeroes device grads', () => {
     const [p] = toDevice(makeParams([9], 3));
     p.grad.copyFrom(new Float32Array(9).fill(3));
