@@ -27,10 +27,10 @@ namespace gpu {
 namespace {
 
 constexpr int kThreads = 256;
-// One float4 group per thread per pass. Measured on an H200 (64M elements): two groups, or
-// prefetching the next pass, took 72-118 registers and lost 7-27% of the copy bandwidth when the
-// IEEE division takes its slow path (zero state); one group (54 registers) kept 92%, and equalled
-// them on AdaMax. Loads of every slot are still in flight together.
+// One float4 group per thread per pass (the loads of every slot still in flight together).
+// Measured on an H200, 64M elements, Adam on all-zero data (where the IEEE division takes its slow
+// path): this shape reached 92% of the device's copy bandwidth; the others tried (two or four
+// groups, a register cap, prefetching the next pass) 63-86%.
 constexpr int kUnroll = 1;
 constexpr size_t kPass = size_t{kThreads} * 4 * kUnroll;
 // Elements per chunk: whole passes, and a multiple of 4, so every float4 of a 16-byte-aligned
