@@ -19,3 +19,5 @@ export { clipGradNorm, clipGradValue, type GradSource } from './clip';
 export { backendInfo, type BackendInfo, type BackendOption } from './backends';
 export type { IsaOption } from './backends/native';
 export { allocFloat32 } from './memory';
+export { cuda, DeviceTensor, type CudaInfo, type CudaDevice } from './cuda';
+export type { Tensor } from './tensor';

@@ -5,6 +5,7 @@ import { type Entry, type Param, checkParamLists, isGroupList } from './params';
 import type { GradOptions } from './rules/grad';
 import type { Rule } from './rules/types';
 import { type LearningRate, checkLearningRate, learningRateAt } from './schedules';
+import { type Tensor, fillTensor, readTensor, tensorProblem, writeTensor, zeroTensor } from './tensor';
 import {
   type NumberRule,
   checkBoolean,
@@ -19,7 +20,11 @@ export type { Param } from './params';
 
 /** Options every optimizer takes besides its hyperparameters. */
 export interface BackendOptions {
-  /** 'auto' (default): native when the addon loads, else TypeScript with one warning. */
+  /**
+   * 'auto' (default): 'cuda' for params on the GPU, else native when the addon loads, else
+   * TypeScript with one warning. 'cuda' with Float32Array params: host-mirror mode (the device
+   * keeps params and state; each step uploads the grads and downloads the params).
+   */
   backend?: BackendOption;
   /** 'auto' (default: ADAM_NATIVE_ISA, else the best the CPU has), or a specific ISA. */
   isa?: IsaOption;
@@ -112,7 +117,7 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
   readonly #spec: OptimizerSpec<H, R>;
   readonly #backend: Backend;
   readonly #groups: Array<Group<H>>;
-  readonly #grads: Float32Array[];
+  readonly #grads: Tensor[];
   #step = 0;
   #busy = false;
   #skipNonFinite: boolean;
@@ -150,13 +155,14 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
     });
     const entries = checkParamLists(owner, inits.map((g) => g.params), prefixes);
 
-    this.#backend = selectBackend(owner, backend, isa, threads);
+    const onDevice = entries.flat().find((e) => !(e.data instanceof Float32Array));
+    this.#backend = selectBackend(owner, backend, isa, threads, onDevice ? onDevice.where : null);
     this.#groups = hypers.map((hyper, i) => this.#makeGroup(grouped ? `paramGroups[${i}].lr` : 'lr', hyper, entries[i]));
     this.#grads = entries.flat().map((e) => e.grad);
     for (const g of this.#groups) for (const e of g.entries) this.#allocState(g, e);
   }
 
-  /** 'js', or 'native/<isa>'. */
+  /** 'js', 'native/<isa>' or 'cuda'. */
   get backend(): string {
     return this.#backend.name;
   }
@@ -242,7 +248,7 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
   /** Sets every grad to zero. */
   zeroGrad(): void {
     this.#checkIdle('zeroGrad');
-    for (const grad of this.#grads) grad.fill(0);
+    for (const grad of this.#grads) zeroTensor(grad);
   }
 
   stateDict(): StateDict<H> {
@@ -251,7 +257,7 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
     for (const g of this.#groups)
       for (const e of g.entries) {
         const slots: Record<string, Float32Array> = {};
-        for (const [slot, array] of e.state) slots[slot] = new Float32Array(array);
+        for (const [slot, array] of e.state) slots[slot] = readTensor(array);
         state[e.name] = slots;
       }
     const groups = this.#groups.map((g) => ({ params: g.entries.map((e) => e.name), options: { ...g.hyper } }));
@@ -295,20 +301,15 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
     this.#groups.forEach((g, gi) => {
       g.hyper = hypers[gi];
       g.entries.forEach((e, i) => {
-        for (const slot of [...e.state.keys()])
-          if (!loaded[gi][i].has(slot)) {
-            e.state.delete(slot);
-            g.executor = null;
-          }
+        for (const slot of [...e.state.keys()]) if (!loaded[gi][i].has(slot)) e.state.delete(slot);
         for (const [slot, array] of loaded[gi][i]) {
           let mine = e.state.get(slot);
-          if (!mine) {
-            e.state.set(slot, (mine = this.#backend.alloc(e.length)));
-            g.executor = null;
-          }
-          mine.set(array);
+          if (!mine) e.state.set(slot, (mine = this.#backend.alloc(e.length)));
+          writeTensor(mine, array);
         }
       });
+      // A fresh executor sees the new slots, and in host-mirror mode re-uploads the current params.
+      this.#dropExecutor(g);
     });
     this.#step = step;
   }
@@ -394,9 +395,9 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
       if (this.#spec.rule.needsSlot(slot, options) && !e.state.has(slot)) {
         const array = this.#backend.alloc(e.length);
         const initial = this.#spec.rule.initialValue?.(slot, options) ?? 0;
-        if (initial !== 0) array.fill(initial);
+        if (initial !== 0) fillTensor(array, initial);
         e.state.set(slot, array);
-        g.executor = null;
+        this.#dropExecutor(g);
       }
   }
 
@@ -408,11 +409,10 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
   #beginStep(what: string): void {
     this.#checkIdle(what);
     for (const g of this.#groups)
-      for (const e of g.entries)
-        if (e.data.length !== e.length || e.grad.length !== e.length)
-          throw new Error(
-            `${this.#spec.name}.${what}: ${e.where}: data or grad was detached or resized (expected length ${e.length})`,
-          );
+      for (const e of g.entries) {
+        const problem = tensorProblem(e.data, e.grad, e.length);
+        if (problem) throw new Error(`${this.#spec.name}.${what}: ${e.where}: ${problem}`);
+      }
   }
 
   // Every group's scalars for step t (schedules evaluated once, here); returns each group's flags.
@@ -428,7 +428,15 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
   }
 
   #gradsFinite(): boolean {
-    return !this.#skipNonFinite || Number.isFinite(this.#backend.grads.sumSquares(this.#grads));
+    if (!this.#skipNonFinite) return true;
+    if (this.#grads.some((g) => !(g instanceof Float32Array)))
+      throw new Error(`${this.#spec.name}.step: skipNonFinite needs the grads on the host; DeviceTensor grads do not support it yet`);
+    return Number.isFinite(this.#backend.grads.sumSquares(this.#grads as Float32Array[]));
+  }
+
+  #dropExecutor(g: Group<H>): void {
+    g.executor?.release?.();
+    g.executor = null;
   }
 
   #ensureExecutor(g: Group<H>): Executor {

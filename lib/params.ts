@@ -1,10 +1,15 @@
-import { checkFloat32Array, checkKnownKeys, checkNoOverlap, checkPlainObject, describe } from './validate';
+import type { DeviceTensor } from './cuda';
+import { type Tensor, checkDistinct, checkTensor } from './tensor';
+import { checkKnownKeys, checkPlainObject, describe } from './validate';
 
-/** A parameter: the user's own arrays, updated in place. `name` keys its state (default: its index). */
+/**
+ * A parameter: the user's own arrays, updated in place. `name` keys its state (default: its index).
+ * DeviceTensors (both data and grad) keep the parameter on the GPU, with backend 'cuda'.
+ */
 export interface Param {
   name?: string;
-  data: Float32Array;
-  grad: Float32Array;
+  data: Float32Array | DeviceTensor;
+  grad: Float32Array | DeviceTensor;
 }
 
 /** One checked parameter, as the optimizer keeps it. */
@@ -14,9 +19,9 @@ export interface Entry {
   name: string;
   length: number;
   param: Param;
-  data: Float32Array;
-  grad: Float32Array;
-  state: Map<string, Float32Array>;
+  data: Tensor;
+  grad: Tensor;
+  state: Map<string, Tensor>;
 }
 
 /** Whether the constructor got parameter groups ({ params, ...options }) rather than parameters. */
@@ -36,7 +41,7 @@ export function isGroupList(owner: string, params: unknown): boolean {
  */
 export function checkParamLists(owner: string, lists: ReadonlyArray<unknown>, prefixes: readonly string[]): Entry[][] {
   const seen = new Map<string, string>();
-  const arrays: Array<{ where: string; array: Float32Array }> = [];
+  const arrays: Array<{ where: string; array: Tensor }> = [];
   let index = 0;
   const result = lists.map((list, g) => {
     if (!Array.isArray(list)) throw new TypeError(`${owner}: ${prefixes[g]} must be an array of {name?, data, grad}, got ${describe(list)}`);
@@ -51,8 +56,10 @@ export function checkParamLists(owner: string, lists: ReadonlyArray<unknown>, pr
       const where = `${prefixes[g]}[${i}] "${name}"`;
       if (seen.has(name)) throw new Error(`${owner}: ${where} has the same name as ${seen.get(name)}; names must be unique`);
       seen.set(name, `${prefixes[g]}[${i}]`);
-      const data = checkFloat32Array(`${owner}: ${where}: data`, param.data);
-      const grad = checkFloat32Array(`${owner}: ${where}: grad`, param.grad);
+      const data = checkTensor(`${owner}: ${where}: data`, param.data);
+      const grad = checkTensor(`${owner}: ${where}: grad`, param.grad);
+      if (data instanceof Float32Array !== grad instanceof Float32Array)
+        throw new TypeError(`${owner}: ${where}: data and grad must both be Float32Arrays or both DeviceTensors`);
       if (grad.length !== data.length)
         throw new RangeError(`${owner}: ${where}: grad has length ${grad.length}, data has ${data.length}`);
       arrays.push({ where: `${where} data`, array: data }, { where: `${where} grad`, array: grad });
@@ -61,7 +68,7 @@ export function checkParamLists(owner: string, lists: ReadonlyArray<unknown>, pr
   });
   if (index === 0) throw new RangeError(`${owner}: params is empty; give at least one parameter`);
   try {
-    checkNoOverlap(arrays);
+    checkDistinct(arrays);
   } catch (e) {
     throw new Error(`${owner}: ${(e as Error).message}`);
   }

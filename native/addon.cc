@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "cuda_addon.h"
 #include "grad_ops.h"
 #include "kernels/dispatch.h"
 #include "memory.h"
@@ -253,6 +254,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   for (uint32_t i = 0; i < kIsaCount; ++i) isas[i] = kIsaNames[i];
   exports["allocFloat32"] = Napi::Function::New(env, AllocFloat32, "allocFloat32");
   RegisterGradOps(env, exports);
+  exports["cuda"] = CudaExports(env);
   return exports;
 }
 

@@ -1,4 +1,11 @@
 import { AdaGrad, AdaMax, Adam, AdamW, type Optimizer, type Param, RMSProp, SGD, cosine, inverseSqrt, stepDecay } from '../lib';
+
+/** A parameter whose arrays are on the host (what makeParams gives). */
+export interface HostParam {
+  name: string;
+  data: Float32Array;
+  grad: Float32Array;
+}
 import { fillRandom, rng } from './helpers';
 
 type AnyOptimizer = Optimizer<{ lr: number }>;
@@ -78,7 +85,7 @@ export const CASES: OptimizerCase[] = [
  * Parameters of the given lengths as subarray views at odd offsets of shared buffers, seeded so
  * every backend starts from the same bits. Some grads and params are exactly zero.
  */
-export function makeParams(lengths: number[], seed: number): Param[] {
+export function makeParams(lengths: number[], seed: number): HostParam[] {
   const next = rng(seed);
   const total = lengths.reduce((a, b) => a + b + 3, 0);
   const dataBuf = new Float32Array(total + 1), gradBuf = new Float32Array(total + 1);
@@ -93,7 +100,7 @@ export function makeParams(lengths: number[], seed: number): Param[] {
 }
 
 /** Fresh seeded grads for step t; every 5th is exactly zero. */
-export function fillGrads(params: Param[], seed: number, t: number): void {
+export function fillGrads(params: HostParam[], seed: number, t: number): void {
   const next = rng(seed * 1000 + t);
   for (const p of params) {
     fillRandom(p.grad, next);

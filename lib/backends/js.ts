@@ -6,8 +6,10 @@ import type { Backend, Executor, TensorSlots } from './types';
 export const jsBackend: Backend = {
   name: 'js',
   prepare(rule: Rule<never>, tensors: ReadonlyArray<TensorSlots>): Executor {
+    // The optimizer gives DeviceTensors only to the 'cuda' backend: here every slot is on the host.
+    const host = tensors as ReadonlyArray<ReadonlyArray<Float32Array | null>>;
     const step = (scalars: Float32Array, flags: number): void => {
-      for (const slots of tensors) rule.update(scalars, flags, slots, slots[0]!.length);
+      for (const slots of host) rule.update(scalars, flags, slots, slots[0]!.length);
     };
     return {
       step,

@@ -35,7 +35,8 @@ export function nativeBackend(binding: Binding, isa: IsaName, threads: number): 
     prepare(rule: Rule<never>, tensors: ReadonlyArray<TensorSlots>): Executor {
       const layout = binding.rules[rule.name];
       const arrays: Array<Float32Array | null> = [];
-      for (const slots of tensors) for (let k = 0; k < layout.slots; k++) arrays.push(slots[k] ?? null);
+      // The optimizer gives DeviceTensors only to the 'cuda' backend: here every slot is on the host.
+      for (const slots of tensors) for (let k = 0; k < layout.slots; k++) arrays.push((slots[k] ?? null) as Float32Array | null);
       const plan = new binding.Plan(layout.id, layout.slots, arrays);
       return {
         step: (scalars, flags) => plan.step(isaIndex, scalars, flags, threads),
