@@ -1,9 +1,15 @@
-import type { Param } from 'adam-native';
 import type { Split } from './mnist';
+
+/** A parameter in host memory: the models read and write it directly (a Param of the library). */
+export interface HostParam {
+  name: string;
+  data: Float32Array;
+  grad: Float32Array;
+}
 
 /** What the training loop needs from a model: its parameters and a loss with gradients. */
 export interface Model {
-  readonly params: Param[];
+  readonly params: HostParam[];
   /**
    * Forward and backward on the rows `order[start..end)` of `data`: adds the gradient of the loss
    * (mean NLL plus any regulariser) to each param.grad and returns the batch's mean NLL.
@@ -14,7 +20,7 @@ export interface Model {
 }
 
 /** A parameter with its gradient buffer. */
-export function param(name: string, length: number): Param {
+export function param(name: string, length: number): HostParam {
   return { name, data: new Float32Array(length), grad: new Float32Array(length) };
 }
 
