@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "cuda_addon.h"
+#include "grad_ops.h"
 #include "kernels/dispatch.h"
 #include "memory.h"
 #include "parallel.h"
@@ -211,10 +213,9 @@ Napi::Value Layouts(Napi::Env env) {
 
 Napi::Value Flags(Napi::Env env) {
   Napi::Object flags = Napi::Object::New(env);
-  flags["maximize"] = static_cast<uint32_t>(kFlagMaximize);
-  flags["l2"] = static_cast<uint32_t>(kFlagL2);
-  flags["decoupledDecay"] = static_cast<uint32_t>(kFlagDecoupledDecay);
-  flags["amsgrad"] = static_cast<uint32_t>(kFlagAmsgrad);
+#define ADAM_FLAG_ENTRY(name, bit) flags[#name] = static_cast<uint32_t>(bit);
+  ADAM_FLAG_LIST(ADAM_FLAG_ENTRY)
+#undef ADAM_FLAG_ENTRY
   return flags;
 }
 
@@ -228,6 +229,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   for (uint32_t i = 0; i < kIsaCount; ++i) isas[i] = kIsaNames[i];
   exports["allocFloat32"] = Napi::Function::New(env, AllocFloat32, "allocFloat32");
   exports["streamProbe"] = Napi::Function::New(env, StreamProbe, "streamProbe");
+  RegisterGradOps(env, exports);
+  exports["cuda"] = CudaExports(env);
   return exports;
 }
 

@@ -16,6 +16,11 @@ const CONFIGS: Array<{ label: string; make: (p: Param[], o: object) => { step():
     make: (p, o) => new Adam(p, { lr: 0.01, amsgrad: true, weightDecay: 0.1, ...o }),
     ref: { kind: 'adam', lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.1, amsgrad: true },
   },
+  {
+    label: 'Adam without bias correction, beta2 0.9999',
+    make: (p, o) => new Adam(p, { lr: 0.01, beta2: 0.9999, biasCorrection: false, ...o }),
+    ref: { kind: 'adam', lr: 0.01, beta1: 0.9, beta2: 0.9999, eps: 1e-8, weightDecay: 0, biasCorrection: false },
+  },
   { label: 'AdamW', make: (p, o) => new AdamW(p, { lr: 0.01, ...o }), ref: { kind: 'adamw', lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01 } },
   { label: 'AdaMax', make: (p, o) => new AdaMax(p, o), ref: { kind: 'adamax', lr: 0.002, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 } },
 ];

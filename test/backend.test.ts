@@ -76,7 +76,7 @@ describe('when the addon cannot load', () => {
   it('the ESM entry exports the same API', () => {
     const r = runNode(`import * as m from 'adam-native'; import { Adam } from 'adam-native';
       console.log(Object.keys(m).sort().join(','), typeof Adam)`, env, 'module');
-    expect(r.stdout).toMatch(/^AdaMax,Adam,AdamW,.*backendInfo.* function/);
+    expect(r.stdout).toMatch(/^AdaGrad,AdaMax,Adam,AdamW,.*RMSProp,SGD,.*backendInfo.*clipGradNorm.*inverseSqrt.* function/);
   });
 });
 
@@ -99,7 +99,7 @@ describe.skipIf(!NATIVE_LOADED)('native Plan re-checks its input', () => {
   it('rejects bad step arguments', () => {
     const { Plan, rules, flags } = b();
     const plan = new Plan(rules.adam.id, 5, arrays(3));
-    expect(() => plan.step(0, new Float32Array(2), 0, 1)).toThrow(/takes 9 float32 scalars/);
+    expect(() => plan.step(0, new Float32Array(2), 0, 1)).toThrow(new RegExp(`takes ${rules.adam.scalars} float32 scalars`));
     expect(() => plan.step(7, scalars(), 0, 1)).toThrow(/cannot run isa 7/);
     expect(() => plan.step(0, scalars(), flags.amsgrad, 1)).toThrow(/state slot these options need/);
     expect(() => (plan.step as (...a: unknown[]) => void)('x')).toThrow(TypeError);

@@ -27,8 +27,11 @@ describe.each(CASES)('$label', (c) => {
   });
 });
 
-describe('thread count', () => {
-  const c = CASES.find((x) => x.label.startsWith('Adam {"amsgrad":true'))!;
+const THREAD_CASES = ['Adam {"amsgrad":true', 'SGD with three parameter groups', 'RMSProp gradScale 3'].map(
+  (prefix) => CASES.find((x) => x.label.startsWith(prefix))!,
+);
+
+describe.each(THREAD_CASES)('thread count: $label', (c) => {
   const lengths = [70001, 5, 40000, ...Array.from({ length: 40 }, (_, i) => i * 37)];
   const reference = runSteps(c, lengths, { backend: 'js' }, 5);
   it.each([1, 2, 3, 7])('%i threads give the bits of the js backend', (threads) => {

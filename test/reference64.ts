@@ -7,6 +7,8 @@ export interface Ref64Options {
   eps: number;
   weightDecay: number;
   amsgrad?: boolean;
+  /** false: both bias corrections are 1 (Adam's Figure 4 ablation). */
+  biasCorrection?: boolean;
 }
 
 export class Reference64 {
@@ -25,7 +27,8 @@ export class Reference64 {
   step(grad: Float32Array): void {
     const { kind, lr, beta1, beta2, eps, weightDecay: wd } = this.o;
     this.t++;
-    const bc1 = 1 - beta1 ** this.t, bc2 = 1 - beta2 ** this.t;
+    const corrected = this.o.biasCorrection ?? true;
+    const bc1 = corrected ? 1 - beta1 ** this.t : 1, bc2 = corrected ? 1 - beta2 ** this.t : 1;
     for (let i = 0; i < this.p.length; i++) {
       let g = grad[i];
       if (kind === 'adamw') this.p[i] *= 1 - lr * wd;
@@ -53,3 +56,40 @@ export function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): numbe
   }
   return Math.sqrt(num / den);
 }
+
+// Float64 versions of PyTorch 1.13's update rules, written from the formulas (not from lib/), for
+// one element: `s` is that element's state, `t` the 1-based step.
+export type ElementReference = (p: number, grad: number, s: Record<string, number>, t: number, o: Record<string, number | boolean>) => number;
+
+export const sgd64: ElementReference = (p, grad, s, t, o) => {
+  let g = (o.maximize ? -grad : grad) + (o.weightDecay as number) * p;
+  if (o.momentum !== 0) {
+    s.buf = t === 1 ? g : s.buf * (o.momentum as number) + (1 - (o.dampening as number)) * g;
+    g = o.nesterov ? g + (o.momentum as number) * s.buf : s.buf;
+  }
+  return p - (o.lr as number) * g;
+};
+
+export const adagrad64: ElementReference = (p, grad, s, t, o) => {
+  const g = (o.maximize ? -grad : grad) + (o.weightDecay as number) * p;
+  const clr = (o.lr as number) / (1 + (t - 1) * (o.lrDecay as number));
+  s.sum = (t === 1 ? (o.initialAccumulatorValue as number) : s.sum) + g * g;
+  return p - (clr * g) / (Math.sqrt(s.sum) + (o.eps as number));
+};
+
+export const rmsprop64: ElementReference = (p, grad, s, t, o) => {
+  const rho = o.rho as number;
+  const g = (o.maximize ? -grad : grad) + (o.weightDecay as number) * p;
+  if (t === 1) s.sq = s.ga = s.buf = 0;
+  s.sq = s.sq * rho + (1 - rho) * g * g;
+  let avg: number;
+  if (o.centered) {
+    s.ga = s.ga * rho + (1 - rho) * g;
+    avg = Math.sqrt(s.sq - s.ga * s.ga) + (o.eps as number);
+  } else avg = Math.sqrt(s.sq) + (o.eps as number);
+  if (o.momentum !== 0) {
+    s.buf = s.buf * (o.momentum as number) + g / avg;
+    return p - (o.lr as number) * s.buf;
+  }
+  return p - ((o.lr as number) * g) / avg;
+};

@@ -26,7 +26,7 @@ describe.each(CASES)('$label state dict', (c) => {
     const fresh = c.make(resumed, { ...c.options, ...b, lr: 123 }); // the dict's options win
     fresh.loadStateDict(saved);
     expect(fresh.stepCount).toBe(10);
-    expect(fresh.lr).toBe(saved.options.lr);
+    expect(fresh.paramGroups.map((g) => g.lr)).toEqual(saved.groups.map((g) => g.options.lr));
     for (let t = 11; t <= 20; t++) {
       fillGrads(resumed, 3, t);
       fresh.step();
@@ -43,7 +43,8 @@ describe('stateDict', () => {
     const sd = opt.stateDict();
     expect(sd.optimizer).toBe('Adam');
     expect(sd.step).toBe(1);
-    expect(sd.options).toMatchObject({ lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, amsgrad: true, maximize: false });
+    expect(sd.groups).toEqual([{ params: ['w'], options: expect.anything() }]);
+    expect(sd.groups[0].options).toMatchObject({ lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, amsgrad: true, maximize: false });
     expect(Object.keys(sd.state.w).sort()).toEqual(['exp_avg', 'exp_avg_sq', 'max_exp_avg_sq']);
     expect(sd.state.w.exp_avg[0]).toBeCloseTo(0.05, 7);
     sd.state.w.exp_avg[0] = 99;
@@ -63,6 +64,8 @@ describe('loadStateDict rejects a dict that does not fit, and changes nothing', 
     return opt;
   };
   const good = make().stateDict();
+  const withOptions = (o: object) => ({ ...good, groups: [{ ...good.groups[0], options: { ...good.groups[0].options, ...o } }] });
+  const { groups: _groups, ...beforeGroups } = good; // a dict as written before parameter groups
 
   it.each([
     ['another optimizer', { ...good, optimizer: 'AdaMax' }, /not 'Adam'/],
@@ -70,10 +73,13 @@ describe('loadStateDict rejects a dict that does not fit, and changes nothing', 
     ['a missing parameter', { ...good, state: { a: good.state.a } }, /no entry for params\[1\] "b"/],
     ['an extra parameter', { ...good, state: { ...good.state, c: good.state.a } }, /entry "c" that matches no parameter/],
     ['a missing slot', { ...good, state: { ...good.state, a: { exp_avg: good.state.a.exp_avg } } }, /state\["a"\].exp_avg_sq is missing/],
-    ['amsgrad without its slot', { ...good, options: { ...good.options, amsgrad: true } }, /max_exp_avg_sq is missing/],
+    ['amsgrad without its slot', withOptions({ amsgrad: true }), /max_exp_avg_sq is missing/],
+    ['amsgrad without its slot (pre-groups options)', { ...beforeGroups, options: { amsgrad: true } }, /max_exp_avg_sq is missing/],
+    ['groups and options both', { ...good, options: { amsgrad: true } }, /either groups or options/],
     ['a bad step', { ...good, step: -1 }, /step must be >= 0/],
-    ['a bad option', { ...good, options: { ...good.options, beta1: 1.5 } }, /'beta1' must be in \[0, 1\)/],
-    ['an unknown option', { ...good, options: { ...good.options, momentum: 0.9 } }, /unknown option "momentum"/],
+    ['a bad option', withOptions({ beta1: 1.5 }), /'beta1' must be in \[0, 1\)/],
+    ['a bad option (pre-groups options)', { ...beforeGroups, options: { beta1: 1.5 } }, /'beta1' must be in \[0, 1\)/],
+    ['an unknown option', withOptions({ momentum: 0.9 }), /unknown option "momentum"/],
     ['a non-Float32Array slot', { ...good, state: { ...good.state, a: { ...good.state.a, exp_avg: [0, 0, 0, 0] } } }, /exp_avg must be a Float32Array/],
     ['not an object', 42, /state dict must be an object/],
   ])('%s', (_label, dict, message) => {

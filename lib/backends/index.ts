@@ -1,18 +1,35 @@
 import type { IsaName } from '../../binding';
 import { checkOneOf } from '../validate';
+import { requireCuda } from '../cuda';
+import { cudaBackend } from './cuda';
 import { jsBackend } from './js';
 import { loadNative } from './load';
 import { ISA_NAMES, type IsaOption, defaultThreads, nativeBackend, resolveIsa } from './native';
 import type { Backend } from './types';
 
-export type BackendOption = 'auto' | 'native' | 'js';
-export const BACKEND_OPTIONS: readonly BackendOption[] = ['auto', 'native', 'js'];
+export type BackendOption = 'auto' | 'native' | 'js' | 'cuda';
+export const BACKEND_OPTIONS: readonly BackendOption[] = ['auto', 'native', 'js', 'cuda'];
 export const ISA_OPTIONS: readonly IsaOption[] = ['auto', ...ISA_NAMES];
 
 let warnedFallback = false;
 
-/** Picks the backend for an optimizer; throws (naming the reason) when 'native' cannot be had. */
-export function selectBackend(owner: string, backend: BackendOption, isa: IsaOption, threads: number): Backend {
+/**
+ * Picks the backend for an optimizer; throws (naming the reason) when 'native' or 'cuda' cannot be
+ * had. `deviceParam` names the first param given as DeviceTensors (they need 'cuda'), or is null.
+ */
+export function selectBackend(
+  owner: string,
+  backend: BackendOption,
+  isa: IsaOption,
+  threads: number,
+  deviceParam: string | null = null,
+): Backend {
+  if (deviceParam && backend !== 'auto' && backend !== 'cuda')
+    throw new TypeError(`${owner}: ${deviceParam} is on the GPU (DeviceTensor); backend '${backend}' needs Float32Arrays, use backend 'cuda'`);
+  if (backend === 'cuda' || deviceParam) {
+    if (isa !== 'auto') throw new RangeError(`${owner}: option 'isa' applies to the native backend, not backend 'cuda'`);
+    return cudaBackend(requireCuda(`${owner}: backend 'cuda'`));
+  }
   if (backend === 'js') {
     if (isa !== 'auto') throw new RangeError(`${owner}: option 'isa' applies to the native backend, not backend 'js'`);
     return jsBackend;

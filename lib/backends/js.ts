@@ -1,3 +1,5 @@
+import { allocArena } from '../arena';
+import { gradOps } from '../gradops';
 import type { Rule } from '../rules/types';
 import type { Backend, Executor, TensorSlots } from './types';
 
@@ -5,8 +7,10 @@ import type { Backend, Executor, TensorSlots } from './types';
 export const jsBackend: Backend = {
   name: 'js',
   prepare(rule: Rule<never>, tensors: ReadonlyArray<TensorSlots>): Executor {
+    // The optimizer gives DeviceTensors only to the 'cuda' backend: here every slot is on the host.
+    const host = tensors as ReadonlyArray<ReadonlyArray<Float32Array | null>>;
     const step = (scalars: Float32Array, flags: number): void => {
-      for (const slots of tensors) rule.update(scalars, flags, slots, slots[0]!.length);
+      for (const slots of host) rule.update(scalars, flags, slots, slots[0]!.length);
     };
     return {
       step,
@@ -15,4 +19,6 @@ export const jsBackend: Backend = {
     };
   },
   alloc: (n) => new Float32Array(n),
+  allocMany: (lengths) => allocArena((n) => new Float32Array(n), lengths),
+  grads: gradOps,
 };

@@ -3,10 +3,15 @@ import type { Binding } from '../../binding';
 import { Flag } from '../rules/flags';
 import { adamRule } from '../rules/adam';
 import { adamaxRule } from '../rules/adamax';
+import { adagradRule } from '../rules/adagrad';
+import { rmspropRule } from '../rules/rmsprop';
+import { sgdRule } from '../rules/sgd';
 import type { Rule } from '../rules/types';
 
 /** Every rule the TypeScript layer knows; the addon must agree on each one's layout. */
-export const RULES: ReadonlyArray<Rule<never>> = [adamRule, adamaxRule] as ReadonlyArray<Rule<never>>;
+export const RULES: ReadonlyArray<Rule<never>> = [adamRule, adamaxRule, sgdRule, adagradRule, rmspropRule] as ReadonlyArray<
+  Rule<never>
+>;
 
 export interface LoadResult {
   binding: Binding | null;

@@ -1,6 +1,7 @@
 import * as os from 'node:os';
 import type { Binding, IsaName } from '../../binding';
 import type { Rule } from '../rules/types';
+import { allocArena } from '../arena';
 import { loadNative } from './load';
 import type { Backend, Executor, TensorSlots } from './types';
 
@@ -35,7 +36,8 @@ export function nativeBackend(binding: Binding, isa: IsaName, threads: number): 
     prepare(rule: Rule<never>, tensors: ReadonlyArray<TensorSlots>): Executor {
       const layout = binding.rules[rule.name];
       const arrays: Array<Float32Array | null> = [];
-      for (const slots of tensors) for (let k = 0; k < layout.slots; k++) arrays.push(slots[k] ?? null);
+      // The optimizer gives DeviceTensors only to the 'cuda' backend: here every slot is on the host.
+      for (const slots of tensors) for (let k = 0; k < layout.slots; k++) arrays.push((slots[k] ?? null) as Float32Array | null);
       const plan = new binding.Plan(layout.id, layout.slots, arrays);
       return {
         step: (scalars, flags) => plan.step(isaIndex, scalars, flags, threads),
@@ -43,6 +45,12 @@ export function nativeBackend(binding: Binding, isa: IsaName, threads: number): 
       };
     },
     alloc: (n) => binding.allocFloat32(n),
+    allocMany: (lengths) => allocArena((n) => binding.allocFloat32(n), lengths),
+    grads: {
+      sumSquares: (arrays) => binding.sumSquares(isaIndex, threads, arrays),
+      scale: (arrays, factor) => binding.scaleArrays(isaIndex, threads, arrays, factor),
+      clamp: (arrays, limit) => binding.clampArrays(isaIndex, threads, arrays, limit),
+    },
   };
 }
 

@@ -1,18 +1,37 @@
 import type { Rule } from '../rules/types';
+import type { Tensor } from '../tensor';
 
-/** One tensor as the backends see it: param, grad, then the rule's state slots (null: absent). */
-export type TensorSlots = ReadonlyArray<Float32Array | null>;
+/**
+ * One tensor as the backends see it: param, grad, then the rule's state slots (null: absent).
+ * DeviceTensors appear only in the slots given to the 'cuda' backend.
+ */
+export type TensorSlots = ReadonlyArray<Tensor | null>;
 
 /** A backend's handle on one group of tensors, prepared once, stepped many times. */
 export interface Executor {
   step(scalars: Float32Array, flags: number): void;
   stepAsync(scalars: Float32Array, flags: number): Promise<void>;
+  /** Frees what the executor holds outside the JS heap (device tables, mirror buffers), if anything. */
+  release?(): void;
+}
+
+/** Whole-gradient operations (clipping, the non-finite check), run on the backend's arrays. */
+export interface GradOps {
+  /** The float64 sum of squares of every element, in the order of lib/gradops.ts. */
+  sumSquares(arrays: ReadonlyArray<Float32Array>): number;
+  /** x = x*factor (factor a float32 value). */
+  scale(arrays: ReadonlyArray<Float32Array>, factor: number): void;
+  /** x = min(limit, max(-limit, x)) (limit a float32 value); NaN stays NaN. */
+  clamp(arrays: ReadonlyArray<Float32Array>, limit: number): void;
 }
 
 export interface Backend {
-  /** 'js', or 'native/<isa>'. */
+  /** 'js', 'native/<isa>' or 'cuda'. */
   readonly name: string;
   prepare(rule: Rule<never>, tensors: ReadonlyArray<TensorSlots>): Executor;
-  /** Allocates a zeroed state array (native memory where the backend has it). */
-  alloc(n: number): Float32Array;
+  /** Allocates a zeroed state tensor (native memory where the backend has it, device memory for 'cuda'). */
+  alloc(n: number): Tensor;
+  /** Zeroed state tensors of these lengths at once, where the backend can place them together (lib/arena.ts). */
+  allocMany?(lengths: readonly number[]): Tensor[];
+  readonly grads: GradOps;
 }

@@ -2,7 +2,10 @@ import { BACKEND_OPTIONS, type BackendOption } from '../backends';
 import type { IsaOption } from '../backends/native';
 import type { Optimizer, Param } from '../optimizer';
 import { Adam, AdamW } from '../optimizers/adam';
+import { AdaGrad } from '../optimizers/adagrad';
 import { AdaMax } from '../optimizers/adamax';
+import { RMSProp } from '../optimizers/rmsprop';
+import { SGD } from '../optimizers/sgd';
 
 /** One backend the parity check runs: the optimizer options that select it. */
 export interface ParityTarget {
@@ -21,6 +24,9 @@ const CASES: ReadonlyArray<{ name: string; make: Make; options: Record<string, u
   { name: 'Adam', make: (p, o) => new Adam(p, o), options: { lr: 0.01, weightDecay: 0.05, amsgrad: true } },
   { name: 'AdamW', make: (p, o) => new AdamW(p, o), options: { lr: 0.01, maximize: true } },
   { name: 'AdaMax', make: (p, o) => new AdaMax(p, o), options: { weightDecay: 0.05 } },
+  { name: 'SGD', make: (p, o) => new SGD(p, o), options: { lr: 0.01, momentum: 0.9, nesterov: true, weightDecay: 0.05 } },
+  { name: 'AdaGrad', make: (p, o) => new AdaGrad(p, o), options: { lrDecay: 0.01, initialAccumulatorValue: 0.1, gradScale: 3 } },
+  { name: 'RMSProp', make: (p, o) => new RMSProp(p, o), options: { centered: true, momentum: 0.5, maximize: true } },
 ];
 const LENGTHS = [1, 7, 16, 33, 1000, 4099];
 const STEPS = 5;

@@ -1,10 +1,11 @@
-import { type BackendOptions, Optimizer, type OptimizerSpec, type Param } from '../optimizer';
+import { Optimizer, type OptimizerOptions, type OptimizerSpec, type Param, type ParamGroupInit } from '../optimizer';
 import { type AdamaxRuleOptions, adamaxRule } from '../rules/adamax';
 import { beta, flag, nonNegative } from './hyper';
 
-export type AdaMaxHyper = AdamaxRuleOptions;
+/** AdaMax's hyperparameters: the rule's options but for the optimizer-wide `gradScale`. */
+export type AdaMaxHyper = Omit<AdamaxRuleOptions, 'gradScale'>;
 
-export type AdaMaxOptions = Partial<AdaMaxHyper> & BackendOptions;
+export type AdaMaxOptions = OptimizerOptions<AdaMaxHyper>;
 
 const ADAMAX: OptimizerSpec<AdaMaxHyper, AdamaxRuleOptions> = {
   name: 'AdaMax',
@@ -17,7 +18,7 @@ const ADAMAX: OptimizerSpec<AdaMaxHyper, AdamaxRuleOptions> = {
 
 /** AdaMax (Kingma & Ba 2015, section 7.1): Adam with the infinity norm in place of v. */
 export class AdaMax extends Optimizer<AdaMaxHyper, AdamaxRuleOptions> {
-  constructor(params: readonly Param[], options?: AdaMaxOptions) {
+  constructor(params: readonly Param[] | ReadonlyArray<ParamGroupInit<AdaMaxHyper>>, options?: AdaMaxOptions) {
     super(ADAMAX, params, options);
   }
 }

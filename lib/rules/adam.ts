@@ -1,9 +1,10 @@
 import { Flag } from './flags';
+import { type GradOptions, effectiveGrad, gradFlags } from './grad';
 import type { Rule } from './types';
 
 const f = Math.fround;
 
-export interface AdamRuleOptions {
+export interface AdamRuleOptions extends GradOptions {
   /** Step size (alpha in the paper). */
   lr: number;
   /** Decay of the first-moment average m. */
@@ -17,32 +18,36 @@ export interface AdamRuleOptions {
   amsgrad: boolean;
   /** Ascend instead of descend. */
   maximize: boolean;
+  /** Divide m by 1-beta1^t and v by 1-beta2^t (default true); false (both 1) is the paper's Figure 4 ablation. */
+  biasCorrection: boolean;
   /** AdamW: decay the parameter by (1 - lr*weightDecay) instead of adding weightDecay*p to g. */
   decoupled: boolean;
 }
 
 // Scalar layout; native/kernels/rules.h AdamRule::Scalar has the same order.
 const BETA1 = 0, ONE_MINUS_BETA1 = 1, BETA2 = 2, ONE_MINUS_BETA2 = 3, EPS = 4, WEIGHT_DECAY = 5,
-  STEP_SIZE = 6, SQRT_BC2 = 7, DECAY = 8;
+  STEP_SIZE = 6, SQRT_BC2 = 7, DECAY = 8, GRAD_SCALE = 9;
 
 /**
  * Adam (Kingma & Ba 2015, Algorithm 1) and AdamW, in the order of rules.h:
- *   g = maximize ? -grad : grad;  AdamW: p = p*decay;  L2: g = g + weightDecay*p
+ *   AdamW: p = p*decay;  g = effectiveGrad(grad, p) (./grad.ts; L2 only without AdamW)
  *   m = m*beta1 + g*(1-beta1);  v = v*beta2 + (g*g)*(1-beta2);  amsgrad: vmax = max(vmax, v)
  *   denom = sqrt(v)/sqrt(1-beta2^t) + eps;  p = p - (lr/(1-beta1^t))*(m/denom)
+ * Without bias correction both 1-beta^t are 1 in the host scalars (dividing by 1 is exact in
+ * float32), so the kernels are the same.
  */
 export const adamRule: Rule<AdamRuleOptions> = {
   name: 'adam',
   stateSlots: ['exp_avg', 'exp_avg_sq', 'max_exp_avg_sq'],
-  scalarCount: 9,
+  scalarCount: 10,
   needsSlot: (slot, o) => slot !== 'max_exp_avg_sq' || o.amsgrad,
   flags: (o) =>
-    (o.maximize ? Flag.maximize : 0) |
+    gradFlags(o, o.weightDecay !== 0 && !o.decoupled) |
     (o.amsgrad ? Flag.amsgrad : 0) |
-    (o.weightDecay !== 0 ? (o.decoupled ? Flag.decoupledDecay : Flag.l2) : 0),
+    (o.weightDecay !== 0 && o.decoupled ? Flag.decoupledDecay : 0),
   scalars(o, t, out) {
-    const bc1 = 1 - Math.pow(o.beta1, t);
-    const bc2 = 1 - Math.pow(o.beta2, t);
+    const bc1 = o.biasCorrection ? 1 - Math.pow(o.beta1, t) : 1;
+    const bc2 = o.biasCorrection ? 1 - Math.pow(o.beta2, t) : 1;
     out[BETA1] = o.beta1;
     out[ONE_MINUS_BETA1] = 1 - o.beta1;
     out[BETA2] = o.beta2;
@@ -52,18 +57,18 @@ export const adamRule: Rule<AdamRuleOptions> = {
     out[STEP_SIZE] = o.lr / bc1;
     out[SQRT_BC2] = Math.sqrt(bc2);
     out[DECAY] = 1 - o.lr * o.weightDecay;
+    out[GRAD_SCALE] = o.gradScale;
   },
   update(s, flags, slots, n) {
     const p = slots[0]!, g = slots[1]!, m = slots[2]!, v = slots[3]!, vmax = slots[4];
     const beta1 = s[BETA1], omb1 = s[ONE_MINUS_BETA1], beta2 = s[BETA2], omb2 = s[ONE_MINUS_BETA2];
     const eps = s[EPS], wd = s[WEIGHT_DECAY], stepSize = s[STEP_SIZE], sqrtBc2 = s[SQRT_BC2], decay = s[DECAY];
-    const maximize = (flags & Flag.maximize) !== 0, l2 = (flags & Flag.l2) !== 0;
+    const gradScale = s[GRAD_SCALE];
     const decoupled = (flags & Flag.decoupledDecay) !== 0, amsgrad = (flags & Flag.amsgrad) !== 0;
     for (let i = 0; i < n; i++) {
       let pi = p[i];
-      let gi = maximize ? -g[i] : g[i];
       if (decoupled) pi = f(pi * decay);
-      if (l2) gi = f(gi + f(wd * pi));
+      const gi = effectiveGrad(flags, g[i], pi, gradScale, wd);
       const mi = f(f(m[i] * beta1) + f(gi * omb1));
       const vi = f(f(v[i] * beta2) + f(f(gi * gi) * omb2));
       let vd = vi;

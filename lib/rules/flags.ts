@@ -4,4 +4,9 @@ export const Flag = {
   l2: 1 << 1,
   decoupledDecay: 1 << 2,
   amsgrad: 1 << 3,
+  gradScale: 1 << 4,
+  momentum: 1 << 5,
+  nesterov: 1 << 6,
+  firstStep: 1 << 7,
+  centered: 1 << 8,
 } as const;

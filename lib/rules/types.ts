@@ -1,8 +1,10 @@
+import type { GradOptions } from './grad';
+
 /**
  * An update rule as the backends see it: tensors of `slots` float32 arrays (param, grad, then the
  * state slots), per-step float32 scalars computed once on the host, and option bits.
  */
-export interface Rule<O> {
+export interface Rule<O extends GradOptions = GradOptions> {
   /** Key of the rule in the native addon's table (`adam`, `adamax`, ...). */
   readonly name: string;
   /** PyTorch names of the state slots, in slot order after param and grad. */
@@ -10,7 +12,10 @@ export interface Rule<O> {
   readonly scalarCount: number;
   /** Whether the options need this state slot (e.g. `max_exp_avg_sq` only with amsgrad). */
   needsSlot(slot: string, options: O): boolean;
-  flags(options: O): number;
+  /** The value a new state slot starts at (0 unless given; AdaGrad's initialAccumulatorValue). */
+  initialValue?(slot: string, options: O): number;
+  /** Option bits for step t (1-based; SGD marks its first step). */
+  flags(options: O, step: number): number;
   /** Writes the step-t scalars into `out`: float64 math, each value rounded to float32 once. */
   scalars(options: O, step: number, out: Float32Array): void;
   /** The 'js' backend: the rule in TypeScript, float32 after every operation. */

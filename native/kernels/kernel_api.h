@@ -14,7 +14,10 @@ using KernelFn = void (*)(const float* scalars, uint32_t flags, float* const* sl
 // The list of update rules, written once: X(name, RuleType).
 #define ADAM_RULE_LIST(X) \
   X(adam, AdamRule)       \
-  X(adamax, AdamaxRule)
+  X(adamax, AdamaxRule)   \
+  X(sgd, SgdRule)         \
+  X(adagrad, AdagradRule) \
+  X(rmsprop, RmspropRule)
 
 enum RuleId : uint32_t {
 #define ADAM_RULE_ID(name, Rule) kRule_##name,
@@ -29,7 +32,18 @@ enum Flag : uint32_t {
   kFlagL2 = 1u << 1,              // g = g + weightDecay*p (coupled, the paper's L2)
   kFlagDecoupledDecay = 1u << 2,  // p = p*(1 - lr*weightDecay) first (AdamW)
   kFlagAmsgrad = 1u << 3,         // vmax = max(vmax, v), used in the denominator
+  kFlagGradScale = 1u << 4,       // g = grad/gradScale (loss scaling), before everything else
+  kFlagMomentum = 1u << 5,        // SGD, RMSProp: keep a momentum buffer
+  kFlagNesterov = 1u << 6,        // SGD: g = g + momentum*buf
+  kFlagFirstStep = 1u << 7,       // SGD: the momentum buffer starts as g (PyTorch's "buf is None")
+  kFlagCentered = 1u << 8,        // RMSProp: subtract the squared mean gradient
 };
+
+// Every flag by its lib/ name, for the addon's load-time check against lib/rules/flags.ts.
+#define ADAM_FLAG_LIST(X)                                                                          \
+  X(maximize, kFlagMaximize) X(l2, kFlagL2) X(decoupledDecay, kFlagDecoupledDecay)                 \
+  X(amsgrad, kFlagAmsgrad) X(gradScale, kFlagGradScale) X(momentum, kFlagMomentum)                 \
+  X(nesterov, kFlagNesterov) X(firstStep, kFlagFirstStep) X(centered, kFlagCentered)
 
 enum Isa : uint32_t { kIsaSse2 = 0, kIsaAvx2 = 1, kIsaAvx512 = 2, kIsaCount };
 

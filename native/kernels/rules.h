@@ -4,18 +4,32 @@
 //
 // Each rule reads its tensor slots into x[] (param, grad, state...), updates them in registers,
 // and the driver stores back the slots in kWrites. A rule reads and writes only the slots in
-// required(flags); kFlags lists the option bits it tests (the driver compiles one loop for each
-// combination of them). s[] holds the per-step scalars, computed once on the host in float64 and
-// rounded to float32 once. Every operation is one IEEE float32 op in the order written; no FMA
-// (-ffp-contract=off / --fmad=false). lib/rules/*.ts keeps the same order.
+// required(flags); kFlags lists the option bits worth a loop of their own (the CPU driver compiles
+// one per combination of them; the rest, like gradScale, stay run-time tests). s[] holds the
+// per-step scalars, computed once on the host in float64 and rounded to float32 once. Every
+// operation is one IEEE float32 op in the order written; no FMA (-ffp-contract=off /
+// --fmad=false). lib/rules/*.ts keeps the same order.
 #ifndef ADAM_HD
 #define ADAM_HD
 #endif
 
+// The gradient every rule steps with, written once (lib/rules/grad.ts mirrors it):
+//   gradScale: g = grad/gradScale       loss scaling; an IEEE division, never a reciprocal multiply
+//   maximize:  g = -g
+//   L2:        g = g + weightDecay*p    coupled weight decay (PyTorch's weight_decay)
+template <class V>
+ADAM_HD inline typename V::F effective_grad(uint32_t flags, typename V::F grad, typename V::F p,
+                                            typename V::F grad_scale, typename V::F weight_decay) {
+  typename V::F g = grad;
+  if (flags & kFlagGradScale) g = V::div(g, grad_scale);
+  if (flags & kFlagMaximize) g = V::neg(g);
+  if (flags & kFlagL2) g = V::add(g, V::mul(weight_decay, p));
+  return g;
+}
+
 // Adam (Kingma & Ba 2015, Algorithm 1) and AdamW (decoupled decay), PyTorch 1.13 formulas:
-//   g  = maximize ? -grad : grad
 //   AdamW: p = p * decay                  decay    = 1 - lr*weightDecay
-//   L2:    g = g + weightDecay*p
+//   g  = effective_grad(grad, p)          (L2 only without AdamW)
 //   m  = m*beta1 + g*(1-beta1)            first moment
 //   v  = v*beta2 + (g*g)*(1-beta2)        uncentred second moment
 //   amsgrad: vmax = max(vmax, v); v' = vmax, else v' = v
@@ -24,7 +38,7 @@
 struct AdamRule {
   enum Slot { kParam, kGrad, kExpAvg, kExpAvgSq, kMaxExpAvgSq, kSlots };
   enum Scalar { kBeta1, kOneMinusBeta1, kBeta2, kOneMinusBeta2, kEps, kWeightDecay, kStepSize, kSqrtBc2,
-                kDecay, kScalars };
+                kDecay, kGradScale, kScalars };
   static constexpr uint32_t kWrites = 1u << kParam | 1u << kExpAvg | 1u << kExpAvgSq | 1u << kMaxExpAvgSq;
   static constexpr uint32_t kFlags = kFlagMaximize | kFlagL2 | kFlagDecoupledDecay | kFlagAmsgrad;
   ADAM_HD static uint32_t required(uint32_t flags) {
@@ -36,10 +50,8 @@ struct AdamRule {
   ADAM_HD static void update(const typename V::F* s, uint32_t flags, typename V::F* x) {
     using F = typename V::F;
     F p = x[kParam];
-    F g = x[kGrad];
-    if (flags & kFlagMaximize) g = V::neg(g);
     if (flags & kFlagDecoupledDecay) p = V::mul(p, s[kDecay]);
-    if (flags & kFlagL2) g = V::add(g, V::mul(s[kWeightDecay], p));
+    F g = effective_grad<V>(flags, x[kGrad], p, s[kGradScale], s[kWeightDecay]);
     F m = V::add(V::mul(x[kExpAvg], s[kBeta1]), V::mul(g, s[kOneMinusBeta1]));
     F v = V::add(V::mul(x[kExpAvgSq], s[kBeta2]), V::mul(V::mul(g, g), s[kOneMinusBeta2]));
     F vd = v;
@@ -55,13 +67,13 @@ struct AdamRule {
 };
 
 // AdaMax (Kingma & Ba 2015, Algorithm 2), PyTorch 1.13 formulas:
-//   g = maximize ? -grad : grad;  L2: g = g + weightDecay*p
+//   g = effective_grad(grad, p)
 //   m = m*beta1 + g*(1-beta1)
 //   u = max(u*beta2, |g| + eps)           infinity norm; no bias correction on u
 //   p = p - stepSize*(m/u)                stepSize = lr/(1 - beta1^t)
 struct AdamaxRule {
   enum Slot { kParam, kGrad, kExpAvg, kExpInf, kSlots };
-  enum Scalar { kBeta1, kOneMinusBeta1, kBeta2, kEps, kWeightDecay, kStepSize, kScalars };
+  enum Scalar { kBeta1, kOneMinusBeta1, kBeta2, kEps, kWeightDecay, kStepSize, kGradScale, kScalars };
   static constexpr uint32_t kWrites = 1u << kParam | 1u << kExpAvg | 1u << kExpInf;
   static constexpr uint32_t kFlags = kFlagMaximize | kFlagL2;
   ADAM_HD static uint32_t required(uint32_t) { return (1u << kSlots) - 1u; }
@@ -70,13 +82,102 @@ struct AdamaxRule {
   ADAM_HD static void update(const typename V::F* s, uint32_t flags, typename V::F* x) {
     using F = typename V::F;
     F p = x[kParam];
-    F g = x[kGrad];
-    if (flags & kFlagMaximize) g = V::neg(g);
-    if (flags & kFlagL2) g = V::add(g, V::mul(s[kWeightDecay], p));
+    F g = effective_grad<V>(flags, x[kGrad], p, s[kGradScale], s[kWeightDecay]);
     F m = V::add(V::mul(x[kExpAvg], s[kBeta1]), V::mul(g, s[kOneMinusBeta1]));
     F u = V::max(V::mul(x[kExpInf], s[kBeta2]), V::add(V::abs(g), s[kEps]));
     x[kParam] = V::sub(p, V::mul(s[kStepSize], V::div(m, u)));
     x[kExpAvg] = m;
     x[kExpInf] = u;
+  }
+};
+
+// SGD with momentum and Nesterov momentum (Sutskever et al. 2013), PyTorch 1.13 formulas:
+//   g = effective_grad(grad, p)
+//   momentum: buf = g on the first step (kFlagFirstStep), else buf = buf*momentum + g*(1-dampening)
+//             nesterov: g = g + buf*momentum, else g = buf
+//   p = p - lr*g
+struct SgdRule {
+  enum Slot { kParam, kGrad, kMomentumBuffer, kSlots };
+  enum Scalar { kLr, kMomentum, kOneMinusDampening, kWeightDecay, kGradScale, kScalars };
+  static constexpr uint32_t kWrites = 1u << kParam | 1u << kMomentumBuffer;
+  static constexpr uint32_t kFlags = kFlagMaximize | kFlagL2 | kFlagMomentum | kFlagNesterov | kFlagFirstStep;
+  ADAM_HD static uint32_t required(uint32_t flags) {
+    return 1u << kParam | 1u << kGrad | ((flags & kFlagMomentum) ? 1u << kMomentumBuffer : 0u);
+  }
+
+  template <class V>
+  ADAM_HD static void update(const typename V::F* s, uint32_t flags, typename V::F* x) {
+    using F = typename V::F;
+    F p = x[kParam];
+    F g = effective_grad<V>(flags, x[kGrad], p, s[kGradScale], s[kWeightDecay]);
+    if (flags & kFlagMomentum) {
+      F buf = (flags & kFlagFirstStep)
+                  ? g
+                  : V::add(V::mul(x[kMomentumBuffer], s[kMomentum]), V::mul(g, s[kOneMinusDampening]));
+      g = (flags & kFlagNesterov) ? V::add(g, V::mul(buf, s[kMomentum])) : buf;
+      x[kMomentumBuffer] = buf;
+    }
+    x[kParam] = V::sub(p, V::mul(s[kLr], g));
+  }
+};
+
+// AdaGrad (Duchi et al. 2011), PyTorch 1.13 formulas:
+//   g = effective_grad(grad, p)
+//   sum = sum + g*g                       (sum starts at initialAccumulatorValue)
+//   p = p - clr*(g/(sqrt(sum) + eps))     clr = lr/(1 + (t-1)*lrDecay)
+struct AdagradRule {
+  enum Slot { kParam, kGrad, kSum, kSlots };
+  enum Scalar { kClr, kEps, kWeightDecay, kGradScale, kScalars };
+  static constexpr uint32_t kWrites = 1u << kParam | 1u << kSum;
+  static constexpr uint32_t kFlags = kFlagMaximize | kFlagL2;
+  ADAM_HD static uint32_t required(uint32_t) { return (1u << kSlots) - 1u; }
+
+  template <class V>
+  ADAM_HD static void update(const typename V::F* s, uint32_t flags, typename V::F* x) {
+    using F = typename V::F;
+    F p = x[kParam];
+    F g = effective_grad<V>(flags, x[kGrad], p, s[kGradScale], s[kWeightDecay]);
+    F sum = V::add(x[kSum], V::mul(g, g));
+    F denom = V::add(V::sqrt(sum), s[kEps]);
+    x[kParam] = V::sub(p, V::mul(s[kClr], V::div(g, denom)));
+    x[kSum] = sum;
+  }
+};
+
+// RMSProp (Tieleman & Hinton 2012; centred form of Graves 2013), PyTorch 1.13 formulas:
+//   g  = effective_grad(grad, p)
+//   sq = sq*rho + (g*g)*(1-rho)           rho is PyTorch's alpha
+//   centered: ga = ga*rho + g*(1-rho); avg = sqrt(sq - ga*ga) + eps, else avg = sqrt(sq) + eps
+//   momentum: buf = buf*momentum + g/avg; p = p - lr*buf, else p = p - lr*(g/avg)
+struct RmspropRule {
+  enum Slot { kParam, kGrad, kSquareAvg, kMomentumBuffer, kGradAvg, kSlots };
+  enum Scalar { kLr, kRho, kOneMinusRho, kEps, kMomentum, kWeightDecay, kGradScale, kScalars };
+  static constexpr uint32_t kWrites = 1u << kParam | 1u << kSquareAvg | 1u << kMomentumBuffer | 1u << kGradAvg;
+  static constexpr uint32_t kFlags = kFlagMaximize | kFlagL2 | kFlagMomentum | kFlagCentered;
+  ADAM_HD static uint32_t required(uint32_t flags) {
+    return 1u << kParam | 1u << kGrad | 1u << kSquareAvg | ((flags & kFlagMomentum) ? 1u << kMomentumBuffer : 0u) |
+           ((flags & kFlagCentered) ? 1u << kGradAvg : 0u);
+  }
+
+  template <class V>
+  ADAM_HD static void update(const typename V::F* s, uint32_t flags, typename V::F* x) {
+    using F = typename V::F;
+    F p = x[kParam];
+    F g = effective_grad<V>(flags, x[kGrad], p, s[kGradScale], s[kWeightDecay]);
+    F sq = V::add(V::mul(x[kSquareAvg], s[kRho]), V::mul(V::mul(g, g), s[kOneMinusRho]));
+    F var = sq;
+    if (flags & kFlagCentered) {
+      F ga = V::add(V::mul(x[kGradAvg], s[kRho]), V::mul(g, s[kOneMinusRho]));
+      var = V::sub(sq, V::mul(ga, ga));
+      x[kGradAvg] = ga;
+    }
+    F avg = V::add(V::sqrt(var), s[kEps]);
+    F step = V::div(g, avg);
+    if (flags & kFlagMomentum) {
+      step = V::add(V::mul(x[kMomentumBuffer], s[kMomentum]), step);
+      x[kMomentumBuffer] = step;
+    }
+    x[kParam] = V::sub(p, V::mul(s[kLr], step));
+    x[kSquareAvg] = sq;
   }
 };

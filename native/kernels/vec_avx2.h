@@ -21,5 +21,14 @@ struct VecAvx2 {
   static F max(F a, F b) { return _mm256_max_ps(a, b); }
   static F abs(F a) { return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), a); }
   static F neg(F a) { return _mm256_xor_ps(a, _mm256_set1_ps(-0.0f)); }
+  static F min(F a, F b) { return _mm256_min_ps(a, b); }
+
+  using D = __m256d;
+  static constexpr size_t kDWidth = 4;
+  static D dzero() { return _mm256_setzero_pd(); }
+  static D load_d(const float* p) { return _mm256_cvtps_pd(_mm_loadu_ps(p)); }
+  static D dadd(D a, D b) { return _mm256_add_pd(a, b); }
+  static D dmul(D a, D b) { return _mm256_mul_pd(a, b); }
+  static void dstore(double* p, D x) { _mm256_storeu_pd(p, x); }
 };
 using VecMain = VecAvx2;

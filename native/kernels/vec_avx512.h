@@ -24,5 +24,14 @@ struct VecAvx512 {
     return _mm512_castsi512_ps(
         _mm512_xor_si512(_mm512_castps_si512(a), _mm512_set1_epi32(static_cast<int>(0x80000000u))));
   }
+  static F min(F a, F b) { return _mm512_min_ps(a, b); }
+
+  using D = __m512d;
+  static constexpr size_t kDWidth = 8;
+  static D dzero() { return _mm512_setzero_pd(); }
+  static D load_d(const float* p) { return _mm512_cvtps_pd(_mm256_loadu_ps(p)); }
+  static D dadd(D a, D b) { return _mm512_add_pd(a, b); }
+  static D dmul(D a, D b) { return _mm512_mul_pd(a, b); }
+  static void dstore(double* p, D x) { _mm512_storeu_pd(p, x); }
 };
 using VecMain = VecAvx512;

@@ -19,4 +19,15 @@ struct VecScalar {
   ADAM_HD static F max(F a, F b) { return a > b ? a : b; }
   ADAM_HD static F abs(F a) { return fabsf(a); }
   ADAM_HD static F neg(F a) { return -a; }
+  // a < b ? a : b, the semantics of minps.
+  ADAM_HD static F min(F a, F b) { return a < b ? a : b; }
+
+  // Float64 lanes for reductions (gradops.h): kDWidth floats widened to doubles.
+  using D = double;
+  static constexpr size_t kDWidth = 1;
+  ADAM_HD static D dzero() { return 0.0; }
+  ADAM_HD static D load_d(const float* p) { return static_cast<double>(*p); }
+  ADAM_HD static D dadd(D a, D b) { return a + b; }
+  ADAM_HD static D dmul(D a, D b) { return a * b; }
+  ADAM_HD static void dstore(double* p, D x) { *p = x; }
 };

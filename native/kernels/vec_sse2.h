@@ -15,5 +15,16 @@ struct VecSse2 {
   static F max(F a, F b) { return _mm_max_ps(a, b); }
   static F abs(F a) { return _mm_andnot_ps(_mm_set1_ps(-0.0f), a); }
   static F neg(F a) { return _mm_xor_ps(a, _mm_set1_ps(-0.0f)); }
+  static F min(F a, F b) { return _mm_min_ps(a, b); }
+
+  using D = __m128d;
+  static constexpr size_t kDWidth = 2;
+  static D dzero() { return _mm_setzero_pd(); }
+  static D load_d(const float* p) {  // two floats, through an aliasing-safe 64-bit load
+    return _mm_cvtps_pd(_mm_castsi128_ps(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p))));
+  }
+  static D dadd(D a, D b) { return _mm_add_pd(a, b); }
+  static D dmul(D a, D b) { return _mm_mul_pd(a, b); }
+  static void dstore(double* p, D x) { _mm_storeu_pd(p, x); }
 };
 using VecMain = VecSse2;

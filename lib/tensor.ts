@@ -1,0 +1,58 @@
+import { DeviceTensor, bufferOf } from './cuda';
+import { checkFloat32Array, checkNoOverlap, describe } from './validate';
+
+/** What an optimizer holds: host arrays, or GPU memory for the 'cuda' backend. */
+export type Tensor = Float32Array | DeviceTensor;
+
+/** A Float32Array or a live DeviceTensor of this library; throws naming `where` otherwise. */
+export function checkTensor(where: string, v: unknown): Tensor {
+  if (v instanceof DeviceTensor) {
+    bufferOf(v, where);
+    return v;
+  }
+  if (!(v instanceof Float32Array)) throw new TypeError(`${where} must be a Float32Array or a DeviceTensor, got ${describe(v)}`);
+  return checkFloat32Array(where, v);
+}
+
+/** Throws if two host arrays share memory or one DeviceTensor is given twice. */
+export function checkDistinct(tensors: ReadonlyArray<{ where: string; array: Tensor }>): void {
+  const seen = new Map<DeviceTensor, string>();
+  for (const { where, array } of tensors) {
+    if (!(array instanceof DeviceTensor)) continue;
+    const other = seen.get(array);
+    if (other) throw new Error(`${where} is the same DeviceTensor as ${other}; every tensor must be distinct`);
+    seen.set(array, where);
+  }
+  checkNoOverlap(tensors.filter((t): t is { where: string; array: Float32Array } => !(t.array instanceof DeviceTensor)));
+}
+
+/** Why a parameter's tensors can no longer be stepped (freed, or detached/resized), or null. */
+export function tensorProblem(data: Tensor, grad: Tensor, length: number): string | null {
+  if (data instanceof DeviceTensor || grad instanceof DeviceTensor)
+    return (data as DeviceTensor).freed ? 'data was freed' : (grad as DeviceTensor).freed ? 'grad was freed' : null;
+  return data.length !== length || grad.length !== length
+    ? `data or grad was detached or resized (expected length ${length})`
+    : null;
+}
+
+/** A host copy of the tensor's values. */
+export function readTensor(t: Tensor): Float32Array {
+  return t instanceof DeviceTensor ? t.download() : new Float32Array(t);
+}
+
+/** Overwrites the tensor from host values of the same length. */
+export function writeTensor(t: Tensor, values: Float32Array): void {
+  if (t instanceof DeviceTensor) t.copyFrom(values);
+  else t.set(values);
+}
+
+/** Sets every element to `value` (rounded to float32). */
+export function fillTensor(t: Tensor, value: number): void {
+  if (t instanceof DeviceTensor) t.copyFrom(new Float32Array(t.length).fill(value));
+  else t.fill(value);
+}
+
+export function zeroTensor(t: Tensor): void {
+  if (t instanceof DeviceTensor) bufferOf(t, 'zeroGrad').zero();
+  else t.fill(0);
+}

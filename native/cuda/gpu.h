@@ -1,0 +1,76 @@
+// The CUDA backend as plain C++: what the N-API layer (native/cuda_addon.cc) calls. No CUDA header
+// here, so the same N-API code builds with CUDA (gpu_runtime.cu, multi_tensor.cu) or without it
+// (gpu_stub.cc, where every call reports why CUDA is unavailable).
+//
+// Every function returns "" on success, else a message that names the failing step and the CUDA
+// error. Nothing here aborts the process.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "../kernels/kernel_api.h"
+
+namespace adam {
+namespace gpu {
+
+constexpr uint32_t kMaxSlots = 8;
+constexpr uint32_t kMaxScalars = 16;
+
+struct DeviceProps {
+  std::string name;
+  uint64_t memory = 0;  // bytes
+  int major = 0, minor = 0;
+};
+
+struct Info {
+  bool compiled = false;
+  int device_count = 0;
+  std::vector<DeviceProps> devices;
+  std::string error;  // why there is no usable device ("" when device_count > 0)
+};
+
+// Never throws: without a driver or GPU it says so in `error`.
+Info query();
+
+// Device memory (plain cudaMalloc), zero-filled. n == 0 gives nullptr.
+std::string alloc(size_t n, float** out);
+std::string release(float* p);
+// Synchronous copies: they return when the data has arrived.
+std::string upload(float* dst, const float* src, size_t n);
+std::string download(float* dst, const float* src, size_t n);
+std::string copy(float* dst, const float* src, size_t n);
+std::string zero(float* p, size_t n);
+// bench: `iters` device-to-device copies of n floats timed with CUDA events.
+std::string time_copy(float* dst, const float* src, size_t n, int iters, double* ms);
+
+// One tensor of a plan: its device slots (param, grad, state...; nullptr for an absent state slot),
+// or, when `mirror` is set, host param and grad that the plan mirrors on the device.
+struct PlanTensor {
+  float* slots[kMaxSlots] = {};
+  size_t n = 0;
+  bool mirror = false;
+};
+
+// Host arrays of a mirrored tensor, re-read by the N-API layer before every step.
+struct HostPair {
+  float* data = nullptr;
+  const float* grad = nullptr;
+};
+
+class Plan;  // one optimizer's tensors on the device: tables, stream, mirror arenas
+
+// Uploads the tables once; for mirrored tensors allocates device param/grad arenas and pinned
+// staging buffers, and uploads host_params[t] (the param values the device copy starts from).
+std::string plan_create(RuleId rule, uint32_t slots, const std::vector<PlanTensor>& tensors,
+                        const std::vector<HostPair>& host, Plan** out);
+// One step: uploads mirrored grads, one kernel launch for every tensor, downloads mirrored params.
+// Blocks the calling thread until the device is done (stepAsync calls it from a worker thread).
+std::string plan_step(Plan* plan, const float* scalars, uint32_t flags, const std::vector<HostPair>& host);
+// bench: `iters` kernel launches back to back (no mirror traffic), timed with CUDA events.
+std::string plan_time(Plan* plan, const float* scalars, uint32_t flags, int iters, double* ms);
+void plan_destroy(Plan* plan);
+
+}  // namespace gpu
+}  // namespace adam

@@ -1,0 +1,35 @@
+// The CUDA backend in a build without CUDA (ADAM_NATIVE_CUDA=OFF): the same surface, where every
+// call says why it cannot run, so the N-API layer and lib/ need no second code path.
+#include "gpu.h"
+
+namespace adam {
+namespace gpu {
+
+static const char kReason[] = "this addon was built without CUDA (rebuild with `npm run build:cuda`)";
+
+Info query() {
+  Info info;
+  info.error = kReason;
+  return info;
+}
+
+std::string alloc(size_t, float** out) {
+  *out = nullptr;
+  return kReason;
+}
+std::string release(float*) { return kReason; }
+std::string upload(float*, const float*, size_t) { return kReason; }
+std::string download(float*, const float*, size_t) { return kReason; }
+std::string copy(float*, const float*, size_t) { return kReason; }
+std::string zero(float*, size_t) { return kReason; }
+std::string time_copy(float*, const float*, size_t, int, double*) { return kReason; }
+std::string plan_create(RuleId, uint32_t, const std::vector<PlanTensor>&, const std::vector<HostPair>&, Plan** out) {
+  *out = nullptr;
+  return kReason;
+}
+std::string plan_step(Plan*, const float*, uint32_t, const std::vector<HostPair>&) { return kReason; }
+std::string plan_time(Plan*, const float*, uint32_t, int, double*) { return kReason; }
+void plan_destroy(Plan*) {}
+
+}  // namespace gpu
+}  // namespace adam

@@ -1,0 +1,376 @@
+// The `cuda` object of the addon: device discovery, device buffers and step plans, over the plain
+// C++ surface of native/cuda/gpu.h. Identical in builds with and without CUDA (gpu_stub.cc then
+// answers every call with the reason). Like addon.cc it re-checks what it relies on and throws;
+// lib/ validates first and gives the friendlier messages.
+#include "cuda_addon.h"
+
+#include <array>
+#include <string>
+#include <vector>
+
+#include "cuda/gpu.h"
+#include "kernels/dispatch.h"
+
+namespace adam {
+namespace {
+
+// Marks objects made by DeviceBuffer's constructor, so a look-alike object is refused.
+constexpr napi_type_tag kDeviceBufferTag = {0x6164616d2d6e6174ULL, 0x6976652d63756461ULL};
+constexpr double kMaxElements = 4294967296.0;  // 2^32 floats (16 GiB) per tensor
+
+void ThrowIf(Napi::Env env, const std::string& error) {
+  if (!error.empty()) throw Napi::Error::New(env, error);
+}
+
+bool HasTag(Napi::Env env, Napi::Value v) {
+  if (!v.IsObject()) return false;
+  bool tagged = false;
+  return napi_check_object_type_tag(env, v, &kDeviceBufferTag, &tagged) == napi_ok && tagged;
+}
+
+// The data and length of a Float32Array, or nullptr if `v` is not one.
+float* Float32Data(Napi::Env env, Napi::Value v, size_t* length) {
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) return nullptr;
+  napi_typedarray_type type;
+  void* data = nullptr;
+  napi_value buffer;
+  size_t offset = 0;
+  NAPI_THROW_IF_FAILED(env, napi_get_typedarray_info(env, v, &type, length, &data, &buffer, &offset), nullptr);
+  static float empty = 0;
+  return data ? static_cast<float*>(data) : &empty;  // a zero-length array may have no storage
+}
+
+// n floats of device memory, zeroed at creation; freed by free() or when collected.
+class DeviceBuffer : public Napi::ObjectWrap<DeviceBuffer> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "DeviceBuffer",
+                       {InstanceAccessor<&DeviceBuffer::Length>("length"), InstanceAccessor<&DeviceBuffer::Ptr>("ptr"),
+                        InstanceAccessor<&DeviceBuffer::Freed>("freed"),
+                        InstanceMethod<&DeviceBuffer::Download>("download"),
+                        InstanceMethod<&DeviceBuffer::CopyFrom>("copyFrom"), InstanceMethod<&DeviceBuffer::Zero>("zero"),
+                        InstanceMethod<&DeviceBuffer::Free>("free")});
+  }
+
+  explicit DeviceBuffer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<DeviceBuffer>(info) {
+    Napi::Env env = info.Env();
+    if (info.Length() != 1 || !info[0].IsNumber())
+      throw Napi::TypeError::New(env, "DeviceBuffer(length): length must be a number");
+    double n = info[0].As<Napi::Number>().DoubleValue();
+    if (!(n >= 0 && n <= kMaxElements) || n != static_cast<double>(static_cast<size_t>(n)))
+      throw Napi::RangeError::New(env, "DeviceBuffer(length): length must be an integer in [0, 2^32]");
+    ThrowIf(env, gpu::alloc(static_cast<size_t>(n), &data_));
+    length_ = static_cast<size_t>(n);
+    NAPI_THROW_IF_FAILED_VOID(env, napi_type_tag_object(env, info.This(), &kDeviceBufferTag));
+  }
+
+  ~DeviceBuffer() override { gpu::release(data_); }
+
+  // The DeviceBuffer behind `v`, or nullptr when `v` is not one made by this addon.
+  static DeviceBuffer* From(Napi::Env env, Napi::Value v) {
+    return HasTag(env, v) ? Unwrap(v.As<Napi::Object>()) : nullptr;
+  }
+
+  float* data() const { return data_; }
+  size_t length() const { return length_; }
+  bool freed() const { return freed_; }
+  void pin() { ++pins_; }
+  void unpin() { --pins_; }
+
+ private:
+  void CheckUsable(Napi::Env env, const char* what) const {
+    if (freed_) throw Napi::Error::New(env, std::string("DeviceTensor.") + what + ": the tensor was freed");
+    if (pins_ > 0)
+      throw Napi::Error::New(env, std::string("DeviceTensor.") + what + ": a stepAsync using this tensor is in flight");
+  }
+
+  Napi::Value Length(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), static_cast<double>(length_)); }
+  Napi::Value Ptr(const Napi::CallbackInfo& info) {
+    return Napi::BigInt::New(info.Env(), static_cast<uint64_t>(reinterpret_cast<uintptr_t>(data_)));
+  }
+  Napi::Value Freed(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), freed_); }
+
+  // download(into: Float32Array of the same length)
+  Napi::Value Download(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    CheckUsable(env, "download");
+    size_t n = 0;
+    float* into = info.Length() == 1 ? Float32Data(env, info[0], &n) : nullptr;
+    if (!into) throw Napi::TypeError::New(env, "DeviceTensor.download: into must be a Float32Array");
+    if (n != length_) throw Napi::RangeError::New(env, "DeviceTensor.download: into has another length");
+    ThrowIf(env, gpu::download(into, data_, n));
+    return info[0];
+  }
+
+  // copyFrom(src: Float32Array | DeviceBuffer of the same length)
+  Napi::Value CopyFrom(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    CheckUsable(env, "copyFrom");
+    if (info.Length() != 1) throw Napi::TypeError::New(env, "DeviceTensor.copyFrom: expected one source");
+    size_t n = 0;
+    if (const float* host = Float32Data(env, info[0], &n)) {
+      if (n != length_) throw Napi::RangeError::New(env, "DeviceTensor.copyFrom: the source has another length");
+      ThrowIf(env, gpu::upload(data_, host, n));
+      return env.Undefined();
+    }
+    DeviceBuffer* src = From(env, info[0]);
+    if (!src) throw Napi::TypeError::New(env, "DeviceTensor.copyFrom: the source must be a Float32Array or a DeviceTensor");
+    src->CheckUsable(env, "copyFrom (source)");
+    if (src->length_ != length_) throw Napi::RangeError::New(env, "DeviceTensor.copyFrom: the source has another length");
+    if (src != this) ThrowIf(env, gpu::copy(data_, src->data_, length_));
+    return env.Undefined();
+  }
+
+  Napi::Value Zero(const Napi::CallbackInfo& info) {
+    CheckUsable(info.Env(), "zero");
+    ThrowIf(info.Env(), gpu::zero(data_, length_));
+    return info.Env().Undefined();
+  }
+
+  Napi::Value Free(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (freed_) return env.Undefined();  // freeing twice is harmless
+    if (pins_ > 0) throw Napi::Error::New(env, "DeviceTensor.free: a stepAsync using this tensor is in flight");
+    ThrowIf(env, gpu::release(data_));
+    data_ = nullptr;
+    freed_ = true;
+    return env.Undefined();
+  }
+
+  float* data_ = nullptr;
+  size_t length_ = 0;
+  bool freed_ = false;
+  int pins_ = 0;
+};
+
+// One optimizer's tensors on the device. Per tensor: `slots` items (param, grad, state...); param
+// and grad are DeviceBuffers, or Float32Arrays for host-mirror mode; state items are DeviceBuffers
+// or null (an absent optional slot).
+class CudaPlan : public Napi::ObjectWrap<CudaPlan> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "Plan",
+                       {InstanceMethod<&CudaPlan::Step>("step"), InstanceMethod<&CudaPlan::StepAsync>("stepAsync"),
+                        InstanceMethod<&CudaPlan::TimeSteps>("timeSteps"), InstanceMethod<&CudaPlan::Release>("release"),
+                        InstanceAccessor<&CudaPlan::Busy>("busy")});
+  }
+
+  explicit CudaPlan(const Napi::CallbackInfo& info) : Napi::ObjectWrap<CudaPlan>(info) {
+    Napi::Env env = info.Env();
+    if (info.Length() != 3 || !info[0].IsNumber() || !info[1].IsNumber() || !info[2].IsArray())
+      throw Napi::TypeError::New(env, "cuda.Plan(rule, slots, items): expected (number, number, Array)");
+    uint32_t rule = info[0].As<Napi::Number>().Uint32Value();
+    if (rule >= kRuleCount) throw Napi::RangeError::New(env, "cuda.Plan: unknown rule " + std::to_string(rule));
+    rule_ = static_cast<RuleId>(rule);
+    slots_ = info[1].As<Napi::Number>().Uint32Value();
+    if (slots_ != kRuleLayouts[rule_].slots || slots_ > gpu::kMaxSlots)
+      throw Napi::RangeError::New(env, std::string("cuda.Plan: rule ") + kRuleLayouts[rule_].name + " has " +
+                                           std::to_string(kRuleLayouts[rule_].slots) + " slots");
+    Napi::Array items = info[2].As<Napi::Array>();
+    if (items.Length() % slots_ != 0)
+      throw Napi::RangeError::New(env, "cuda.Plan: items.length is not a multiple of slots");
+    const size_t count = items.Length() / slots_;
+    tensors_.resize(count);
+    host_.resize(count);
+    refs_.resize(items.Length());
+    buffers_.assign(items.Length(), nullptr);
+    present_ = (1u << slots_) - 1u;
+    for (size_t t = 0; t < count; ++t) {
+      uint32_t here = 0;
+      bool have_length = false;
+      for (uint32_t k = 0; k < slots_; ++k) {
+        const size_t i = t * slots_ + k;
+        Napi::Value v = items[static_cast<uint32_t>(i)];
+        if (v.IsNull() || v.IsUndefined()) continue;
+        size_t n = 0;
+        if (k < 2 && v.IsTypedArray()) {
+          if (!Float32Data(env, v, &n)) throw Napi::TypeError::New(env, Where(t, k) + " is not a Float32Array");
+          if (k == 1 && !tensors_[t].mirror) throw Napi::TypeError::New(env, Where(t, k) + ": param and grad must both be on the host or both on the device");
+          tensors_[t].mirror = true;
+        } else {
+          DeviceBuffer* b = DeviceBuffer::From(env, v);
+          if (!b) throw Napi::TypeError::New(env, Where(t, k) + " is not a DeviceTensor");
+          if (b->freed()) throw Napi::Error::New(env, Where(t, k) + " was freed");
+          if (k == 1 && tensors_[t].mirror) throw Napi::TypeError::New(env, Where(t, k) + ": param and grad must both be on the host or both on the device");
+          buffers_[i] = b;
+          tensors_[t].slots[k] = b->data();
+          n = b->length();
+        }
+        if (have_length && n != tensors_[t].n) throw Napi::RangeError::New(env, Where(t, k) + " has a different length");
+        tensors_[t].n = n;
+        have_length = true;
+        here |= 1u << k;
+        refs_[i] = Napi::Persistent(v.As<Napi::Object>());
+      }
+      if ((here & 3u) != 3u) throw Napi::TypeError::New(env, "cuda.Plan: tensor " + std::to_string(t) + " needs a param and a grad");
+      present_ &= here;
+    }
+    RefreshHost(env);
+    gpu::Plan* plan = nullptr;
+    ThrowIf(env, gpu::plan_create(rule_, slots_, tensors_, host_, &plan));
+    plan_ = plan;
+  }
+
+  ~CudaPlan() override { gpu::plan_destroy(plan_); }
+
+ private:
+  std::string Where(size_t t, uint32_t k) const {
+    return "cuda.Plan: tensor " + std::to_string(t) + " slot " + std::to_string(k);
+  }
+
+  // Re-reads the mirrored host arrays: a detached or resized one throws instead of being written.
+  void RefreshHost(Napi::Env env) {
+    for (size_t t = 0; t < tensors_.size(); ++t) {
+      if (!tensors_[t].mirror) continue;
+      size_t n = 0;
+      host_[t].data = Float32Data(env, refs_[t * slots_].Value(), &n);
+      bool ok = host_[t].data && n == tensors_[t].n;
+      host_[t].grad = Float32Data(env, refs_[t * slots_ + 1].Value(), &n);
+      if (!ok || !host_[t].grad || n != tensors_[t].n)
+        throw Napi::Error::New(env, Where(t, 0) + ": a host array was detached or resized since the optimizer was created");
+    }
+  }
+
+  void Prepare(const Napi::CallbackInfo& info, size_t extra) {
+    Napi::Env env = info.Env();
+    if (!plan_) throw Napi::Error::New(env, "cuda.Plan: released");
+    if (busy_) throw Napi::Error::New(env, "a step is already in flight on this optimizer");
+    if (info.Length() != 2 + extra || !info[0].IsTypedArray() || !info[1].IsNumber())
+      throw Napi::TypeError::New(env, "cuda.Plan.step(scalars, flags): expected (Float32Array, number)");
+    Napi::TypedArray scalars = info[0].As<Napi::TypedArray>();
+    if (scalars.TypedArrayType() != napi_float32_array || scalars.ElementLength() != kRuleLayouts[rule_].scalars)
+      throw Napi::TypeError::New(env, std::string("cuda.Plan.step: rule ") + kRuleLayouts[rule_].name + " takes " +
+                                          std::to_string(kRuleLayouts[rule_].scalars) + " float32 scalars");
+    flags_ = info[1].As<Napi::Number>().Uint32Value();
+    uint32_t required = required_slots(rule_, flags_);
+    if ((present_ & required) != required)
+      throw Napi::Error::New(env, "cuda.Plan.step: a state slot these options need was not given to the plan");
+    for (size_t i = 0; i < buffers_.size(); ++i)
+      if (buffers_[i] && buffers_[i]->freed())
+        throw Napi::Error::New(env, Where(i / slots_, static_cast<uint32_t>(i % slots_)) + " was freed");
+    RefreshHost(env);
+    const float* s = scalars.As<Napi::Float32Array>().Data();
+    std::copy(s, s + kRuleLayouts[rule_].scalars, scalars_.begin());
+  }
+
+  Napi::Value Step(const Napi::CallbackInfo& info) {
+    Prepare(info, 0);
+    ThrowIf(info.Env(), gpu::plan_step(plan_, scalars_.data(), flags_, host_));
+    return info.Env().Undefined();
+  }
+
+  class StepWorker : public Napi::AsyncWorker {
+   public:
+    StepWorker(Napi::Env env, CudaPlan* plan)
+        : Napi::AsyncWorker(env, "adam-native:cuda-step"), plan_(plan), deferred_(Napi::Promise::Deferred::New(env)) {
+      self_ = Napi::Persistent(plan->Value());  // keeps the plan, and through it every item, alive
+      for (DeviceBuffer* b : plan_->buffers_)
+        if (b) b->pin();
+      plan_->busy_ = true;
+    }
+    Napi::Promise Promise() { return deferred_.Promise(); }
+    void Execute() override {
+      std::string e = gpu::plan_step(plan_->plan_, plan_->scalars_.data(), plan_->flags_, plan_->host_);
+      if (!e.empty()) SetError(e);
+    }
+    void OnOK() override {
+      Done();
+      deferred_.Resolve(Env().Undefined());
+    }
+    void OnError(const Napi::Error& e) override {
+      Done();
+      deferred_.Reject(e.Value());
+    }
+
+   private:
+    void Done() {
+      for (DeviceBuffer* b : plan_->buffers_)
+        if (b) b->unpin();
+      plan_->busy_ = false;
+    }
+    CudaPlan* plan_;
+    Napi::Promise::Deferred deferred_;
+    Napi::ObjectReference self_;
+  };
+
+  Napi::Value StepAsync(const Napi::CallbackInfo& info) {
+    Prepare(info, 0);
+    auto* worker = new StepWorker(info.Env(), this);
+    worker->Queue();
+    return worker->Promise();
+  }
+
+  // timeSteps(scalars, flags, iters) -> milliseconds for `iters` launches (bench only).
+  Napi::Value TimeSteps(const Napi::CallbackInfo& info) {
+    Prepare(info, 1);
+    if (!info[2].IsNumber()) throw Napi::TypeError::New(info.Env(), "cuda.Plan.timeSteps: iters must be a number");
+    double ms = 0;
+    ThrowIf(info.Env(), gpu::plan_time(plan_, scalars_.data(), flags_, info[2].As<Napi::Number>().Int32Value(), &ms));
+    return Napi::Number::New(info.Env(), ms);
+  }
+
+  // Frees the plan's device tables and mirror buffers now rather than at collection.
+  Napi::Value Release(const Napi::CallbackInfo& info) {
+    if (busy_) throw Napi::Error::New(info.Env(), "cuda.Plan.release: a step is in flight");
+    gpu::plan_destroy(plan_);
+    plan_ = nullptr;
+    return info.Env().Undefined();
+  }
+
+  Napi::Value Busy(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), busy_); }
+
+  RuleId rule_ = kRuleCount;
+  uint32_t slots_ = 0, present_ = 0, flags_ = 0;
+  std::vector<gpu::PlanTensor> tensors_;
+  std::vector<gpu::HostPair> host_;
+  std::vector<Napi::ObjectReference> refs_;
+  std::vector<DeviceBuffer*> buffers_;  // per item; nullptr for host arrays and absent slots
+  std::array<float, gpu::kMaxScalars> scalars_{};
+  gpu::Plan* plan_ = nullptr;
+  bool busy_ = false;
+};
+
+Napi::Value Info(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  gpu::Info q = gpu::query();
+  Napi::Object out = Napi::Object::New(env);
+  out["compiled"] = q.compiled;
+  out["deviceCount"] = q.device_count;
+  Napi::Array devices = Napi::Array::New(env);
+  for (uint32_t d = 0; d < q.devices.size(); ++d) {
+    Napi::Object dev = Napi::Object::New(env);
+    dev["name"] = q.devices[d].name;
+    dev["memory"] = static_cast<double>(q.devices[d].memory);
+    dev["computeCapability"] = std::to_string(q.devices[d].major) + "." + std::to_string(q.devices[d].minor);
+    devices[d] = dev;
+  }
+  out["devices"] = devices;
+  out["error"] = q.error.empty() ? env.Null() : Napi::String::New(env, q.error);
+  return out;
+}
+
+// timeCopy(dst, src, iters) -> milliseconds for `iters` device-to-device copies (bench only).
+Napi::Value TimeCopy(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  DeviceBuffer* dst = info.Length() == 3 ? DeviceBuffer::From(env, info[0]) : nullptr;
+  DeviceBuffer* src = info.Length() == 3 ? DeviceBuffer::From(env, info[1]) : nullptr;
+  if (!dst || !src || !info[2].IsNumber()) throw Napi::TypeError::New(env, "timeCopy(dst, src, iters): expected (DeviceTensor, DeviceTensor, number)");
+  if (dst->freed() || src->freed() || dst->length() != src->length())
+    throw Napi::RangeError::New(env, "timeCopy: freed tensors or different lengths");
+  double ms = 0;
+  ThrowIf(env, gpu::time_copy(dst->data(), src->data(), src->length(), info[2].As<Napi::Number>().Int32Value(), &ms));
+  return Napi::Number::New(env, ms);
+}
+
+}  // namespace
+
+Napi::Object CudaExports(Napi::Env env) {
+  Napi::Object cuda = Napi::Object::New(env);
+  cuda["info"] = Napi::Function::New(env, Info, "info");
+  cuda["DeviceBuffer"] = DeviceBuffer::Define(env);
+  cuda["Plan"] = CudaPlan::Define(env);
+  cuda["timeCopy"] = Napi::Function::New(env, TimeCopy, "timeCopy");
+  return cuda;
+}
+
+}  // namespace adam
