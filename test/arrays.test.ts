@@ -9,7 +9,7 @@ const binding = () => loadNative().binding!;
 
 function adamScalars(t: number): Float32Array {
   const out = new Float32Array(adamRule.scalarCount);
-  const o = { lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false, decoupled: false };
+  const o = { lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false, decoupled: false, biasCorrection: true, gradScale: 1 };
   adamRule.scalars(o, t, out);
   return out;
 }

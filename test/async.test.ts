@@ -98,7 +98,7 @@ describe('stepAsync', () => {
     const plan = new binding.Plan(layout.id, layout.slots, [...arrays, null]);
     const scalars = new Float32Array(layout.scalars);
     adamRule.scalars(
-      { lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false, decoupled: false },
+      { lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false, decoupled: false, biasCorrection: true, gradScale: 1 },
       1,
       scalars,
     );
