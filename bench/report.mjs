@@ -16,7 +16,7 @@ export function rowFigures(r) {
 
 export function printTable(rows) {
   const head = ['optimizer', 'size', 'thr', 'Melem/s', 'GB/s', 'roof GB/s', 'of roof', 'x js', 'x tf-cpu', 'x tf-wasm'];
-  const widths = [10, 9, 3, 8, 6, 9, 7, 6, 9, 9];
+  const widths = [12, 9, 3, 8, 6, 9, 7, 6, 9, 9];
   console.log('\n' + head.map((h, i) => pad(h, widths[i])).join(' '));
   for (const r of rows) {
     const f = rowFigures(r);
