@@ -4,6 +4,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { bestOf, fillGrad } from './measure.mjs';
 
 const broken = new Map(); // backend -> why it can no longer be used in this process
+let run = 0; // variable names stay unique even when a failed run could not free its variables
 
 /** Best seconds of one applyGradients over `tensors` variables of `length` elements, or a string saying why not. */
 export async function tfSeconds(backend, makeOptimizer, { tensors, length }, { reps, warmup, budget }) {
@@ -12,10 +13,11 @@ export async function tfSeconds(backend, makeOptimizer, { tensors, length }, { r
   await tf.ready();
   const vars = [];
   const grads = {};
+  const prefix = `r${++run}w`;
   let result;
   try {
     for (let i = 0; i < tensors; i++) {
-      const v = tf.variable(tf.fill([length], 1), true, `w${i}`);
+      const v = tf.variable(tf.fill([length], 1), true, `${prefix}${i}`);
       vars.push(v);
       grads[v.name] = tf.tensor1d(fillGrad(new Float32Array(length), i + 1));
     }
