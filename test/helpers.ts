@@ -1,16 +1,7 @@
 import { backendInfo } from '../lib';
 
-/** Deterministic uniform [0, 1) generator (mulberry32), so every run sees the same data. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic uniform [0, 1) generator, so every run sees the same data (the demo's). */
+export { seededRandom as rng } from '../examples/random';
 
 /** Normal-ish values with a spread of magnitudes (tests exercise small and large v alike). */
 export function fillRandom(a: Float32Array, next: () => number, scale = 1): Float32Array {
