@@ -1,5 +1,6 @@
 import { backendInfo } from '../backends';
 import { loadNative } from '../backends/load';
+import { cuda } from '../cuda';
 import { PARITY_SUMMARY, type ParityTarget, checkParity, hasBackendOption } from './parity';
 
 export type Verdict = 'ok' | 'degraded' | 'fail';
@@ -9,15 +10,15 @@ export interface DoctorReport {
   verdict: Verdict;
 }
 
-/** The addon's CUDA status, from its optional `cuda` export (absent in CPU-only builds). */
+/** The CUDA status in one line, and whether a device is there to check. */
 function cudaStatus(): { line: string; usable: boolean } {
-  const binding = loadNative().binding as unknown as { cuda?: unknown } | null;
-  const cuda = binding?.cuda as { info?: () => unknown; available?: boolean } | undefined;
-  if (!cuda) return { line: binding ? 'not in this binary (CPU-only build)' : 'unknown (no native addon)', usable: false };
+  if (!loadNative().binding) return { line: 'unknown (no native addon)', usable: false };
   try {
-    const info = typeof cuda.info === 'function' ? cuda.info() : cuda;
-    const available = (info as { available?: unknown } | null)?.available;
-    return { line: JSON.stringify(info), usable: available === true };
+    const info = cuda.info();
+    if (!info.compiled) return { line: `not in this binary: ${info.error}`, usable: false };
+    if (info.deviceCount === 0) return { line: `compiled in; no device: ${info.error}`, usable: false };
+    const devices = info.devices.map((d) => `${d.name} (compute ${d.computeCapability}, ${(d.memory / 2 ** 30).toFixed(1)} GiB)`);
+    return { line: `compiled in; ${devices.join(', ')}`, usable: true };
   } catch (e) {
     return { line: `error: ${(e as Error).message}`, usable: false };
   }
