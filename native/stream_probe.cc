@@ -2,10 +2,9 @@
 // Float32Arrays, in place. It reads 4 arrays and writes 3, as fp32 Adam does (28 bytes per
 // element), split into the same chunks on the same pool, with one add per array instead of Adam's
 // arithmetic: the fastest an optimizer step of that shape can go on this machine (its roof).
-// Plain stores on purpose: non-temporal stores made this in-place pattern slower here.
+// The loop is kernels/stream.h, compiled per ISA like the rules. Plain stores on purpose:
+// non-temporal stores made this in-place pattern slower here.
 #include "stream_probe.h"
-
-#include <immintrin.h>
 
 #include <algorithm>
 #include <string>
@@ -16,41 +15,8 @@
 namespace adam {
 namespace {
 
-using StreamFn = void (*)(float* p, const float* g, float* m, float* v, size_t n);
-
-void stream_sse2(float* __restrict p, const float* __restrict g, float* __restrict m, float* __restrict v,
-                 size_t n) {
-  for (size_t i = 0; i < n; ++i) {
-    float gi = g[i];
-    p[i] += gi;
-    m[i] += gi;
-    v[i] += gi;
-  }
-}
-
-__attribute__((target("avx2"))) void stream_avx2(float* p, const float* g, float* m, float* v, size_t n) {
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    __m256 gi = _mm256_loadu_ps(g + i);
-    _mm256_storeu_ps(p + i, _mm256_add_ps(_mm256_loadu_ps(p + i), gi));
-    _mm256_storeu_ps(m + i, _mm256_add_ps(_mm256_loadu_ps(m + i), gi));
-    _mm256_storeu_ps(v + i, _mm256_add_ps(_mm256_loadu_ps(v + i), gi));
-  }
-  stream_sse2(p + i, g + i, m + i, v + i, n - i);
-}
-
-__attribute__((target("avx512f"))) void stream_avx512(float* p, const float* g, float* m, float* v, size_t n) {
-  size_t i = 0;
-  for (; i + 16 <= n; i += 16) {
-    __m512 gi = _mm512_loadu_ps(g + i);
-    _mm512_storeu_ps(p + i, _mm512_add_ps(_mm512_loadu_ps(p + i), gi));
-    _mm512_storeu_ps(m + i, _mm512_add_ps(_mm512_loadu_ps(m + i), gi));
-    _mm512_storeu_ps(v + i, _mm512_add_ps(_mm512_loadu_ps(v + i), gi));
-  }
-  stream_sse2(p + i, g + i, m + i, v + i, n - i);
-}
-
-const StreamFn kStreams[kIsaCount] = {stream_sse2, stream_avx2, stream_avx512};
+// Addresses, not values: read after every unit's constants are in place.
+const StreamFn* const kStreams[kIsaCount] = {&kStream_sse2, &kStream_avx2, &kStream_avx512};
 
 struct Probe {
   StreamFn fn;
@@ -75,7 +41,7 @@ Napi::Value StreamProbe(const Napi::CallbackInfo& info) {
     throw Napi::RangeError::New(env, "streamProbe: this CPU cannot run isa " + std::to_string(isa));
   Napi::Array arrays = info[1].As<Napi::Array>();
   if (arrays.Length() != 4) throw Napi::RangeError::New(env, "streamProbe: arrays must hold 4 Float32Arrays");
-  Probe probe{kStreams[isa], {}, 0};
+  Probe probe{*kStreams[isa], {}, 0};
   for (uint32_t k = 0; k < 4; ++k) {
     Napi::Value v = arrays[k];
     if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)

@@ -57,6 +57,12 @@ extern const KernelTable kKernelsSse2;
 extern const KernelTable kKernelsAvx2;
 extern const KernelTable kKernelsAvx512;
 
+// The bandwidth probe's kernel (kernels/stream.h): p += g, m += g, v += g over n elements.
+using StreamFn = void (*)(float* p, const float* g, float* m, float* v, size_t n);
+extern const StreamFn kStream_sse2;
+extern const StreamFn kStream_avx2;
+extern const StreamFn kStream_avx512;
+
 // Per-rule layout (slot and scalar counts), shared with the TypeScript layer for a load-time check.
 struct RuleLayout {
   const char* name;
