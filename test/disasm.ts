@@ -22,3 +22,10 @@ export function flagFiles(buildDir: string): string[] {
   const targets = fs.existsSync(cmakeFiles) ? fs.readdirSync(cmakeFiles).filter((d) => d.endsWith('.dir')) : [];
   return [path.join(buildDir, 'build.ninja'), ...targets.map((d) => path.join(cmakeFiles, d, 'flags.make'))].filter((f) => fs.existsSync(f));
 }
+
+/** Fused multiply-add instructions (vfmadd/vfmsub/vfnmadd/vfnmsub, any form) in an object's code. */
+export function fusedMultiplyAdds(object: string): number {
+  if (!fs.existsSync(object)) throw new Error(`${object} does not exist: build the addon first (npm ci, or npx cmake-js compile)`);
+  const asm = execFileSync('objdump', ['-d', '--no-show-raw-insn', object], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  return (asm.match(/\bv?f(n?)m(add|sub)\w*/g) ?? []).length;
+}
