@@ -9,12 +9,17 @@ export declare class Plan {
    * @param rule   a rule id from `rules`
    * @param slots  arrays per tensor: that rule's `slots` (param, grad, then state)
    * @param arrays tensors*slots entries; null for an optional state slot left out
+   * @param groups how many consecutive tensors each parameter group has (default: one group)
    */
-  constructor(rule: number, slots: number, arrays: ReadonlyArray<Float32Array | null>);
-  /** Runs the rule over every tensor. `isa` indexes `isas`; `threads` 0 means all hardware threads. */
-  step(isa: number, scalars: Float32Array, flags: number, threads: number): void;
+  constructor(rule: number, slots: number, arrays: ReadonlyArray<Float32Array | null>, groups?: readonly number[]);
+  /**
+   * Runs the rule over every tensor. `isa` indexes `isas`; `scalars` holds each group's scalars,
+   * group after group; `flags` is one number (one group) or a Uint32Array of one per group;
+   * `threads` 0 means all hardware threads. Everything is checked before anything is written.
+   */
+  step(isa: number, scalars: Float32Array, flags: number | Uint32Array, threads: number): void;
   /** The same step on the thread pool, off the JavaScript thread. */
-  stepAsync(isa: number, scalars: Float32Array, flags: number, threads: number): Promise<void>;
+  stepAsync(isa: number, scalars: Float32Array, flags: number | Uint32Array, threads: number): Promise<void>;
   /** True while a stepAsync is in flight; step/stepAsync then throw. */
   readonly busy: boolean;
 }

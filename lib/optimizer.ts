@@ -95,8 +95,8 @@ interface Group<H> {
   lrWhere: string;
   hyper: Hyperparameters<H>;
   entries: Entry[];
+  /** This group's per-step scalars: a view into the optimizer's packed array. */
   scalars: Float32Array;
-  executor: Executor | null;
   view: ParamGroup<H>;
 }
 
@@ -111,12 +111,17 @@ function checkGradScale(where: string, v: unknown): number {
 
 /**
  * The shared machinery of every optimizer: checks before anything changes, owns the state, computes
- * the per-step scalars once on the host and hands every tensor to the backend in one call per group.
+ * the per-step scalars once on the host and hands every tensor, of every group, to the backend in
+ * one call.
  */
 export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = GradOptions> {
   readonly #spec: OptimizerSpec<H, R>;
   readonly #backend: Backend;
   readonly #groups: Array<Group<H>>;
+  /** Every group's scalars, group after group, and flags: what a step hands the backend. */
+  readonly #scalars: Float32Array;
+  readonly #flags: Uint32Array;
+  #executor: Executor | null = null;
   readonly #grads: Tensor[];
   #step = 0;
   #busy = false;
@@ -157,7 +162,12 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
 
     const onDevice = entries.flat().find((e) => !(e.data instanceof Float32Array));
     this.#backend = selectBackend(owner, backend, isa, threads, onDevice ? onDevice.where : null);
-    this.#groups = hypers.map((hyper, i) => this.#makeGroup(grouped ? `paramGroups[${i}].lr` : 'lr', hyper, entries[i]));
+    const perGroup = spec.rule.scalarCount;
+    this.#scalars = new Float32Array(perGroup * hypers.length);
+    this.#flags = new Uint32Array(hypers.length);
+    this.#groups = hypers.map((hyper, i) =>
+      this.#makeGroup(grouped ? `paramGroups[${i}].lr` : 'lr', hyper, entries[i], this.#scalars.subarray(i * perGroup, (i + 1) * perGroup)),
+    );
     this.#grads = entries.flat().map((e) => e.grad);
     for (const g of this.#groups) this.#allocState(g);
   }
@@ -216,10 +226,9 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
   step(): boolean {
     this.#beginStep('step');
     const t = this.#step + 1;
-    const flags = this.#prepareScalars(t);
+    this.#prepareScalars(t);
     if (!this.#gradsFinite()) return false;
-    const executors = this.#groups.map((g) => this.#ensureExecutor(g));
-    executors.forEach((x, i) => x.step(this.#groups[i].scalars, flags[i]));
+    this.#ensureExecutor().step(this.#scalars, this.#flags);
     this.#step = t;
     return true;
   }
@@ -231,13 +240,12 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
   async stepAsync(): Promise<boolean> {
     this.#beginStep('stepAsync');
     const t = this.#step + 1;
-    const flags = this.#prepareScalars(t);
+    this.#prepareScalars(t);
     if (!this.#gradsFinite()) return false;
-    const executors = this.#groups.map((g) => this.#ensureExecutor(g));
-    const pending = executors.map((x, i) => x.stepAsync(this.#groups[i].scalars, flags[i]));
+    const pending = this.#ensureExecutor().stepAsync(this.#scalars, this.#flags);
     this.#busy = true;
     try {
-      await Promise.all(pending);
+      await pending;
       this.#step = t;
     } finally {
       this.#busy = false;
@@ -308,9 +316,9 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
           writeTensor(mine, array);
         }
       });
-      // A fresh executor sees the new slots, and in host-mirror mode re-uploads the current params.
-      this.#dropExecutor(g);
     });
+    // A fresh executor sees the new slots, and in host-mirror mode re-uploads the current params.
+    this.#dropExecutor();
     this.#step = step;
   }
 
@@ -351,9 +359,9 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
     });
   }
 
-  #makeGroup(lrWhere: string, hyper: Hyperparameters<H>, entries: Entry[]): Group<H> {
+  #makeGroup(lrWhere: string, hyper: Hyperparameters<H>, entries: Entry[], scalars: Float32Array): Group<H> {
     const owner = this.#spec.name;
-    const group = { lrWhere, hyper, entries, scalars: new Float32Array(this.#spec.rule.scalarCount), executor: null } as Group<H>;
+    const group = { lrWhere, hyper, entries, scalars } as Group<H>;
     group.view = Object.freeze({
       params: Object.freeze(entries.map((e) => e.param)),
       get lr(): LearningRate {
@@ -404,7 +412,7 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
         if (initial !== 0) fillTensor(arrays[i], initial);
         e.state.set(slot, arrays[i]);
       });
-      this.#dropExecutor(g);
+      this.#dropExecutor();
     }
   }
 
@@ -422,15 +430,15 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
       }
   }
 
-  // Every group's scalars for step t (schedules evaluated once, here); returns each group's flags.
-  #prepareScalars(t: number): number[] {
+  // Every group's scalars and flags for step t (schedules evaluated once, here, all before any write).
+  #prepareScalars(t: number): void {
     const rule = this.#spec.rule;
     const options = this.#groups.map((g) =>
       this.#ruleOptions(g.hyper, learningRateAt(`${this.#spec.name}: ${g.lrWhere}`, g.hyper.lr, t)),
     );
-    return this.#groups.map((g, i) => {
+    this.#groups.forEach((g, i) => {
       rule.scalars(options[i], t, g.scalars);
-      return rule.flags(options[i], t);
+      this.#flags[i] = rule.flags(options[i], t);
     });
   }
 
@@ -441,17 +449,17 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
     return Number.isFinite(this.#backend.grads.sumSquares(this.#grads as Float32Array[]));
   }
 
-  #dropExecutor(g: Group<H>): void {
-    g.executor?.release?.();
-    g.executor = null;
+  #dropExecutor(): void {
+    this.#executor?.release?.();
+    this.#executor = null;
   }
 
-  #ensureExecutor(g: Group<H>): Executor {
-    if (!g.executor) {
+  #ensureExecutor(): Executor {
+    if (!this.#executor) {
       const slots = this.#spec.rule.stateSlots;
-      const tensors = g.entries.map((e) => [e.data, e.grad, ...slots.map((s) => e.state.get(s) ?? null)]);
-      g.executor = this.#backend.prepare(this.#spec.rule as Rule<never>, tensors);
+      const groups = this.#groups.map((g) => g.entries.map((e) => [e.data, e.grad, ...slots.map((s) => e.state.get(s) ?? null)]));
+      this.#executor = this.#backend.prepare(this.#spec.rule as Rule<never>, groups);
     }
-    return g.executor;
+    return this.#executor;
   }
 }

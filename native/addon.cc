@@ -25,7 +25,8 @@ constexpr size_t kChunk = kChunkElements;
 const char* const kIsaNames[kIsaCount] = {"sse2", "avx2", "avx512"};
 
 // A step plan: one optimizer's tensors (each with `slots` Float32Arrays: param, grad, state...),
-// registered once, so a step for any number of tensors is one native call.
+// registered once, so a step for any number of tensors, in any number of parameter groups (each
+// with its own scalars and flags), is one native call.
 class Plan : public Napi::ObjectWrap<Plan> {
  public:
   static Napi::Function Define(Napi::Env env) {
@@ -34,11 +35,13 @@ class Plan : public Napi::ObjectWrap<Plan> {
                         InstanceAccessor<&Plan::Busy>("busy")});
   }
 
-  // new Plan(rule, slots, arrays): arrays.length == tensors*slots, null for an absent state slot.
+  // new Plan(rule, slots, arrays, groups?): arrays.length == tensors*slots, null for an absent
+  // state slot; groups: how many consecutive tensors each parameter group has (default: one group).
   explicit Plan(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Plan>(info) {
     Napi::Env env = info.Env();
-    if (info.Length() != 3 || !info[0].IsNumber() || !info[1].IsNumber() || !info[2].IsArray())
-      throw Napi::TypeError::New(env, "Plan(rule, slots, arrays): expected (number, number, Array)");
+    if (info.Length() < 3 || info.Length() > 4 || !info[0].IsNumber() || !info[1].IsNumber() || !info[2].IsArray() ||
+        (info.Length() == 4 && !info[3].IsArray()))
+      throw Napi::TypeError::New(env, "Plan(rule, slots, arrays, groups?): expected (number, number, Array, Array?)");
     uint32_t rule = info[0].As<Napi::Number>().Uint32Value();
     if (rule >= kRuleCount) throw Napi::RangeError::New(env, "Plan: unknown rule " + std::to_string(rule));
     rule_ = static_cast<RuleId>(rule);
@@ -52,7 +55,8 @@ class Plan : public Napi::ObjectWrap<Plan> {
     tensors_ = total / slots_;
     lengths_.resize(tensors_);
     ptrs_.assign(total, nullptr);
-    present_ = (1u << slots_) - 1u;
+    AssignGroups(env, info.Length() == 4 ? info[3].As<Napi::Array>() : Napi::Array());
+    present_.assign(groups_, (1u << slots_) - 1u);
     for (size_t t = 0; t < tensors_; ++t) {
       uint32_t here = 0;
       for (uint32_t k = 0; k < slots_; ++k) {
@@ -65,7 +69,7 @@ class Plan : public Napi::ObjectWrap<Plan> {
         here |= 1u << k;
         ptrs_[t * slots_ + k] = data;
       }
-      present_ &= here;
+      present_[group_[t]] &= here;
     }
     for (size_t t = 0; t < tensors_; ++t)
       for (size_t begin = 0; begin < lengths_[t]; begin += kChunk)
@@ -90,6 +94,32 @@ class Plan : public Napi::ObjectWrap<Plan> {
     size_t first, last;  // chunk range [first, last)
   };
 
+  // Which group each tensor belongs to; the groups' sizes must add up to the tensor count.
+  void AssignGroups(Napi::Env env, Napi::Array sizes) {
+    group_.assign(tensors_, 0);
+    groups_ = sizes.IsEmpty() ? 1 : sizes.Length();
+    if (groups_ == 0) throw Napi::RangeError::New(env, "Plan: groups is empty");
+    if (sizes.IsEmpty()) {
+      ResizeGroups();
+      return;
+    }
+    size_t t = 0;
+    for (uint32_t g = 0; g < groups_; ++g) {
+      Napi::Value v = sizes[g];
+      double n = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : -1;
+      if (!(n >= 0) || n != static_cast<double>(static_cast<size_t>(n)) || t + static_cast<size_t>(n) > tensors_)
+        throw Napi::RangeError::New(env, "Plan: groups[" + std::to_string(g) + "] is not a tensor count that fits");
+      for (size_t end = t + static_cast<size_t>(n); t < end; ++t) group_[t] = g;
+    }
+    if (t != tensors_) throw Napi::RangeError::New(env, "Plan: the groups' sizes do not add up to the tensor count");
+    ResizeGroups();
+  }
+
+  void ResizeGroups() {
+    scalars_.assign(static_cast<size_t>(groups_) * kMaxScalars, 0.0f);
+    flags_.assign(groups_, 0);
+  }
+
   std::string Where(size_t t, uint32_t k) const {
     return "tensor " + std::to_string(t) + " slot " + std::to_string(k);
   }
@@ -98,26 +128,47 @@ class Plan : public Napi::ObjectWrap<Plan> {
   void Prepare(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (busy_) throw Napi::Error::New(env, "a step is already in flight on this optimizer");
-    if (info.Length() != 4 || !info[0].IsNumber() || !info[1].IsTypedArray() || !info[2].IsNumber() ||
-        !info[3].IsNumber())
-      throw Napi::TypeError::New(env, "step(isa, scalars, flags, threads): expected (number, Float32Array, number, number)");
+    if (info.Length() != 4 || !info[0].IsNumber() || !info[1].IsTypedArray() ||
+        !(info[2].IsNumber() || info[2].IsTypedArray()) || !info[3].IsNumber())
+      throw Napi::TypeError::New(env,
+                                 "step(isa, scalars, flags, threads): expected (number, Float32Array, number or "
+                                 "Uint32Array, number)");
     uint32_t isa = info[0].As<Napi::Number>().Uint32Value();
     if (isa >= kIsaCount || !isa_supported(static_cast<Isa>(isa)))
       throw Napi::RangeError::New(env, "step: this CPU cannot run isa " + std::to_string(isa));
+    const uint32_t per_group = kRuleLayouts[rule_].scalars;
     Napi::TypedArray scalars = info[1].As<Napi::TypedArray>();
-    if (scalars.TypedArrayType() != napi_float32_array || scalars.ElementLength() != kRuleLayouts[rule_].scalars)
+    if (scalars.TypedArrayType() != napi_float32_array || scalars.ElementLength() != size_t{per_group} * groups_)
       throw Napi::TypeError::New(env, std::string("step: rule ") + kRuleLayouts[rule_].name + " takes " +
-                                          std::to_string(kRuleLayouts[rule_].scalars) + " float32 scalars");
-    flags_ = info[2].As<Napi::Number>().Uint32Value();
-    uint32_t required = required_slots(rule_, flags_);
-    if ((present_ & required) != required)
-      throw Napi::Error::New(env, "step: a state slot these options need was not given to the plan");
+                                          std::to_string(per_group) + " float32 scalars per group (" +
+                                          std::to_string(groups_) + " groups)");
+    // Flags: one number (a plan of one group), or one per group in a Uint32Array.
+    std::vector<uint32_t>& flags = pending_flags_;
+    flags.assign(groups_, 0);
+    if (info[2].IsNumber()) {
+      if (groups_ != 1) throw Napi::TypeError::New(env, "step: a plan of several groups takes a Uint32Array of flags");
+      flags[0] = info[2].As<Napi::Number>().Uint32Value();
+    } else {
+      Napi::TypedArray f = info[2].As<Napi::TypedArray>();
+      if (f.TypedArrayType() != napi_uint32_array || f.ElementLength() != groups_)
+        throw Napi::TypeError::New(env, "step: flags must be a Uint32Array of one entry per group");
+      const uint32_t* data = f.As<Napi::Uint32Array>().Data();
+      std::copy(data, data + groups_, flags.begin());
+    }
+    for (uint32_t g = 0; g < groups_; ++g) {
+      uint32_t required = required_slots(rule_, flags[g]);
+      if ((present_[g] & required) != required)
+        throw Napi::Error::New(env, "step: a state slot the options of group " + std::to_string(g) +
+                                        " need was not given to the plan");
+    }
     double threads = info[3].As<Napi::Number>().DoubleValue();
-    threads_ = threads >= 1 && threads <= 1024 ? static_cast<unsigned>(threads) : hardware_threads();
     const float* s = scalars.As<Napi::Float32Array>().Data();
-    std::copy(s, s + kRuleLayouts[rule_].scalars, scalars_.begin());
-    kernel_ = kernel_table(static_cast<Isa>(isa)).rules[rule_];
     arrays_.Check(env, ptrs_.data());  // a detached or shrunk buffer throws, never a stale write
+    // Everything checked: now take the call's values.
+    threads_ = threads >= 1 && threads <= 1024 ? static_cast<unsigned>(threads) : hardware_threads();
+    for (uint32_t g = 0; g < groups_; ++g) std::copy(s + g * per_group, s + (g + 1) * per_group, &scalars_[g * kMaxScalars]);
+    flags_.swap(flags);
+    kernel_ = kernel_table(static_cast<Isa>(isa)).rules[rule_];
   }
 
   static void RunJob(void* ctx, size_t j) {
@@ -127,7 +178,8 @@ class Plan : public Napi::ObjectWrap<Plan> {
       const Chunk& chunk = self->chunks_[c];
       float* const* base = &self->ptrs_[chunk.tensor * self->slots_];
       for (uint32_t k = 0; k < self->slots_; ++k) slots[k] = base[k] ? base[k] + chunk.begin : nullptr;
-      self->kernel_(self->scalars_.data(), self->flags_, slots, chunk.end - chunk.begin);
+      const uint32_t g = self->group_[chunk.tensor];
+      self->kernel_(&self->scalars_[g * kMaxScalars], self->flags_[g], slots, chunk.end - chunk.begin);
     }
   }
 
@@ -173,15 +225,19 @@ class Plan : public Napi::ObjectWrap<Plan> {
   Napi::Value Busy(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), busy_); }
 
   RuleId rule_ = kRuleCount;
-  uint32_t slots_ = 0, present_ = 0, flags_ = 0;
+  uint32_t slots_ = 0, groups_ = 1;
   unsigned threads_ = 1;
   size_t tensors_ = 0;
+  std::vector<uint32_t> group_;     // per tensor: its group
+  std::vector<uint32_t> present_;   // per group: the slots every tensor of it has
+  std::vector<uint32_t> flags_;     // per group, for the step being run
+  std::vector<uint32_t> pending_flags_;  // the call's flags while they are checked (swapped in)
   TrackedArrays arrays_;  // keeps every array alive and re-validates them before each step
   std::vector<size_t> lengths_;
   std::vector<float*> ptrs_;
   std::vector<Chunk> chunks_;
   std::vector<Job> jobs_;
-  std::array<float, kMaxScalars> scalars_{};
+  std::vector<float> scalars_;  // kMaxScalars per group
   KernelFn kernel_ = nullptr;
   bool busy_ = false;
 };

@@ -101,9 +101,36 @@ describe.skipIf(!NATIVE_LOADED)('native Plan re-checks its input', () => {
     const plan = new Plan(rules.adam.id, 5, arrays(3));
     expect(() => plan.step(0, new Float32Array(2), 0, 1)).toThrow(new RegExp(`takes ${rules.adam.scalars} float32 scalars`));
     expect(() => plan.step(7, scalars(), 0, 1)).toThrow(/cannot run isa 7/);
-    expect(() => plan.step(0, scalars(), flags.amsgrad, 1)).toThrow(/state slot these options need/);
+    expect(() => plan.step(0, scalars(), flags.amsgrad, 1)).toThrow(/state slot the options of group 0 need/);
     expect(() => (plan.step as (...a: unknown[]) => void)('x')).toThrow(TypeError);
     expect(() => plan.step(0, scalars(), 0, 1)).not.toThrow();
+  });
+
+  it('takes parameter groups: sizes that add up, scalars and flags per group', () => {
+    const { Plan, rules, flags } = b();
+    const a = [...arrays(3), ...arrays(4), ...arrays(5)];
+    expect(() => new Plan(rules.adam.id, 5, a, [1, 1])).toThrow(/do not add up/);
+    expect(() => new Plan(rules.adam.id, 5, a, [1, 3])).toThrow(/groups\[1\] is not a tensor count that fits/);
+    expect(() => new Plan(rules.adam.id, 5, a, [])).toThrow(/groups is empty/);
+    const plan = new Plan(rules.adam.id, 5, a, [1, 2]);
+    const two = new Float32Array(2 * rules.adam.scalars);
+    expect(() => plan.step(0, scalars(), new Uint32Array(2), 1)).toThrow(/per group \(2 groups\)/);
+    expect(() => plan.step(0, two, 0, 1)).toThrow(/takes a Uint32Array of flags/);
+    expect(() => plan.step(0, two, new Uint32Array(3), 1)).toThrow(/one entry per group/);
+    expect(() => plan.step(0, two, new Uint32Array([0, flags.amsgrad]), 1)).toThrow(/options of group 1 need/);
+    expect(() => plan.step(0, two, new Uint32Array(2), 1)).not.toThrow();
+  });
+
+  it('checks every group before running any: a detached array in the last group leaves the first unchanged', () => {
+    const { Plan, rules } = b();
+    const first = arrays(40), last = arrays(40);
+    first[1]!.fill(1); // a grad: the step would move first[0]
+    const plan = new Plan(rules.adam.id, 5, [...first, ...last], [1, 1]);
+    const s = new Float32Array(2 * rules.adam.scalars).fill(0.5);
+    structuredClone(last[1]!.buffer, { transfer: [last[1]!.buffer] });
+    expect(() => plan.step(0, s, new Uint32Array(2), 1)).toThrow(/tensor 1 slot 1 was detached or resized/);
+    expect(first.slice(0, 4).every((x) => x!.every((v) => v === 0 || v === 1))).toBe(true);
+    expect(first[0]!.every((v) => v === 0)).toBe(true);
   });
 
   it('throws, instead of writing through a stale pointer, when an array was detached', () => {

@@ -3,7 +3,8 @@ import { DeviceTensor, bufferOf, newDeviceTensor } from '../cuda';
 import type { Rule } from '../rules/types';
 import { loadNative } from './load';
 import { defaultThreads, nativeBackend, resolveIsa } from './native';
-import type { Backend, Executor, TensorSlots } from './types';
+import { groupScalarViews } from './group-scalars';
+import type { Backend, Executor, TensorGroups } from './types';
 
 /**
  * The GPU backend: state lives on the device, and a step is one kernel launch for every tensor on
@@ -15,20 +16,26 @@ export function cudaBackend(cuda: CudaBinding): Backend {
   const binding = loadNative().binding!;
   return {
     name: 'cuda',
-    prepare(rule: Rule<never>, tensors: ReadonlyArray<TensorSlots>): Executor {
+    prepare(rule: Rule<never>, groups: TensorGroups): Executor {
       const layout = binding.rules[rule.name];
-      const items: Array<DeviceBuffer | Float32Array | null> = [];
-      tensors.forEach((slots, t) => {
-        for (let k = 0; k < layout.slots; k++) {
-          const x = slots[k] ?? null;
-          items.push(x instanceof DeviceTensor ? bufferOf(x, `tensor ${t} slot ${k}`) : x);
-        }
+      // One device plan (one launch) per group: each group has its own scalars and flags.
+      const plans = groups.map((tensors) => {
+        const items: Array<DeviceBuffer | Float32Array | null> = [];
+        tensors.forEach((slots, t) => {
+          for (let k = 0; k < layout.slots; k++) {
+            const x = slots[k] ?? null;
+            items.push(x instanceof DeviceTensor ? bufferOf(x, `tensor ${t} slot ${k}`) : x);
+          }
+        });
+        return new cuda.Plan(layout.id, layout.slots, items);
       });
-      const plan = new cuda.Plan(layout.id, layout.slots, items);
+      const views = groupScalarViews(rule.scalarCount, groups.length);
       return {
-        step: (scalars, flags) => plan.step(scalars, flags),
-        stepAsync: (scalars, flags) => plan.stepAsync(scalars, flags),
-        release: () => plan.release(),
+        step: (scalars, flags) => views(scalars).forEach((s, g) => plans[g].step(s, flags[g])),
+        stepAsync: async (scalars, flags) => {
+          await Promise.all(views(scalars).map((s, g) => plans[g].stepAsync(s, flags[g])));
+        },
+        release: () => plans.forEach((p) => p.release()),
       };
     },
     alloc: (n) => newDeviceTensor(cuda, n),

@@ -1,16 +1,21 @@
 import { allocArena } from '../arena';
 import { gradOps } from '../gradops';
 import type { Rule } from '../rules/types';
-import type { Backend, Executor, TensorSlots } from './types';
+import { groupScalarViews } from './group-scalars';
+import type { Backend, Executor, TensorGroups } from './types';
 
 /** The TypeScript reference: the correctness oracle, and the fallback when the addon is absent. */
 export const jsBackend: Backend = {
   name: 'js',
-  prepare(rule: Rule<never>, tensors: ReadonlyArray<TensorSlots>): Executor {
+  prepare(rule: Rule<never>, groups: TensorGroups): Executor {
     // The optimizer gives DeviceTensors only to the 'cuda' backend: here every slot is on the host.
-    const host = tensors as ReadonlyArray<ReadonlyArray<Float32Array | null>>;
-    const step = (scalars: Float32Array, flags: number): void => {
-      for (const slots of host) rule.update(scalars, flags, slots, slots[0]!.length);
+    const host = groups as ReadonlyArray<ReadonlyArray<ReadonlyArray<Float32Array | null>>>;
+    const views = groupScalarViews(rule.scalarCount, groups.length);
+    const step = (scalars: Float32Array, flags: Uint32Array): void => {
+      const perGroup = views(scalars);
+      host.forEach((tensors, g) => {
+        for (const slots of tensors) rule.update(perGroup[g], flags[g], slots, slots[0]!.length);
+      });
     };
     return {
       step,

@@ -3,7 +3,7 @@ import type { Binding, IsaName } from '../../binding';
 import type { Rule } from '../rules/types';
 import { allocArena } from '../arena';
 import { loadNative } from './load';
-import type { Backend, Executor, TensorSlots } from './types';
+import type { Backend, Executor, TensorGroups } from './types';
 
 export const ISA_NAMES: readonly IsaName[] = ['sse2', 'avx2', 'avx512'];
 export type IsaOption = 'auto' | IsaName;
@@ -33,12 +33,14 @@ export function nativeBackend(binding: Binding, isa: IsaName, threads: number): 
   const isaIndex = binding.isas.indexOf(isa);
   return {
     name: `native/${isa}`,
-    prepare(rule: Rule<never>, tensors: ReadonlyArray<TensorSlots>): Executor {
+    prepare(rule: Rule<never>, groups: TensorGroups): Executor {
       const layout = binding.rules[rule.name];
       const arrays: Array<Float32Array | null> = [];
       // The optimizer gives DeviceTensors only to the 'cuda' backend: here every slot is on the host.
-      for (const slots of tensors) for (let k = 0; k < layout.slots; k++) arrays.push((slots[k] ?? null) as Float32Array | null);
-      const plan = new binding.Plan(layout.id, layout.slots, arrays);
+      for (const tensors of groups)
+        for (const slots of tensors) for (let k = 0; k < layout.slots; k++) arrays.push((slots[k] ?? null) as Float32Array | null);
+      // One plan for every group: a step is one native call, checked whole before anything changes.
+      const plan = new binding.Plan(layout.id, layout.slots, arrays, groups.map((g) => g.length));
       return {
         step: (scalars, flags) => plan.step(isaIndex, scalars, flags, threads),
         stepAsync: (scalars, flags) => plan.stepAsync(isaIndex, scalars, flags, threads),

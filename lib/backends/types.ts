@@ -7,10 +7,16 @@ import type { Tensor } from '../tensor';
  */
 export type TensorSlots = ReadonlyArray<Tensor | null>;
 
-/** A backend's handle on one group of tensors, prepared once, stepped many times. */
+/** An optimizer's tensors, in parameter groups: the unit a backend steps in one call. */
+export type TensorGroups = ReadonlyArray<ReadonlyArray<TensorSlots>>;
+
+/**
+ * A backend's handle on all of an optimizer's tensors, prepared once, stepped many times. `scalars`
+ * holds each group's rule scalars, group after group; `flags` one entry per group.
+ */
 export interface Executor {
-  step(scalars: Float32Array, flags: number): void;
-  stepAsync(scalars: Float32Array, flags: number): Promise<void>;
+  step(scalars: Float32Array, flags: Uint32Array): void;
+  stepAsync(scalars: Float32Array, flags: Uint32Array): Promise<void>;
   /** Frees what the executor holds outside the JS heap (device tables, mirror buffers), if anything. */
   release?(): void;
 }
@@ -28,7 +34,7 @@ export interface GradOps {
 export interface Backend {
   /** 'js', 'native/<isa>' or 'cuda'. */
   readonly name: string;
-  prepare(rule: Rule<never>, tensors: ReadonlyArray<TensorSlots>): Executor;
+  prepare(rule: Rule<never>, groups: TensorGroups): Executor;
   /** Allocates a zeroed state tensor (native memory where the backend has it, device memory for 'cuda'). */
   alloc(n: number): Tensor;
   /** Zeroed state tensors of these lengths at once, where the backend can place them together (lib/arena.ts). */
