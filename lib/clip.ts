@@ -1,4 +1,4 @@
-import { checkBackendOptions, defaultThreads, selectBackend } from './backends';
+import { checkBackendOptions, selectBackend } from './backends';
 import type { Backend } from './backends/types';
 import type { BackendOptions } from './optimizer';
 import { checkFloat32Array, checkKnownKeys, checkNoOverlap, checkNumber, checkPlainObject, describe } from './validate';
@@ -12,11 +12,7 @@ const NORM_EPS = 1e-6;
 function prepare(owner: string, params: unknown, options: unknown): { grads: Float32Array[]; backend: Backend } {
   const opts = checkPlainObject(`${owner}: options`, options ?? {});
   checkKnownKeys(`${owner}: options`, opts, ['backend', 'isa', 'threads']);
-  const [backend, isa] = checkBackendOptions(owner, opts.backend ?? 'auto', opts.isa ?? 'auto');
-  const threads =
-    opts.threads === undefined
-      ? defaultThreads()
-      : checkNumber(`${owner}: option 'threads'`, opts.threads, { min: 1, integer: true, below: 1025 });
+  const { backend, isa, threads } = checkBackendOptions(owner, opts);
   if (!Array.isArray(params)) throw new TypeError(`${owner}: params must be an array of {grad} or Float32Array, got ${describe(params)}`);
   const grads = params.map((p: unknown, i) => {
     if (p instanceof Float32Array) return checkFloat32Array(`${owner}: params[${i}]`, p);

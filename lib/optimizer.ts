@@ -1,4 +1,4 @@
-import { type BackendOption, checkBackendOptions, defaultThreads, selectBackend } from './backends';
+import { type BackendOption, checkBackendOptions, selectBackend } from './backends';
 import type { IsaOption } from './backends/native';
 import type { Backend, Executor } from './backends/types';
 import { type Entry, type Param, checkParamLists, isGroupList } from './params';
@@ -134,11 +134,7 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
     const opts = checkPlainObject(`${owner}: options`, options ?? {});
     checkKnownKeys(owner, opts, [...Object.keys(spec.hyper), ...BACKEND_KEYS, ...TRAINING_KEYS]);
     const defaults = this.#checkHyper(`${owner}: option`, { ...spec.defaults } as unknown as Hyperparameters<H>, opts);
-    const [backend, isa] = checkBackendOptions(owner, opts.backend ?? 'auto', opts.isa ?? 'auto');
-    const threads =
-      opts.threads === undefined
-        ? defaultThreads()
-        : checkNumber(`${owner}: option 'threads'`, opts.threads, { min: 1, integer: true, below: 1025 });
+    const { backend, isa, threads } = checkBackendOptions(owner, opts);
     this.#skipNonFinite = opts.skipNonFinite === undefined ? false : checkBoolean(`${owner}: option 'skipNonFinite'`, opts.skipNonFinite);
     this.#gradScale = opts.gradScale === undefined ? 1 : checkGradScale(`${owner}: option 'gradScale'`, opts.gradScale);
 
@@ -329,13 +325,7 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
     const current = this.#groups.map((g) => ({ ...g.hyper }));
     if (legacy !== undefined) {
       if (groups !== undefined) throw new Error(`${owner}: the state dict has both groups and options; give either groups or options`);
-      const options = checkPlainObject(`${owner}: options`, legacy);
-      checkKnownKeys(`${owner}: options`, options, Object.keys(this.#spec.hyper));
-      return current.map((hyper) => {
-        this.#checkHyper(`${owner}: options`, hyper, options);
-        this.#spec.check?.(hyper, `${owner}: options`);
-        return hyper;
-      });
+      return current.map((hyper) => this.#applyOptions(`${owner}: options`, hyper, legacy));
     }
     if (groups === undefined) return current;
     if (!Array.isArray(groups)) throw new TypeError(`${owner}: groups must be an array, got ${describe(groups)}`);
@@ -351,12 +341,17 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
         if (!Array.isArray(theirs) || theirs.length !== mine.length || theirs.some((n, k) => n !== mine[k]))
           throw new Error(`${at}.params names other parameters (${describe(theirs)}) than this group's [${mine.join(', ')}]`);
       }
-      const options = checkPlainObject(`${at}.options`, group.options ?? {});
-      checkKnownKeys(`${at}.options`, options, Object.keys(this.#spec.hyper));
-      const hyper = this.#checkHyper(`${at}.options`, current[i], options);
-      this.#spec.check?.(hyper, `${at}.options`);
-      return hyper;
+      return this.#applyOptions(`${at}.options`, current[i], group.options ?? {});
     });
+  }
+
+  // A state dict's options object: known keys only, each value checked, then the cross-option check.
+  #applyOptions(where: string, into: Hyperparameters<H>, raw: unknown): Hyperparameters<H> {
+    const options = checkPlainObject(where, raw);
+    checkKnownKeys(where, options, Object.keys(this.#spec.hyper));
+    const hyper = this.#checkHyper(where, into, options);
+    this.#spec.check?.(hyper, where);
+    return hyper;
   }
 
   #makeGroup(lrWhere: string, hyper: Hyperparameters<H>, entries: Entry[], scalars: Float32Array): Group<H> {

@@ -1,5 +1,5 @@
 import type { IsaName } from '../../binding';
-import { checkOneOf } from '../validate';
+import { checkNumber, checkOneOf } from '../validate';
 import { requireCuda } from '../cuda';
 import { cudaBackend } from './cuda';
 import { jsBackend } from './js';
@@ -74,8 +74,19 @@ export function backendInfo(): BackendInfo {
   return { native, isa, isaError, supportedIsas: loaded.binding.cpuInfo().supported, threads: defaultThreads() };
 }
 
-export function checkBackendOptions(owner: string, backend: unknown, isa: unknown): [BackendOption, IsaOption] {
-  return [checkOneOf(`${owner}: option 'backend'`, backend, BACKEND_OPTIONS), checkOneOf(`${owner}: option 'isa'`, isa, ISA_OPTIONS)];
+/** The options `backend`, `isa` and `threads` (see BackendOptions), checked, defaults filled in. */
+export function checkBackendOptions(
+  owner: string,
+  opts: { backend?: unknown; isa?: unknown; threads?: unknown },
+): { backend: BackendOption; isa: IsaOption; threads: number } {
+  return {
+    backend: checkOneOf(`${owner}: option 'backend'`, opts.backend ?? 'auto', BACKEND_OPTIONS),
+    isa: checkOneOf(`${owner}: option 'isa'`, opts.isa ?? 'auto', ISA_OPTIONS),
+    threads:
+      opts.threads === undefined
+        ? defaultThreads()
+        : checkNumber(`${owner}: option 'threads'`, opts.threads, { min: 1, integer: true, below: 1025 }),
+  };
 }
 
 export type { Backend } from './types';
