@@ -11,6 +11,7 @@
 #include "grad_ops.h"
 #include "kernels/dispatch.h"
 #include "memory.h"
+#include "napi_args.h"
 #include "parallel.h"
 #include "stream_probe.h"
 #include "tracked_arrays.h"
@@ -99,23 +100,17 @@ class Plan : public Napi::ObjectWrap<Plan> {
     group_.assign(tensors_, 0);
     groups_ = sizes.IsEmpty() ? 1 : sizes.Length();
     if (groups_ == 0) throw Napi::RangeError::New(env, "Plan: groups is empty");
-    if (sizes.IsEmpty()) {
-      ResizeGroups();
-      return;
+    if (!sizes.IsEmpty()) {
+      size_t t = 0;
+      for (uint32_t g = 0; g < groups_; ++g) {
+        Napi::Value v = sizes[g];
+        double n = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : -1;
+        if (!(n >= 0) || n != static_cast<double>(static_cast<size_t>(n)) || t + static_cast<size_t>(n) > tensors_)
+          throw Napi::RangeError::New(env, "Plan: groups[" + std::to_string(g) + "] is not a tensor count that fits");
+        for (size_t end = t + static_cast<size_t>(n); t < end; ++t) group_[t] = g;
+      }
+      if (t != tensors_) throw Napi::RangeError::New(env, "Plan: the groups' sizes do not add up to the tensor count");
     }
-    size_t t = 0;
-    for (uint32_t g = 0; g < groups_; ++g) {
-      Napi::Value v = sizes[g];
-      double n = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : -1;
-      if (!(n >= 0) || n != static_cast<double>(static_cast<size_t>(n)) || t + static_cast<size_t>(n) > tensors_)
-        throw Napi::RangeError::New(env, "Plan: groups[" + std::to_string(g) + "] is not a tensor count that fits");
-      for (size_t end = t + static_cast<size_t>(n); t < end; ++t) group_[t] = g;
-    }
-    if (t != tensors_) throw Napi::RangeError::New(env, "Plan: the groups' sizes do not add up to the tensor count");
-    ResizeGroups();
-  }
-
-  void ResizeGroups() {
     scalars_.assign(static_cast<size_t>(groups_) * kMaxScalars, 0.0f);
     flags_.assign(groups_, 0);
   }
@@ -133,9 +128,7 @@ class Plan : public Napi::ObjectWrap<Plan> {
       throw Napi::TypeError::New(env,
                                  "step(isa, scalars, flags, threads): expected (number, Float32Array, number or "
                                  "Uint32Array, number)");
-    uint32_t isa = info[0].As<Napi::Number>().Uint32Value();
-    if (isa >= kIsaCount || !isa_supported(static_cast<Isa>(isa)))
-      throw Napi::RangeError::New(env, "step: this CPU cannot run isa " + std::to_string(isa));
+    Isa isa = RequireIsa(env, info[0], "step");
     const uint32_t per_group = kRuleLayouts[rule_].scalars;
     Napi::TypedArray scalars = info[1].As<Napi::TypedArray>();
     if (scalars.TypedArrayType() != napi_float32_array || scalars.ElementLength() != size_t{per_group} * groups_)
@@ -161,14 +154,13 @@ class Plan : public Napi::ObjectWrap<Plan> {
         throw Napi::Error::New(env, "step: a state slot the options of group " + std::to_string(g) +
                                         " need was not given to the plan");
     }
-    double threads = info[3].As<Napi::Number>().DoubleValue();
     const float* s = scalars.As<Napi::Float32Array>().Data();
     arrays_.Check(env, ptrs_.data());  // a detached or shrunk buffer throws, never a stale write
     // Everything checked: now take the call's values.
-    threads_ = threads >= 1 && threads <= 1024 ? static_cast<unsigned>(threads) : hardware_threads();
+    threads_ = ThreadCount(info[3]);
     for (uint32_t g = 0; g < groups_; ++g) std::copy(s + g * per_group, s + (g + 1) * per_group, &scalars_[g * kMaxScalars]);
     flags_.swap(flags);
-    kernel_ = kernel_table(static_cast<Isa>(isa)).rules[rule_];
+    kernel_ = kernel_table(isa).rules[rule_];
   }
 
   static void RunJob(void* ctx, size_t j) {

@@ -9,6 +9,7 @@
 
 #include "kernels/dispatch.h"
 #include "kernels/grad_api.h"
+#include "napi_args.h"
 #include "parallel.h"
 
 namespace adam {
@@ -39,13 +40,9 @@ Call Unwrap(const Napi::CallbackInfo& info, const char* name, size_t args) {
   Napi::Env env = info.Env();
   if (info.Length() != args || !info[0].IsNumber() || !info[1].IsNumber() || !info[2].IsArray())
     throw Napi::TypeError::New(env, std::string(name) + ": expected (isa, threads, arrays" + (args == 4 ? ", number)" : ")"));
-  uint32_t isa = info[0].As<Napi::Number>().Uint32Value();
-  if (isa >= kIsaCount || !isa_supported(static_cast<Isa>(isa)))
-    throw Napi::RangeError::New(env, std::string(name) + ": this CPU cannot run isa " + std::to_string(isa));
   Call call;
-  call.kernels = &grad_kernels(static_cast<Isa>(isa));
-  double threads = info[1].As<Napi::Number>().DoubleValue();
-  call.threads = threads >= 1 && threads <= 1024 ? static_cast<unsigned>(threads) : hardware_threads();
+  call.kernels = &grad_kernels(RequireIsa(env, info[0], name));
+  call.threads = ThreadCount(info[1]);
   Napi::Array arrays = info[2].As<Napi::Array>();
   for (uint32_t i = 0; i < arrays.Length(); ++i) {
     Napi::Value v = arrays[i];

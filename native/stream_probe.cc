@@ -10,6 +10,7 @@
 #include <string>
 
 #include "kernels/dispatch.h"
+#include "napi_args.h"
 #include "parallel.h"
 
 namespace adam {
@@ -36,9 +37,7 @@ Napi::Value StreamProbe(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() != 3 || !info[0].IsNumber() || !info[1].IsArray() || !info[2].IsNumber())
     throw Napi::TypeError::New(env, "streamProbe(isa, arrays, threads): expected (number, Array, number)");
-  uint32_t isa = info[0].As<Napi::Number>().Uint32Value();
-  if (isa >= kIsaCount || !isa_supported(static_cast<Isa>(isa)))
-    throw Napi::RangeError::New(env, "streamProbe: this CPU cannot run isa " + std::to_string(isa));
+  Isa isa = RequireIsa(env, info[0], "streamProbe");
   Napi::Array arrays = info[1].As<Napi::Array>();
   if (arrays.Length() != 4) throw Napi::RangeError::New(env, "streamProbe: arrays must hold 4 Float32Arrays");
   Probe probe{*kStreams[isa], {}, 0};
@@ -52,9 +51,7 @@ Napi::Value StreamProbe(const Napi::CallbackInfo& info) {
     probe.n = a.ElementLength();
     probe.a[k] = a.Data();
   }
-  double threads = info[2].As<Napi::Number>().DoubleValue();
-  unsigned t = threads >= 1 && threads <= 1024 ? static_cast<unsigned>(threads) : hardware_threads();
-  parallel_for(t, (probe.n + kChunkElements - 1) / kChunkElements, RunChunk, &probe);
+  parallel_for(ThreadCount(info[2]), (probe.n + kChunkElements - 1) / kChunkElements, RunChunk, &probe);
   return env.Undefined();
 }
 
