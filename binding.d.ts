@@ -1,7 +1,7 @@
 // The exact surface of the compiled addon (build/Release/adam_native.node, prebuilds/*/adam-native.node).
 // lib/ validates every argument before it reaches these; the addon re-checks what it relies on.
 
-export type IsaName = 'sse2' | 'avx2' | 'avx512';
+export type IsaName = 'sse2' | 'avx2' | 'avx512' | 'neon';
 
 /** One optimizer's tensors, registered once; a step over all of them is one native call. */
 export declare class Plan {

@@ -23,7 +23,11 @@ constexpr uint32_t kMaxSlots = 8;
 constexpr uint32_t kMaxScalars = 16;
 constexpr size_t kChunk = kChunkElements;
 
+#if defined(__aarch64__)
+const char* const kIsaNames[kIsaCount] = {"neon"};
+#else
 const char* const kIsaNames[kIsaCount] = {"sse2", "avx2", "avx512"};
+#endif
 
 // A step plan: one optimizer's tensors (each with `slots` Float32Arrays: param, grad, state...),
 // registered once, so a step for any number of tensors, in any number of parameter groups (each

@@ -24,7 +24,11 @@ struct Span {
 };
 
 const GradKernels& grad_kernels(Isa isa) {
+#if defined(__aarch64__)
+  static const GradKernels* const tables[kIsaCount] = {&kGradKernels_neon};
+#else
   static const GradKernels* const tables[kIsaCount] = {&kGradKernels_sse2, &kGradKernels_avx2, &kGradKernels_avx512};
+#endif
   return *tables[isa];
 }
 

@@ -17,7 +17,11 @@ namespace adam {
 namespace {
 
 // Addresses, not values: read after every unit's constants are in place.
+#if defined(__aarch64__)
+const StreamFn* const kStreams[kIsaCount] = {&kStream_neon};
+#else
 const StreamFn* const kStreams[kIsaCount] = {&kStream_sse2, &kStream_avx2, &kStream_avx512};
+#endif
 
 struct Probe {
   StreamFn fn;

@@ -5,7 +5,7 @@ import { allocArena } from '../arena';
 import { loadNative } from './load';
 import type { Backend, Executor, TensorGroups } from './types';
 
-export const ISA_NAMES: readonly IsaName[] = ['sse2', 'avx2', 'avx512'];
+export const ISA_NAMES: readonly IsaName[] = ['sse2', 'avx2', 'avx512', 'neon'];
 export type IsaOption = 'auto' | IsaName;
 
 /** The ISA the options ask for: the `isa` option, else ADAM_NATIVE_ISA, else the CPU's best. */

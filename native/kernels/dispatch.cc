@@ -27,6 +27,15 @@ uint32_t required_slots(RuleId rule, uint32_t flags) {
   }
 }
 
+#if defined(__aarch64__)
+static bool detect(Isa isa) { return isa == kIsaNeon; }  // Advanced SIMD is part of AArch64
+
+bool isa_supported(Isa isa) { return isa < kIsaCount && detect(isa); }
+
+Isa best_isa() { return kIsaNeon; }
+
+const KernelTable& kernel_table(Isa) { return kKernelsNeon; }
+#else
 static bool detect(Isa isa) {
   switch (isa) {
     case kIsaSse2:
@@ -54,5 +63,6 @@ const KernelTable& kernel_table(Isa isa) {
   static const KernelTable* const tables[kIsaCount] = {&kKernelsSse2, &kKernelsAvx2, &kKernelsAvx512};
   return *tables[isa];
 }
+#endif
 
 }  // namespace adam

@@ -18,6 +18,7 @@ struct GradKernels {
 };
 
 // Defined by kernels_<isa>.cc (kernels_isa.inc).
+extern const GradKernels kGradKernels_neon;
 extern const GradKernels kGradKernels_sse2;
 extern const GradKernels kGradKernels_avx2;
 extern const GradKernels kGradKernels_avx512;

@@ -45,7 +45,11 @@ enum Flag : uint32_t {
   X(amsgrad, kFlagAmsgrad) X(gradScale, kFlagGradScale) X(momentum, kFlagMomentum)                 \
   X(nesterov, kFlagNesterov) X(firstStep, kFlagFirstStep) X(centered, kFlagCentered)
 
+#if defined(__aarch64__)
+enum Isa : uint32_t { kIsaNeon = 0, kIsaCount };
+#else
 enum Isa : uint32_t { kIsaSse2 = 0, kIsaAvx2 = 1, kIsaAvx512 = 2, kIsaCount };
+#endif
 
 struct KernelTable {
   const char* isa;
@@ -53,12 +57,14 @@ struct KernelTable {
 };
 
 // Defined by kernels_<isa>.cc.
+extern const KernelTable kKernelsNeon;
 extern const KernelTable kKernelsSse2;
 extern const KernelTable kKernelsAvx2;
 extern const KernelTable kKernelsAvx512;
 
 // The bandwidth probe's kernel (kernels/stream.h): p += g, m += g, v += g over n elements.
 using StreamFn = void (*)(float* p, const float* g, float* m, float* v, size_t n);
+extern const StreamFn kStream_neon;
 extern const StreamFn kStream_sse2;
 extern const StreamFn kStream_avx2;
 extern const StreamFn kStream_avx512;
