@@ -241,6 +241,77 @@ describe.each([
   });
 });
 
+/** A PATH of links to every program on ours except cmake, C/C++ compilers and nvcc: a machine that has git and the usual tools but cannot build. */
+function noCompilerBin(dir: string): string {
+  fs.mkdirSync(dir);
+  const build = /^(cmake|ctest|cpack|cc|c\+\+|gcc|g\+\+|cpp|clang.*|nvcc|.*-(gcc|g\+\+|cc|c\+\+)(-\d+)?|(gcc|g\+\+|cpp)-\d+)$/;
+  for (const from of (process.env.PATH ?? '').split(path.delimiter).filter(Boolean)) {
+    if (!fs.existsSync(from) || !fs.statSync(from).isDirectory()) continue;
+    for (const name of fs.readdirSync(from))
+      if (!build.test(name) && !fs.existsSync(path.join(dir, name))) fs.symlinkSync(path.join(from, name), path.join(dir, name));
+  }
+  return dir;
+}
+
+describe('npm install from a git URL on a machine with git but without cmake or a compiler', () => {
+  it('succeeds with one warning, and the library runs on the TypeScript backend', () => {
+    const bin = noCompilerBin(path.join(tmp, 'git-bin'));
+    for (const tool of ['cmake', 'g++', 'c++', 'cc']) expect(sh('/bin/sh', ['-c', `command -v ${tool}`], { env: { PATH: bin } }).status).not.toBe(0);
+    const head = ok(sh('git', ['rev-parse', 'HEAD'], { cwd: ROOT }), 'git rev-parse').trim();
+    const dir = path.join(tmp, 'git-url');
+    fs.mkdirSync(dir);
+    fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'try-git-url', version: '1.0.0', private: true }));
+    fs.copyFileSync(path.join(__dirname, 'fixtures', 'package-check.cjs'), path.join(dir, 'check.cjs'));
+    const r = sh('npm', ['install', `git+file://${ROOT}#${head}`, '--no-audit', '--no-fund', '--foreground-scripts', '--prefer-offline'], {
+      cwd: dir,
+      env: bareEnv({ PATH: bin }),
+    });
+    const output = `${r.stdout}\n${r.stderr}`;
+    expect({ status: r.status, tail: r.status === 0 ? '' : output.slice(-3000) }).toEqual({ status: 0, tail: '' });
+    const warnings = output.split('\n').filter((l) => l.includes('adam-native: warning:'));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/needs cmake, a C\+\+ compiler .*TypeScript backend/);
+    const c = JSON.parse(ok(sh('node', ['check.cjs'], { cwd: dir, env: bareEnv({ PATH: bin }) }), 'check.cjs').trim().split('\n').pop()!) as Check;
+    expect(c.auto.backend).toBe('js');
+    expect(c.auto.bits).toBe(reference.js.bits);
+  }, SLOW);
+});
+
+// nvcc on PATH or in CUDA's default place (CI has it; CI_EXPECT_CUDA=1 makes its absence a failure).
+const NVCC_DIR = [...(process.env.PATH ?? '').split(path.delimiter), '/usr/local/cuda/bin'].find((d) => d && fs.existsSync(path.join(d, 'nvcc')));
+const expectCuda = process.env.CI_EXPECT_CUDA === '1';
+
+describe('CUDA for a user who installed the package', () => {
+  it.skipIf(!NVCC_DIR && !expectCuda)(
+    `the hint's command, \`ADAM_NATIVE_CUDA=1 npm rebuild adam-native\`, builds the CUDA backend in the project${NVCC_DIR || expectCuda ? '' : ' (skipped: no nvcc)'}`,
+    () => {
+      expect(NVCC_DIR, 'nvcc not found').toBeTruthy();
+      const { dir } = installInto('cuda', tarballs.full, false);
+      const cudaInfo = () =>
+        JSON.parse(ok(sh('node', ['-e', "console.log(JSON.stringify(require('adam-native').cuda.info()))"], { cwd: dir, env: bareEnv() }), 'cuda.info').trim()) as {
+          compiled: boolean;
+          error: string | null;
+        };
+      const before = cudaInfo();
+      expect(before.compiled).toBe(false);
+      const hint = /`([^`]*npm rebuild adam-native)`/.exec(before.error ?? '')?.[1];
+      expect(hint).toBe('ADAM_NATIVE_CUDA=1 npm rebuild adam-native');
+      // The hint's command as a shell runs it, with the build tools on PATH; one GPU architecture
+      // (ADAM_NATIVE_CMAKE_ARGS) keeps the nvcc step short.
+      const r = sh('/bin/sh', ['-c', `${hint} --foreground-scripts`], {
+        cwd: dir,
+        env: bareEnv({ PATH: `${NVCC_DIR}${path.delimiter}${process.env.PATH}`, ADAM_NATIVE_CMAKE_ARGS: '--CDCMAKE_CUDA_ARCHITECTURES=90-real' }),
+      });
+      expect({ status: r.status, tail: r.status === 0 ? '' : `${r.stdout}\n${r.stderr}`.slice(-3000) }).toEqual({ status: 0, tail: '' });
+      expect(r.stdout).toContain('adam-native: building from source: ADAM_NATIVE_CUDA=1');
+      const after = cudaInfo();
+      expect({ compiled: after.compiled, error: after.error }).toMatchObject({ compiled: true });
+      expect(after.error ?? '').not.toMatch(/built without CUDA/);
+    },
+    SLOW,
+  );
+});
+
 describe('the installed prebuilt binary', () => {
   it('turns C++ exceptions into JS errors (its unwinder finds its tables via native/glibc_compat.cc)', () => {
     const installed = path.join(tmp, 'full-scripts', 'node_modules', 'adam-native', PREBUILD);
