@@ -104,5 +104,5 @@ export function gridCases(entry: OptimizerEntry): Options[] {
     (acc, [key, values]) => acc.flatMap((o) => values.map((v) => ({ ...o, [key]: v }))),
     [{}],
   );
-  return combos.filter((o) => entry.valid?.(o) ?? true).map((o) => ({ ...entry.base, ...o }));
+  return combos.filter((o) => entry.valid?.(o) ?? true).map((o) => ({ ...o, ...entry.base }));
 }
