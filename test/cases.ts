@@ -1,4 +1,4 @@
-import { AdaGrad, Adam, type AnyParam, OPTIMIZERS, type Optimizer, SGD, cosine, gridCases, inverseSqrt, stepDecay } from '../lib';
+import { AdaGrad, Adam, type AnyParam, OPTIMIZERS, type Optimizer, type OptimizerEntry, SGD, cosine, inverseSqrt, stepDecay } from '../lib';
 import { fillRandom, rng } from './helpers';
 
 /** A parameter whose arrays are on the host (what makeParams gives). */
@@ -25,6 +25,15 @@ export function makerOf(name: string): Make {
   const entry = OPTIMIZERS.find((o) => o.name === name);
   if (!entry) throw new Error(`no optimizer '${name}' in the registry`);
   return (p, x) => new entry.Class(p, x);
+}
+
+/** Every valid combination of an entry's grid, each with the entry's base options. */
+export function gridCases(entry: OptimizerEntry): Options[] {
+  const combos = Object.entries(entry.grid).reduce<Options[]>(
+    (acc, [key, values]) => acc.flatMap((o) => values.map((v) => ({ ...o, [key]: v }))),
+    [{}],
+  );
+  return combos.filter((o) => entry.valid?.(o) ?? true).map((o) => ({ ...o, ...entry.base }));
 }
 
 export const CASES: OptimizerCase[] = [

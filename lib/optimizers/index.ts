@@ -97,12 +97,3 @@ export const OPTIMIZERS: readonly OptimizerEntry[] = [
     paths: { centered: true, momentum: 0.5, maximize: true },
   },
 ];
-
-/** Every valid combination of an entry's grid, each with the entry's base options. */
-export function gridCases(entry: OptimizerEntry): Options[] {
-  const combos = Object.entries(entry.grid).reduce<Options[]>(
-    (acc, [key, values]) => acc.flatMap((o) => values.map((v) => ({ ...o, [key]: v }))),
-    [{}],
-  );
-  return combos.filter((o) => entry.valid?.(o) ?? true).map((o) => ({ ...o, ...entry.base }));
-}
