@@ -1,6 +1,6 @@
 import { checkBackendOptions, selectBackend } from './backends';
 import type { Backend, Executor } from './backends/types';
-import { updateStaysFinite } from './finite';
+import { FiniteCheck } from './finite';
 import { type Group, type ParamGroup, type ParamGroupInit, checkGroups, makeGroup } from './groups';
 import { BACKEND_KEYS, GRAD_SCALE, TRAINING_KEYS } from './options';
 import type { AnyParam } from './params';
@@ -33,6 +33,8 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
   readonly #scalars: Float32Array;
   readonly #flags: Uint32Array;
   #executor: Executor | null = null;
+  /** skipNonFinite's dry run of the update, made on first use. */
+  #finiteCheck: FiniteCheck | null = null;
   readonly #grads: Tensor[];
   #step = 0;
   /** Why other calls must wait: a stepAsync in flight, or a schedule running inside a step. */
@@ -209,7 +211,11 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
     if (this.#grads.some((g) => !(g instanceof Float32Array)))
       throw new Error(`${this.#spec.name}.step: skipNonFinite needs the grads on the host; DeviceTensor grads do not support it yet`);
     if (!Number.isFinite(this.#backend.grads.sumSquares(this.#grads as Float32Array[]))) return false;
-    return updateStaysFinite(this.#spec.rule as Rule<never>, this.#tensorGroups(), this.#scalars, this.#flags);
+    const groups = this.#tensorGroups();
+    // Host-mirror CUDA keeps the state on the device: there only the grads are checked.
+    if (groups.some((tensors) => tensors.some((slots) => slots.some((t) => t !== null && !(t instanceof Float32Array))))) return true;
+    this.#finiteCheck ??= new FiniteCheck(this.#spec.rule as Rule<never>, this.#backend);
+    return this.#finiteCheck.check(groups, this.#scalars, this.#flags);
   }
 
   #tensorGroups(): Array<Array<Array<Tensor | null>>> {
@@ -220,6 +226,7 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
   #dropExecutor(): void {
     this.#executor?.release?.();
     this.#executor = null;
+    this.#finiteCheck?.release();
   }
 
   #ensureExecutor(): Executor {
