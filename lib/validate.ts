@@ -137,6 +137,9 @@ export function checkFloat32Array(where: string, v: unknown): Float32Array {
     throw new TypeError(`${where} is not a real Float32Array (a Proxy, or an object made from Float32Array.prototype)`);
   if (isResizable(getBuffer.call(v) as ArrayBufferLike))
     throw new TypeError(`${where} is backed by a resizable buffer; the optimizer needs a fixed-size one`);
+  // Code that reads the ordinary properties (the 'js' backend, the user's own) must see the same memory.
+  if (v.length !== lengthOf(v) || v.buffer !== getBuffer.call(v) || v.byteOffset !== getByteOffset.call(v))
+    throw new TypeError(`${where} has a length, buffer or byteOffset property that differs from its memory; pass a plain Float32Array`);
   return v;
 }
 
