@@ -9,5 +9,7 @@ export default defineConfig({
     testTimeout: 60_000,
     // 2-core CI machines: two workers, no more.
     maxWorkers: 2,
+    // After the usual output: how many tests were skipped, and why.
+    reporters: ['default', './test/skip-summary.ts'],
   },
 });

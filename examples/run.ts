@@ -11,7 +11,7 @@ import { type RunResult, trainRun } from './train';
 export interface DemoConfig {
   full: boolean;
   backend: BackendChoice;
-  /** Output folder for results.json, curves.csv, table.txt and the SVG plots. */
+  /** Output folder for results.json (with meta.json beside it), curves.csv, table.txt and the SVG plots. */
   out: string;
   experiments: readonly ExperimentName[];
   dropout: number;
@@ -68,6 +68,6 @@ export async function runDemo(config: DemoConfig): Promise<{ results: RunResult[
     files.push(file);
     results.push(...mine);
   }
-  const written = writeReports(config.out, results);
+  const written = writeReports(config.out, results, config.backend);
   return { results, table: written.table, files: [...written.files, ...files] };
 }

@@ -1,10 +1,7 @@
-export { Adam, AdamW, type AdamHyper, type AdamOptions } from './optimizers/adam';
-export { AdaMax, type AdaMaxHyper, type AdaMaxOptions } from './optimizers/adamax';
-export { SGD, type SgdHyper, type SgdOptions } from './optimizers/sgd';
-export { AdaGrad, type AdaGradHyper, type AdaGradOptions } from './optimizers/adagrad';
-export { RMSProp, type RMSPropHyper, type RMSPropOptions } from './optimizers/rmsprop';
+export * from './optimizers';
 export {
   Optimizer,
+  type AnyParam,
   type Param,
   type BackendOptions,
   type TrainingOptions,

@@ -1,16 +1,20 @@
 import type { DeviceTensor } from './cuda';
-import { type Tensor, checkDistinct, checkTensor } from './tensor';
+import { type Tensor, checkDistinct, checkTensor, tensorLength } from './tensor';
 import { checkKnownKeys, checkPlainObject, describe } from './validate';
 
 /**
  * A parameter: the user's own arrays, updated in place. `name` keys its state (default: its index).
- * DeviceTensors (both data and grad) keep the parameter on the GPU, with backend 'cuda'.
+ * `Param` (host arrays) is the common case; `Param<DeviceTensor>` keeps the parameter on the GPU,
+ * with backend 'cuda'.
  */
-export interface Param {
+export interface Param<T extends Tensor = Float32Array> {
   name?: string;
-  data: Float32Array | DeviceTensor;
-  grad: Float32Array | DeviceTensor;
+  data: T;
+  grad: T;
 }
+
+/** What an optimizer takes: parameters on the host, or on the GPU. */
+export type AnyParam = Param<Float32Array> | Param<DeviceTensor>;
 
 /** One checked parameter, as the optimizer keeps it. */
 export interface Entry {
@@ -18,7 +22,7 @@ export interface Entry {
   where: string;
   name: string;
   length: number;
-  param: Param;
+  param: AnyParam;
   data: Tensor;
   grad: Tensor;
   state: Map<string, Tensor>;
@@ -28,6 +32,8 @@ export interface Entry {
 export function isGroupList(owner: string, params: unknown): boolean {
   if (!Array.isArray(params)) throw new TypeError(`${owner}: params must be an array of {name?, data, grad} or of parameter groups {params, ...options}, got ${describe(params)}`);
   if (params.length === 0) throw new RangeError(`${owner}: params is empty; give at least one parameter`);
+  for (let i = 0; i < params.length; i++)
+    if (!(i in params)) throw new TypeError(`${owner}: params[${i}] is a hole in the array; give a parameter or a group there`);
   const groups = params.map((p) => typeof p === 'object' && p !== null && 'params' in p);
   if (groups.every(Boolean)) return true;
   if (groups.some(Boolean))
@@ -45,6 +51,8 @@ export function checkParamLists(owner: string, lists: ReadonlyArray<unknown>, pr
   let index = 0;
   const result = lists.map((list, g) => {
     if (!Array.isArray(list)) throw new TypeError(`${owner}: ${prefixes[g]} must be an array of {name?, data, grad}, got ${describe(list)}`);
+    for (let i = 0; i < list.length; i++)
+      if (!(i in list)) throw new TypeError(`${owner}: ${prefixes[g]}[${i}] is a hole in the array; give a parameter there`);
     return list.map((p: unknown, i): Entry => {
       const at = `${owner}: ${prefixes[g]}[${i}]`;
       const param = checkPlainObject(at, p);
@@ -60,10 +68,11 @@ export function checkParamLists(owner: string, lists: ReadonlyArray<unknown>, pr
       const grad = checkTensor(`${owner}: ${where}: grad`, param.grad);
       if (data instanceof Float32Array !== grad instanceof Float32Array)
         throw new TypeError(`${owner}: ${where}: data and grad must both be Float32Arrays or both DeviceTensors`);
-      if (grad.length !== data.length)
-        throw new RangeError(`${owner}: ${where}: grad has length ${grad.length}, data has ${data.length}`);
+      const length = tensorLength(data);
+      if (tensorLength(grad) !== length)
+        throw new RangeError(`${owner}: ${where}: grad has length ${tensorLength(grad)}, data has ${length}`);
       arrays.push({ where: `${where} data`, array: data }, { where: `${where} grad`, array: grad });
-      return { where, name, length: data.length, param: p as Param, data, grad, state: new Map() };
+      return { where, name, length, param: p as AnyParam, data, grad, state: new Map() };
     });
   });
   if (index === 0) throw new RangeError(`${owner}: params is empty; give at least one parameter`);

@@ -36,7 +36,7 @@ export function selectBackend(
   }
   const loaded = loadNative();
   if (!loaded.binding) {
-    if (backend === 'native') throw new Error(`${owner}: backend 'native' is unavailable: ${loaded.error}`);
+    if (backend === 'native' || loaded.explicit) throw new Error(`${owner}: backend '${backend}' is unavailable: ${loaded.error}`);
     if (isa !== 'auto') throw new Error(`${owner}: option isa '${isa}' needs the native backend: ${loaded.error}`);
     if (!warnedFallback) {
       warnedFallback = true;
@@ -80,8 +80,8 @@ export function checkBackendOptions(
   opts: { backend?: unknown; isa?: unknown; threads?: unknown },
 ): { backend: BackendOption; isa: IsaOption; threads: number } {
   return {
-    backend: checkOneOf(`${owner}: option 'backend'`, opts.backend ?? 'auto', BACKEND_OPTIONS),
-    isa: checkOneOf(`${owner}: option 'isa'`, opts.isa ?? 'auto', ISA_OPTIONS),
+    backend: opts.backend === undefined ? 'auto' : checkOneOf(`${owner}: option 'backend'`, opts.backend, BACKEND_OPTIONS),
+    isa: opts.isa === undefined ? 'auto' : checkOneOf(`${owner}: option 'isa'`, opts.isa, ISA_OPTIONS),
     threads:
       opts.threads === undefined
         ? defaultThreads()

@@ -20,6 +20,13 @@ export interface LoadResult {
   source: 'prebuild' | 'build' | null;
   /** Why it did not load. */
   error: string | null;
+  /** Whether ADAM_NATIVE_BINARY named the file: then a failure is an error, never a silent fallback. */
+  explicit?: boolean;
+}
+
+/** An error message on one line, whole (bindings' "Tried:" list runs over several). */
+function oneLine(message: string): string {
+  return message.split('\n').map((l) => l.trim()).filter(Boolean).join(' ');
 }
 
 // lib/backends or dist/backends: the package root is two levels up.
@@ -54,19 +61,27 @@ function tryLoad(): LoadResult {
   };
   // A local build exists only where someone compiled on purpose (a checkout, or an install that
   // built from source): it wins over the shipped prebuild, which is never stale then.
-  let candidates: Array<{ source: 'prebuild' | 'build'; load: () => { binding: Binding; path: string } }> = [fromBuild, fromPrebuild];
+  const candidates = [fromBuild, fromPrebuild];
   const forced = process.env.ADAM_NATIVE_BINARY;
   if (forced !== undefined && forced !== '') {
     const file = path.resolve(forced);
     const source = file.split(path.sep).includes('prebuilds') ? 'prebuild' : 'build';
-    candidates = [{ source, load: () => ({ binding: require(file) as Binding, path: file }) }];
+    let loaded: { binding: Binding; path: string };
+    try {
+      loaded = { binding: require(file) as Binding, path: file };
+    } catch (e) {
+      return { binding: null, path: null, source: null, explicit: true, error: `ADAM_NATIVE_BINARY=${file} did not load: ${oneLine((e as Error).message)}` };
+    }
+    const mismatch = checkLayout(loaded.binding);
+    if (mismatch) return { binding: null, path: null, source: null, explicit: true, error: `ADAM_NATIVE_BINARY=${file}: ${mismatch}` };
+    return { binding: loaded.binding, path: file, source, error: null };
   }
   for (const c of candidates) {
     let loaded: { binding: Binding; path: string };
     try {
       loaded = c.load();
     } catch (e) {
-      errors.push(`${c.source}: ${(e as Error).message.split('\n')[0]}`);
+      errors.push(`${c.source}: ${oneLine((e as Error).message)}`);
       continue;
     }
     const mismatch = checkLayout(loaded.binding);

@@ -1,6 +1,12 @@
 import type { GradOptions } from './grad';
 
 /**
+ * The options a rule's state depends on: its hyperparameters without the per-step `lr` (a
+ * schedule's value) and the optimizer-wide `gradScale`.
+ */
+export type SlotOptions<O extends GradOptions> = Omit<O, 'lr' | 'gradScale'>;
+
+/**
  * An update rule as the backends see it: tensors of `slots` float32 arrays (param, grad, then the
  * state slots), per-step float32 scalars computed once on the host, and option bits.
  */
@@ -11,9 +17,9 @@ export interface Rule<O extends GradOptions = GradOptions> {
   readonly stateSlots: readonly string[];
   readonly scalarCount: number;
   /** Whether the options need this state slot (e.g. `max_exp_avg_sq` only with amsgrad). */
-  needsSlot(slot: string, options: O): boolean;
+  needsSlot(slot: string, hyper: SlotOptions<O>): boolean;
   /** The value a new state slot starts at (0 unless given; AdaGrad's initialAccumulatorValue). */
-  initialValue?(slot: string, options: O): number;
+  initialValue?(slot: string, hyper: SlotOptions<O>): number;
   /** Option bits for step t (1-based; SGD marks its first step). */
   flags(options: O, step: number): number;
   /** Writes the step-t scalars into `out`: float64 math, each value rounded to float32 once. */

@@ -1,0 +1,30 @@
+import type { Backend } from './backends/types';
+import type { Entry } from './params';
+import type { GradOptions } from './rules/grad';
+import type { Rule, SlotOptions } from './rules/types';
+import { fillTensor } from './tensor';
+
+/** The state slots a group with these hyperparameters needs, in the rule's slot order. */
+export function neededSlots<R extends GradOptions>(rule: Rule<R>, hyper: SlotOptions<R>): string[] {
+  return rule.stateSlots.filter((slot) => rule.needsSlot(slot, hyper));
+}
+
+/**
+ * Allocates the slots the hyperparameters need that the entries lack: per slot, all entries at
+ * once (one arena on the host backends, so many small tensors stream contiguously). Everything is
+ * allocated before any entry changes. Returns whether anything was added.
+ */
+export function allocState<R extends GradOptions>(rule: Rule<R>, hyper: SlotOptions<R>, entries: readonly Entry[], backend: Backend): boolean {
+  const added: Array<() => void> = [];
+  for (const slot of neededSlots(rule, hyper)) {
+    const missing = entries.filter((e) => !e.state.has(slot));
+    if (missing.length === 0) continue;
+    const lengths = missing.map((e) => e.length);
+    const arrays = backend.allocMany?.(lengths) ?? lengths.map((n) => backend.alloc(n));
+    const initial = rule.initialValue?.(slot, hyper) ?? 0;
+    if (initial !== 0) for (const a of arrays) fillTensor(a, initial);
+    added.push(() => missing.forEach((e, i) => e.state.set(slot, arrays[i])));
+  }
+  for (const add of added) add();
+  return added.length > 0;
+}
