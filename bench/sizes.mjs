@@ -2,33 +2,49 @@
 // options ('auto') against the 'js' backend; many separate small arrays against views of one buffer.
 // Each line states what was measured and whether its target was met.
 import { Adam } from '../dist/index.mjs';
-import { bestOfEach, collect, fillGrad } from './measure.mjs';
+import { collect, fillGrad } from './measure.mjs';
 
 const SMALL = [4096, 10]; // elements of the one-tensor small steps
-const SMALL_BATCH_S = 0.02; // each timed call runs this long a batch of steps (microsecond steps)
+const SMALL_BATCH_S = 50e-6; // a timed batch of microsecond steps lasts about this long
+const SMALL_BUDGET_S = { quick: 0.5, full: 1.5 }; // per size, 'auto' and 'js' batches taking turns
+
 const TARGETS = { ofProbe: 0.95, smallUs: 3, autoOverJs: 1.1, separateOverViews: 1.3 };
 
 const gelems = (elements, seconds) => elements / seconds / 1e9;
 const verdict = (met) => (met ? 'met' : 'not met');
+const now = () => process.hrtime.bigint();
 
-/** A function that runs `count` steps of `opt`, with `count` sized so that it lasts about SMALL_BATCH_S. */
+/** `run` does `count` steps of `opt`, `count` sized so that a batch lasts about SMALL_BATCH_S. */
 function batched(opt) {
-  const t0 = process.hrtime.bigint();
+  const t0 = now();
   let k = 0;
-  while (Number(process.hrtime.bigint() - t0) / 1e9 < SMALL_BATCH_S / 4) (opt.step(), k++);
-  const count = Math.max(1, k * 4);
+  while (Number(now() - t0) / 1e9 < 10 * SMALL_BATCH_S || k < 10) (opt.step(), k++);
+  const count = Math.max(1, Math.round(k / 10));
   return { count, run: () => { for (let i = 0; i < count; i++) opt.step(); } };
 }
 
-/** Microseconds per step of a one-tensor Adam with default options, 'auto' and 'js' taking turns. */
+const median = (a) => [...a].sort((x, y) => x - y)[a.length >> 1];
+
+/**
+ * Microseconds per step of a one-tensor Adam with default options, 'auto' and 'js': many short
+ * batches taking turns, median per-step time of each (robust to the preemptions of a busy machine,
+ * which a mean over long batches adds in full).
+ */
 export function measureSmallSteps({ quick }) {
   return SMALL.map((n) => {
     const param = () => ({ data: new Float32Array(n).fill(1), grad: fillGrad(new Float32Array(n)) });
-    const auto = batched(new Adam([param()]));
-    const js = batched(new Adam([param()], { backend: 'js' }));
-    const [autoS, jsS] = bestOfEach([auto.run, js.run], { reps: quick ? 5 : 9, warmup: 1, budget: quick ? 1 : 2 });
+    const cases = [batched(new Adam([param()])), batched(new Adam([param()], { backend: 'js' }))];
+    const perStep = cases.map(() => []);
+    const end = now() + BigInt(Math.round((quick ? SMALL_BUDGET_S.quick : SMALL_BUDGET_S.full) * 1e9));
+    while (now() < end)
+      cases.forEach((c, k) => {
+        const t0 = now();
+        c.run();
+        perStep[k].push(Number(now() - t0) / 1e9 / c.count);
+      });
     collect();
-    return { elements: n, autoUs: (autoS / auto.count) * 1e6, jsUs: (jsS / js.count) * 1e6 };
+    const [autoS, jsS] = perStep.map(median);
+    return { elements: n, autoUs: autoS * 1e6, jsUs: jsS * 1e6, batches: perStep[0].length };
   });
 }
 
@@ -46,7 +62,7 @@ export function printSpeedTargets(rows, many, small) {
   }
   for (const s of small) {
     const ratio = s.autoUs / s.jsUs;
-    lines.push(`Adam ${s.elements.toLocaleString('en-US')} elements, default options: 'auto' ${s.autoUs.toFixed(1)} us/step ` +
+    lines.push(`Adam ${s.elements.toLocaleString('en-US')} elements, default options, median of ${s.batches} batches: 'auto' ${s.autoUs.toFixed(1)} us/step ` +
       `(target <= ${TARGETS.smallUs} us): ${verdict(s.autoUs <= TARGETS.smallUs)}; 'js' ${s.jsUs.toFixed(1)} us, ` +
       `'auto' ${ratio.toFixed(2)}x of it (target <= ${TARGETS.autoOverJs}x): ${verdict(ratio <= TARGETS.autoOverJs)}`);
   }
