@@ -27,18 +27,20 @@ ADAM_HD inline typename V::F effective_grad(uint32_t flags, typename V::F grad, 
   return g;
 }
 
-// Adam (Kingma & Ba 2015, Algorithm 1) and AdamW (decoupled decay), PyTorch 1.13 formulas:
+// Adam (Kingma & Ba 2015, Algorithm 1) and AdamW (decoupled decay), in the paper's efficient
+// ordering (the note after Algorithm 1): the bias corrections fold into two host scalars, so an
+// element costs one sqrt and one division. Equal to PyTorch 1.13's formula up to float32 rounding.
 //   AdamW: p = p * decay                  decay    = 1 - lr*weightDecay
 //   g  = effective_grad(grad, p)          (L2 only without AdamW)
 //   m  = m*beta1 + g*(1-beta1)            first moment
 //   v  = v*beta2 + (g*g)*(1-beta2)        uncentred second moment
 //   amsgrad: vmax = max(vmax, v); v' = vmax, else v' = v
-//   denom = sqrt(v')/sqrtBc2 + eps        sqrtBc2  = sqrt(1 - beta2^t)
-//   p  = p - stepSize*(m/denom)           stepSize = lr/(1 - beta1^t)
+//   denom = sqrt(v') + epsHat             epsHat   = eps*sqrt(1 - beta2^t)
+//   p  = p - stepSize*(m/denom)           stepSize = lr*sqrt(1 - beta2^t)/(1 - beta1^t)
 struct AdamRule {
   enum Slot { kParam, kGrad, kExpAvg, kExpAvgSq, kMaxExpAvgSq, kSlots };
-  enum Scalar { kBeta1, kOneMinusBeta1, kBeta2, kOneMinusBeta2, kEps, kWeightDecay, kStepSize, kSqrtBc2,
-                kDecay, kGradScale, kScalars };
+  enum Scalar { kBeta1, kOneMinusBeta1, kBeta2, kOneMinusBeta2, kWeightDecay, kStepSize, kEpsHat, kDecay,
+                kGradScale, kScalars };
   static constexpr uint32_t kWrites = 1u << kParam | 1u << kExpAvg | 1u << kExpAvgSq | 1u << kMaxExpAvgSq;
   static constexpr uint32_t kFlags = kFlagMaximize | kFlagL2 | kFlagDecoupledDecay | kFlagAmsgrad;
   ADAM_HD static uint32_t required(uint32_t flags) {
@@ -59,7 +61,7 @@ struct AdamRule {
       vd = V::max(x[kMaxExpAvgSq], v);
       x[kMaxExpAvgSq] = vd;
     }
-    F denom = V::add(V::div(V::sqrt(vd), s[kSqrtBc2]), s[kEps]);
+    F denom = V::add(V::sqrt(vd), s[kEpsHat]);
     x[kParam] = V::sub(p, V::mul(s[kStepSize], V::div(m, denom)));
     x[kExpAvg] = m;
     x[kExpAvgSq] = v;
