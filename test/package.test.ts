@@ -111,7 +111,7 @@ beforeAll(() => {
 
 afterAll(() => {
   if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
-});
+}, SLOW);
 
 describe('the prebuilt binary', () => {
   it('was compiled with an sse2 unit free of ymm/zmm registers', () => {

@@ -5,6 +5,7 @@ import type { NamedTensor } from '@tensorflow/tfjs-core/dist/tensor_types';
 import * as lib from '../index';
 import type { LearningRate, Optimizer, Param, StateDict } from '../index';
 import { checkNumber, checkPlainObject, describe } from '../validate';
+import { readInto, tensorOf } from './transfer';
 
 /** The optimizers of this library by class name; any Optimizer subclass the package exports works. */
 export type NativeOptimizerName = 'Adam' | 'AdamW' | 'AdaMax' | 'SGD' | 'AdaGrad' | 'RMSProp' | (string & {});
@@ -27,7 +28,7 @@ export type NativeOptimizerOptions = Record<string, unknown> & {
 };
 
 /** The tfjs module parts the adapter uses: `@tensorflow/tfjs` or `@tensorflow/tfjs-core` both fit. */
-export type TfModule = Pick<typeof tfc, 'Optimizer' | 'tensor' | 'tidy' | 'engine' | 'scalar'>;
+export type TfModule = Pick<typeof tfc, 'Optimizer' | 'tensor' | 'tidy' | 'engine' | 'getBackend'>;
 
 /** A `tf.Optimizer` whose step is this library's, on every variable in one native call. */
 export interface NativeTfOptimizer extends tfc.Optimizer {
@@ -190,8 +191,8 @@ function classFor(tf: TfModule): new (name: string, checked: Checked) => NativeT
       for (const { name, variable, grad } of pairs) {
         const slot = this.#byName.get(name)!;
         if (slot.variable !== variable) throw new Error(`${where}: variable "${name}" was disposed and re-created; make a new optimizer`);
-        if (variable.dataId !== slot.dataId) slot.param.data.set(variable.dataSync() as Float32Array);
-        slot.param.grad.set(grad.dataSync() as Float32Array);
+        if (variable.dataId !== slot.dataId) readInto(tf, variable, slot.param.data);
+        readInto(tf, grad, slot.param.grad);
       }
       const grads = this.#slots.map((s) => s.param.grad);
       if (this.#checked.maxNorm !== null) this.#lastGradNorm = lib.clipGradNorm(grads, this.#checked.maxNorm, this.#checked.clipOptions);
@@ -201,11 +202,10 @@ function classFor(tf: TfModule): new (name: string, checked: Checked) => NativeT
       this.incrementIterations();
     }
 
-    // The values go to tfjs as a copy: the cpu backend keeps the array it is given, and the next
-    // step rewrites ours in place.
+    // The values go to tfjs as a copy: the next step rewrites ours in place.
     #writeBack(slot: Slot): void {
       const { variable, param } = slot;
-      tf.tidy(() => variable.assign(tf.tensor(param.data.slice(), variable.shape, 'float32')));
+      tf.tidy(() => variable.assign(tensorOf(tf, param.data, variable.shape) as tfc.Variable));
       slot.dataId = variable.dataId;
     }
 
@@ -213,7 +213,7 @@ function classFor(tf: TfModule): new (name: string, checked: Checked) => NativeT
       const { Cls, matchers, groupHypers, libOptions } = this.#checked;
       const slots = pairs.map(({ name, variable }): Slot => {
         const data = new Float32Array(variable.size);
-        data.set(variable.dataSync() as Float32Array);
+        readInto(tf, variable, data);
         return { name, variable, param: { name, data, grad: new Float32Array(variable.size) }, dataId: variable.dataId };
       });
       let opt: Optimizer<any, any>;
@@ -338,7 +338,7 @@ function classFor(tf: TfModule): new (name: string, checked: Checked) => NativeT
  * values back with `variable.assign`. Options are checked here, before any tfjs work.
  */
 export function nativeOptimizer(tf: TfModule, name: NativeOptimizerName, options?: NativeOptimizerOptions): NativeTfOptimizer {
-  if (typeof tf !== 'object' || tf === null || typeof (tf as TfModule).Optimizer !== 'function' || typeof (tf as TfModule).engine !== 'function')
+  if (typeof tf !== 'object' || tf === null || typeof (tf as TfModule).Optimizer !== 'function' || typeof (tf as TfModule).engine !== 'function' || typeof (tf as TfModule).getBackend !== 'function')
     throw new TypeError(`${OWNER}: tf must be the @tensorflow/tfjs (or tfjs-core) module, got ${describe(tf)}`);
   const checked = checkOptions(name, options);
   return new (classFor(tf))(name, checked);
