@@ -19,7 +19,7 @@ export interface TfjsConfig {
   backend: BackendChoice;
   out: string;
   experiments: readonly string[];
-  /** Overrides every experiment's epoch count and caps its training images (quick tests). */
+  /** Overrides every experiment's epoch count and caps its training (and test) images (quick tests). */
   epochs?: number;
   trainLimit?: number;
   progress?: NodeJS.WriteStream;
@@ -269,7 +269,7 @@ export async function runTfjsExperiments(config: TfjsConfig, data: Mnist): Promi
       const isCnn = experiment === 'cnn';
       const epochs = config.epochs ?? (isCnn ? (full ? 5 : 2) : full ? 20 : 3);
       const limit = config.trainLimit ?? (isCnn ? 1280 : full ? undefined : 2560);
-      const d = { train: subset(data.train, limit, 3), test: isCnn ? subset(data.test, 500, 4) : data.test };
+      const d = { train: subset(data.train, limit, 3), test: subset(data.test, config.trainLimit ?? (isCnn ? 500 : undefined), 4) };
       const hidden = full ? 1000 : 256;
       const make = isCnn ? () => cnn([8, 16], 64, 2) : () => mlp(hidden, 1);
       for (const choice of choices(experiment, full))
