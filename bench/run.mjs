@@ -125,7 +125,8 @@ async function main() {
   console.log(`\n${method}; ${info.cpu}, ${info.cores} cores, ${info.memGiB} GiB, THP ${info.thp}, node ${info.node}, isa ${info.isa}, load at start ${info.load}. JSON: ${path.relative(process.cwd(), file)}`);
 }
 
-main().catch((e) => {
+// --tfjs: model.fit with tf.train.adam against nativeOptimizer (bench/tfjs-fit.mjs) instead.
+(process.argv.includes('--tfjs') ? import('./tfjs-fit.mjs') : main()).catch((e) => {
   console.error(e);
   process.exit(1);
 });
