@@ -10,14 +10,11 @@
 #include <string>
 
 #include "kernels/dispatch.h"
-#include "napi_args.h"
 #include "parallel.h"
+#include "plan_common.h"
 
 namespace adam {
 namespace {
-
-// Addresses, not values: read after every unit's constants are in place.
-const StreamFn* const kStreams[kIsaCount] = {&kStream_sse2, &kStream_avx2, &kStream_avx512};
 
 struct Probe {
   StreamFn fn;
@@ -35,12 +32,13 @@ void RunChunk(void* ctx, size_t job) {
 
 Napi::Value StreamProbe(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() != 3 || !info[0].IsNumber() || !info[1].IsArray() || !info[2].IsNumber())
+  if (info.Length() != 3 || !info[1].IsArray())
     throw Napi::TypeError::New(env, "streamProbe(isa, arrays, threads): expected (number, Array, number)");
   Isa isa = RequireIsa(env, info[0], "streamProbe");
+  const unsigned threads = ThreadCount(env, info[2], "streamProbe");
   Napi::Array arrays = info[1].As<Napi::Array>();
   if (arrays.Length() != 4) throw Napi::RangeError::New(env, "streamProbe: arrays must hold 4 Float32Arrays");
-  Probe probe{*kStreams[isa], {}, 0};
+  Probe probe{isa_kernels(isa).stream, {}, 0};
   for (uint32_t k = 0; k < 4; ++k) {
     Napi::Value v = arrays[k];
     if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
@@ -51,7 +49,7 @@ Napi::Value StreamProbe(const Napi::CallbackInfo& info) {
     probe.n = a.ElementLength();
     probe.a[k] = a.Data();
   }
-  parallel_for(ThreadCount(info[2]), (probe.n + kChunkElements - 1) / kChunkElements, RunChunk, &probe);
+  parallel_for(threads, (probe.n + kChunkElements - 1) / kChunkElements, RunChunk, &probe);
   return env.Undefined();
 }
 

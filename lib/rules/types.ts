@@ -1,15 +1,13 @@
 import type { GradOptions } from './grad';
+import type { RuleNames } from './names';
 
 /**
  * An update rule as the backends see it: tensors of `slots` float32 arrays (param, grad, then the
  * state slots), per-step float32 scalars computed once on the host, and option bits.
  */
-export interface Rule<O extends GradOptions = GradOptions> {
+export interface Rule<O extends GradOptions = GradOptions> extends RuleNames {
   /** Key of the rule in the native addon's table (`adam`, `adamax`, ...). */
   readonly name: string;
-  /** PyTorch names of the state slots, in slot order after param and grad. */
-  readonly stateSlots: readonly string[];
-  readonly scalarCount: number;
   /** Whether the options need this state slot (e.g. `max_exp_avg_sq` only with amsgrad). */
   needsSlot(slot: string, options: O): boolean;
   /** The value a new state slot starts at (0 unless given; AdaGrad's initialAccumulatorValue). */
