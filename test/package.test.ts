@@ -196,7 +196,7 @@ describe('the installed prebuilt binary', () => {
   it('turns C++ exceptions into JS errors (its unwinder finds its tables via native/glibc_compat.cc)', () => {
     const installed = path.join(tmp, 'full-scripts', 'node_modules', 'adam-native', PREBUILD);
     const probe = `const b = require(${JSON.stringify(installed)}); const out = [];
-      for (const f of [() => new b.Plan(99, 1, []), () => new b.Plan(0, 4, [1, 2]), () => b.allocFloat32(-5)])
+      for (const f of [() => new b.Plan(99, 1, []), () => new b.Plan(0, [1, 2], undefined, 0, 1), () => b.allocFloat32(-5)])
         try { f(); out.push('returned'); } catch (e) { out.push(e.constructor.name); }
       console.log(JSON.stringify(out));`;
     expect(JSON.parse(ok(sh(process.execPath, ['-e', probe]), 'exception probe'))).toEqual(['RangeError', 'RangeError', 'RangeError']);
