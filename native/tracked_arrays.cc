@@ -60,16 +60,15 @@ float* TrackedArrays::Add(Napi::Env env, Napi::Value value, const std::string& w
   } else {
     if (CanChangeSize(env, getters->resizable, raw_buffer))
       throw Napi::TypeError::New(env, where + " is on a resizable ArrayBuffer; use a fixed-length one");
-    void* base = nullptr;
-    size_t bytes = 0;
-    NAPI_THROW_IF_FAILED(env, napi_get_arraybuffer_info(env, raw_buffer, &base, &bytes), nullptr);
+    void* base = nullptr;  // finds an already registered buffer quickly
+    NAPI_THROW_IF_FAILED(env, napi_get_arraybuffer_info(env, raw_buffer, &base, nullptr), nullptr);
     bool known = false;
     auto same = by_data_.equal_range(base);
     for (auto it = same.first; it != same.second && !known; ++it)
       NAPI_THROW_IF_FAILED(env, napi_strict_equals(env, buffers_[it->second].buffer.Value(), raw_buffer, &known),
                            nullptr);
     if (!known) {
-      buffers_.push_back({Napi::Persistent(Napi::Object(env, raw_buffer)), base, bytes, views_.size()});
+      buffers_.push_back({Napi::Persistent(Napi::Object(env, raw_buffer)), views_.size()});
       by_data_.emplace(base, buffers_.size() - 1);
     }
   }
@@ -98,12 +97,11 @@ void TrackedArrays::Check(Napi::Env env) {
     Napi::HandleScope scope(env);
     for (size_t b = start; b < std::min(buffers_.size(), start + kBatch); ++b) {
       const Buffer& buffer = buffers_[b];
-      void* data = nullptr;
-      size_t bytes = 0;
-      NAPI_THROW_IF_FAILED_VOID(env, napi_get_arraybuffer_info(env, buffer.buffer.Value(), &data, &bytes));
-      if (data != buffer.data || bytes != buffer.bytes)
+      bool detached = false;
+      NAPI_THROW_IF_FAILED_VOID(env, napi_is_detached_arraybuffer(env, buffer.buffer.Value(), &detached));
+      if (detached)
         throw Napi::Error::New(env, views_[buffer.first_view].where +
-                                        " was detached or resized since the optimizer was created");
+                                        " was detached since the optimizer was created");
     }
   }
 }

@@ -6,10 +6,10 @@
 // whose memory overlaps by address (also two SharedArrayBuffers over the same memory).
 //
 // After that a view's address and length can change only when its ArrayBuffer is detached (a
-// fixed-length SharedArrayBuffer never changes). So Check() looks at each distinct ArrayBuffer
-// once per step (its data pointer and byte length), not at each array: the optimizer's state in a
-// few shared arenas costs a few look-ups, and 10,000 separately allocated tensors cost one per
-// separate param and grad buffer.
+// fixed-length SharedArrayBuffer never changes). So Check() asks each distinct ArrayBuffer once
+// per step whether it was detached, not each array: the optimizer's state in a few shared arenas
+// costs a few look-ups, and separately allocated tensors one per separate param and grad buffer
+// (about 60 ns each here, mostly cache misses on the reference and the buffer object).
 #pragma once
 #include <napi.h>
 
@@ -42,8 +42,6 @@ class TrackedArrays {
   };
   struct Buffer {
     Napi::ObjectReference buffer;
-    void* data;
-    size_t bytes;
     size_t first_view;  // for the message
   };
 

@@ -51,7 +51,7 @@ describe('the per-step array check (one look-up per ArrayBuffer)', () => {
     const steps = plan([p2, g.slice(), m.slice(), v.slice(), null, p, g, m, v, null]);
     detach(v.buffer as ArrayBuffer);
     expect(() => steps.step(adamScalars(1))).toThrow(
-      new Error('tensor 1 slot 3 (exp_avg_sq) was detached or resized since the optimizer was created'),
+      new Error('tensor 1 slot 3 (exp_avg_sq) was detached since the optimizer was created'),
     );
     expect(firstBitDifference(p, before)).toBe(-1);
     expect(p2.every((x) => x === 1)).toBe(true);
@@ -64,7 +64,7 @@ describe('the per-step array check (one look-up per ArrayBuffer)', () => {
     const steps = plan([...views, null]);
     steps.step(adamScalars(1));
     detach(shared.buffer as ArrayBuffer);
-    expect(() => steps.step(adamScalars(2))).toThrow(/^tensor 0 slot 0 \(param\) was detached or resized/);
+    expect(() => steps.step(adamScalars(2))).toThrow(/^tensor 0 slot 0 \(param\) was detached since/);
   });
 
   it.skipIf(noNative)('refuses arrays on a resizable ArrayBuffer at registration, even behind a spoofed buffer property (skipped: no native addon)', () => {

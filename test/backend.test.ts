@@ -142,7 +142,7 @@ describe.skipIf(!NATIVE_LOADED)('native Plan re-checks its input', () => {
     const plan = new Plan(rules.adam.id, [...first, ...last], [1, 1], isa(), 1);
     const s = scalars(2).fill(0.5);
     structuredClone(last[1]!.buffer, { transfer: [last[1]!.buffer] });
-    expect(() => plan.step(s, flags(0, 0))).toThrow(/tensor 1 slot 1 \(grad\) was detached or resized/);
+    expect(() => plan.step(s, flags(0, 0))).toThrow(/tensor 1 slot 1 \(grad\) was detached since/);
     expect(first.slice(0, 4).every((x) => x!.every((v) => v === 0 || v === 1))).toBe(true);
     expect(first[0]!.every((v) => v === 0)).toBe(true);
   });
@@ -152,7 +152,7 @@ describe.skipIf(!NATIVE_LOADED)('native Plan re-checks its input', () => {
     const a = arrays(1000);
     const plan = new Plan(rules.adam.id, a, undefined, isa(), 2);
     structuredClone(a[3]!.buffer, { transfer: [a[3]!.buffer] });
-    expect(() => plan.step(scalars(), flags())).toThrow(/tensor 0 slot 3 \(exp_avg_sq\) was detached or resized/);
+    expect(() => plan.step(scalars(), flags())).toThrow(/tensor 0 slot 3 \(exp_avg_sq\) was detached since/);
   });
 
   it('gradient entries check their numbers before any cast', () => {
