@@ -51,7 +51,7 @@ struct PlanTensor {
   bool mirror = false;
 };
 
-// Host arrays of a mirrored tensor, re-read by the N-API layer before every step.
+// Host arrays of a mirrored tensor, registered by the N-API layer (which checks them before every step).
 struct HostPair {
   float* data = nullptr;
   const float* grad = nullptr;
