@@ -321,11 +321,12 @@ Napi::Value TimeCopy(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   DeviceBuffer* dst = info.Length() == 3 ? DeviceBuffer::From(env, info[0]) : nullptr;
   DeviceBuffer* src = info.Length() == 3 ? DeviceBuffer::From(env, info[1]) : nullptr;
-  if (!dst || !src || !info[2].IsNumber()) throw Napi::TypeError::New(env, "timeCopy(dst, src, iters): expected (DeviceTensor, DeviceTensor, number)");
+  if (!dst || !src) throw Napi::TypeError::New(env, "timeCopy(dst, src, iters): expected (DeviceTensor, DeviceTensor, number)");
   if (dst->freed() || src->freed() || dst->length() != src->length())
     throw Napi::RangeError::New(env, "timeCopy: freed tensors or different lengths");
+  const int iters = static_cast<int>(ToIndex(env, info[2], 1u << 20, "timeCopy: iters"));
   double ms = 0;
-  ThrowIf(env, gpu::time_copy(dst->data(), src->data(), src->length(), info[2].As<Napi::Number>().Int32Value(), &ms));
+  ThrowIf(env, gpu::time_copy(dst->data(), src->data(), src->length(), iters, &ms));
   return Napi::Number::New(env, ms);
 }
 
