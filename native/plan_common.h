@@ -76,6 +76,18 @@ inline std::vector<uint32_t> GroupOfTensors(Napi::Env env, Napi::Value sizes, si
   return group;
 }
 
+// The data of `value` when it is a typed array of this type and length (a detached one has length
+// 0), else nullptr; one N-API call.
+inline const void* TypedData(Napi::Env env, Napi::Value value, napi_typedarray_type want, size_t length) {
+  static const char kEmpty[1] = {};
+  napi_typedarray_type type;
+  size_t n = 0;
+  void* data = nullptr;
+  if (napi_get_typedarray_info(env, value, &type, &n, &data, nullptr, nullptr) != napi_ok) return nullptr;
+  if (type != want || n != length) return nullptr;
+  return n == 0 ? kEmpty : data;
+}
+
 // One step's per-group scalars (kMaxScalars apart) and flags, read from (scalars: Float32Array,
 // flags: Uint32Array) and checked whole before they replace the previous step's.
 class StepValues {
@@ -86,27 +98,25 @@ class StepValues {
     flags_.assign(groups, 0);
   }
 
-  // present[g]: the slots every tensor of group g has. Throws before changing anything.
+  // present[g]: the slots every tensor of group g has. Throws before changing anything. One N-API
+  // call per argument: this runs on every step.
   void Read(Napi::Env env, Napi::Value scalars, Napi::Value flags, const std::vector<uint32_t>& present,
             const std::string& who) {
     const RuleLayout& layout = kRuleLayouts[rule_];
     const size_t groups = flags_.size();
-    if (!scalars.IsTypedArray() || scalars.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array ||
-        scalars.As<Napi::TypedArray>().ElementLength() != size_t{layout.scalars} * groups)
+    const float* s = static_cast<const float*>(TypedData(env, scalars, napi_float32_array, size_t{layout.scalars} * groups));
+    if (!s)
       throw Napi::TypeError::New(env, who + ": scalars must be a Float32Array of " + std::to_string(layout.scalars) +
                                           " per group (rule " + layout.name + ", " + std::to_string(groups) +
                                           " groups)");
-    if (!flags.IsTypedArray() || flags.As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array ||
-        flags.As<Napi::TypedArray>().ElementLength() != groups)
-      throw Napi::TypeError::New(env, who + ": flags must be a Uint32Array of one entry per group");
-    const uint32_t* f = flags.As<Napi::Uint32Array>().Data();
+    const uint32_t* f = static_cast<const uint32_t*>(TypedData(env, flags, napi_uint32_array, groups));
+    if (!f) throw Napi::TypeError::New(env, who + ": flags must be a Uint32Array of one entry per group");
     for (size_t g = 0; g < groups; ++g) {
       const uint32_t required = required_slots(rule_, f[g]);
       if ((present[g] & required) != required)
         throw Napi::Error::New(env, who + ": a state slot the options of group " + std::to_string(g) +
                                         " need was not given to the plan");
     }
-    const float* s = scalars.As<Napi::Float32Array>().Data();
     for (size_t g = 0; g < groups; ++g) {
       std::copy(s + g * layout.scalars, s + (g + 1) * layout.scalars, &scalars_[g * kMaxScalars]);
       flags_[g] = f[g];
