@@ -184,7 +184,7 @@ describe.each([
   it('`npx adam-native doctor` gives its verdict: OK with the prebuild, DEGRADED without', () => {
     const good = sh('npx', ['adam-native', 'doctor'], { cwd: full.dir, env: bareEnv() });
     expect(good.stdout).toMatch(/binary: +prebuild .*adam-native\.node/);
-    expect(good.stdout).toMatch(/verdict: +OK: native\/sse2/);
+    expect(good.stdout).toMatch(/verdict: +OK: native\/scalar, native\/sse2/);
     expect(good.status).toBe(0);
     const degraded = sh('npx', ['adam-native', 'doctor'], { cwd: bare.dir, env: bareEnv() });
     expect(degraded.stdout).toMatch(/verdict: +DEGRADED/);
@@ -196,7 +196,7 @@ describe('the installed prebuilt binary', () => {
   it('turns C++ exceptions into JS errors (its unwinder finds its tables via native/glibc_compat.cc)', () => {
     const installed = path.join(tmp, 'full-scripts', 'node_modules', 'adam-native', PREBUILD);
     const probe = `const b = require(${JSON.stringify(installed)}); const out = [];
-      for (const f of [() => new b.Plan(99, 1, []), () => new b.Plan(0, 4, [1, 2]), () => b.allocFloat32(-5)])
+      for (const f of [() => new b.Plan(99, [], undefined, 0, 1), () => new b.Plan(0, [1, 2], undefined, 0, 1), () => b.allocFloat32(-5)])
         try { f(); out.push('returned'); } catch (e) { out.push(e.constructor.name); }
       console.log(JSON.stringify(out));`;
     expect(JSON.parse(ok(sh(process.execPath, ['-e', probe]), 'exception probe'))).toEqual(['RangeError', 'RangeError', 'RangeError']);

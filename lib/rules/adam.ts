@@ -1,5 +1,6 @@
 import { Flag } from './flags';
 import { type GradOptions, effectiveGrad, gradFlags } from './grad';
+import { indices, ruleNames } from './names';
 import type { Rule } from './types';
 
 const f = Math.fround;
@@ -24,9 +25,11 @@ export interface AdamRuleOptions extends GradOptions {
   decoupled: boolean;
 }
 
-// Scalar layout; native/kernels/rules.h AdamRule::Scalar has the same order.
-const BETA1 = 0, ONE_MINUS_BETA1 = 1, BETA2 = 2, ONE_MINUS_BETA2 = 3, WEIGHT_DECAY = 4, STEP_SIZE = 5,
-  EPS_HAT = 6, DECAY = 7, GRAD_SCALE = 8;
+// Names in the order of native/kernels/rules.h AdamRule (checked against the addon when it loads).
+const SLOTS = ['param', 'grad', 'exp_avg', 'exp_avg_sq', 'max_exp_avg_sq'] as const;
+const SCALARS = ['beta1', 'oneMinusBeta1', 'beta2', 'oneMinusBeta2', 'weightDecay', 'stepSize', 'epsHat', 'decay', 'gradScale'] as const;
+const { beta1: BETA1, oneMinusBeta1: ONE_MINUS_BETA1, beta2: BETA2, oneMinusBeta2: ONE_MINUS_BETA2, weightDecay: WEIGHT_DECAY, stepSize: STEP_SIZE, epsHat: EPS_HAT, decay: DECAY, gradScale: GRAD_SCALE } = indices(SCALARS);
+const SLOT = indices(SLOTS);
 
 /**
  * Adam (Kingma & Ba 2015, Algorithm 1) and AdamW in the paper's efficient ordering (the note after
@@ -39,8 +42,7 @@ const BETA1 = 0, ONE_MINUS_BETA1 = 1, BETA2 = 2, ONE_MINUS_BETA2 = 3, WEIGHT_DEC
  */
 export const adamRule: Rule<AdamRuleOptions> = {
   name: 'adam',
-  stateSlots: ['exp_avg', 'exp_avg_sq', 'max_exp_avg_sq'],
-  scalarCount: 9,
+  ...ruleNames(SLOTS, SCALARS),
   needsSlot: (slot, o) => slot !== 'max_exp_avg_sq' || o.amsgrad,
   flags: (o) =>
     gradFlags(o, o.weightDecay !== 0 && !o.decoupled) |
@@ -60,7 +62,7 @@ export const adamRule: Rule<AdamRuleOptions> = {
     out[GRAD_SCALE] = o.gradScale;
   },
   update(s, flags, slots, n) {
-    const p = slots[0]!, g = slots[1]!, m = slots[2]!, v = slots[3]!, vmax = slots[4];
+    const p = slots[SLOT.param]!, g = slots[SLOT.grad]!, m = slots[SLOT.exp_avg]!, v = slots[SLOT.exp_avg_sq]!, vmax = slots[SLOT.max_exp_avg_sq];
     const beta1 = s[BETA1], omb1 = s[ONE_MINUS_BETA1], beta2 = s[BETA2], omb2 = s[ONE_MINUS_BETA2];
     const wd = s[WEIGHT_DECAY], stepSize = s[STEP_SIZE], epsHat = s[EPS_HAT], decay = s[DECAY];
     const gradScale = s[GRAD_SCALE];
