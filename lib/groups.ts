@@ -20,6 +20,11 @@ export type ParamGroup<H> = Hyperparameters<H> & {
 export interface Group<H> {
   /** How messages name this group's lr: `lr`, or `paramGroups[1].lr`. */
   lrWhere: string;
+  /**
+   * Steps the optimizer had taken when this group was added (addParamGroup): its state counts its
+   * own steps (PyTorch's per-parameter `step`), t - stepsBefore; schedules see the optimizer's t.
+   */
+  stepsBefore: number;
   hyper: Hyperparameters<H>;
   entries: Entry[];
   /** This group's per-step scalars: a view into the optimizer's packed array. */
@@ -62,12 +67,12 @@ export function checkGroups<H extends BaseHyper, R extends GradOptions>(
  * `set` (the optimizer checks, allocates any state the new value needs, then assigns).
  */
 export function makeGroup<H>(
-  init: { lrWhere: string; hyper: Hyperparameters<H>; entries: Entry[] },
+  init: { lrWhere: string; hyper: Hyperparameters<H>; entries: Entry[]; stepsBefore?: number },
   scalars: Float32Array,
   keys: readonly string[],
   set: (group: Group<H>, key: string, value: unknown) => void,
 ): Group<H> {
-  const group = { ...init, scalars } as Group<H>;
+  const group = { stepsBefore: 0, ...init, scalars } as Group<H>;
   const hyper = () => group.hyper as Record<string, unknown>;
   const view: Record<string, unknown> = { params: Object.freeze(init.entries.map((e) => e.param)) };
   Object.defineProperty(view, 'options', { enumerable: true, get: () => ({ ...group.hyper }) });

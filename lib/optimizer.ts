@@ -187,7 +187,7 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
     const perGroup = this.#spec.rule.scalarCount;
     const scalars = new Float32Array(perGroup * (index + 1));
     this.#groups.forEach((g, i) => (g.scalars = scalars.subarray(i * perGroup, (i + 1) * perGroup)));
-    this.#groups.push(this.#makeGroup({ lrWhere: `paramGroups[${index}].lr`, hyper, entries }, scalars.subarray(index * perGroup)));
+    this.#groups.push(this.#makeGroup({ lrWhere: `paramGroups[${index}].lr`, hyper, entries, stepsBefore: this.#step }, scalars.subarray(index * perGroup)));
     this.#scalars = scalars;
     this.#flags = new Uint32Array(index + 1);
     this.#grads = this.#groups.flatMap((g) => g.entries.map((e) => e.grad));
@@ -290,7 +290,7 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
       }
   }
 
-  #makeGroup(init: { lrWhere: string; hyper: Hyperparameters<H>; entries: Entry[] }, scalars: Float32Array): Group<H> {
+  #makeGroup(init: { lrWhere: string; hyper: Hyperparameters<H>; entries: Entry[]; stepsBefore?: number }, scalars: Float32Array): Group<H> {
     return makeGroup(init, scalars, Object.keys(this.#spec.hyper), (group, key, value) => this.#setHyper(group, key, value));
   }
 
@@ -320,8 +320,8 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
       return { ...slotOptions(this.#spec, g.hyper), lr, gradScale: this.#gradScale } as unknown as R;
     });
     this.#groups.forEach((g, i) => {
-      rule.scalars(options[i], t, g.scalars);
-      this.#flags[i] = rule.flags(options[i], t);
+      rule.scalars(options[i], t - g.stepsBefore, g.scalars);
+      this.#flags[i] = rule.flags(options[i], t - g.stepsBefore);
     });
   }
 

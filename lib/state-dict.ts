@@ -9,8 +9,11 @@ import { checkFloat32Array, checkKnownKeys, checkNumber, checkPlainObject, descr
 export interface StateDict<H = Record<string, number | boolean>> {
   optimizer: string;
   step: number;
-  /** Per group, its parameters' names and its hyperparameters (a schedule is kept by reference). */
-  groups: Array<{ params: string[]; options: Hyperparameters<H> }>;
+  /**
+   * Per group, its parameters' names and its hyperparameters (a schedule is kept by reference);
+   * `step`, the group's own step count, only for a group added after steps were taken.
+   */
+  groups: Array<{ params: string[]; options: Hyperparameters<H>; step?: number }>;
   /** Per parameter name, its state slots by PyTorch name (copies). */
   state: Record<string, Record<string, Float32Array>>;
 }
@@ -32,13 +35,20 @@ export function saveStateDict<H>(name: string, step: number, groups: ReadonlyArr
       for (const [slot, array] of e.state) define(slots, slot, readTensor(array));
       define(state, e.name, slots);
     }
-  return { optimizer: name, step, groups: groups.map((g) => ({ params: g.entries.map((e) => e.name), options: { ...g.hyper } })), state };
+  const group = (g: Group<H>) => ({
+    params: g.entries.map((e) => e.name),
+    options: { ...g.hyper },
+    ...(g.stepsBefore > 0 ? { step: step - g.stepsBefore } : {}),
+  });
+  return { optimizer: name, step, groups: groups.map(group), state };
 }
 
 /** A checked state dict, ready to apply: nothing of the user's is read again. */
 export interface LoadedState<H> {
   step: number;
   hypers: Array<Hyperparameters<H>>;
+  /** Per group, the optimizer's steps before the group's first. */
+  stepsBefore: number[];
   /** Per group, per entry: each needed slot's values. */
   slots: Array<Array<Map<string, Float32Array>>>;
 }
@@ -57,7 +67,7 @@ export function checkStateDict<H extends BaseHyper, R extends GradOptions>(
     throw new Error(`${owner}: the state dict is for ${describe(optimizer)}, not '${spec.name}'`);
   const step = checkNumber(`${owner}: step`, dict.step, { min: 0, integer: true });
   if (step > MAX_STEP) throw new RangeError(`${owner}: step must be <= ${MAX_STEP} (2^53 - 2), got ${step}`);
-  const hypers = checkGroupsEntry(spec, owner, groups, dict.groups);
+  const { hypers, stepsBefore } = checkGroupsEntry(spec, owner, groups, dict.groups, step);
   const state = checkPlainObject(`${owner}: state`, dict.state);
   const names = new Set(groups.flatMap((g) => g.entries.map((e) => e.name)));
   for (const key of Object.keys(state))
@@ -83,7 +93,7 @@ export function checkStateDict<H extends BaseHyper, R extends GradOptions>(
       return map;
     });
   });
-  return { step, hypers, slots };
+  return { step, hypers, stepsBefore, slots };
 }
 
 // The `groups` of a state dict: the same groups with the same parameters; returns each group's
@@ -93,16 +103,23 @@ function checkGroupsEntry<H extends BaseHyper, R extends GradOptions>(
   owner: string,
   mine: ReadonlyArray<Group<H>>,
   groups: unknown,
-): Array<Hyperparameters<H>> {
+  step: number,
+): { hypers: Array<Hyperparameters<H>>; stepsBefore: number[] } {
   const current = mine.map((g) => ({ ...g.hyper }));
-  if (groups === undefined) return current;
+  const stepsBefore = mine.map(() => 0);
+  if (groups === undefined) return { hypers: current, stepsBefore };
   if (!Array.isArray(groups)) throw new TypeError(`${owner}: groups must be an array, got ${describe(groups)}`);
   const count = groups.length;
   if (count !== mine.length) throw new Error(`${owner}: the state dict has ${count} parameter groups, this optimizer ${mine.length}`);
-  return current.map((hyper, i) => {
+  const hypers = current.map((hyper, i) => {
     const at = `${owner}: groups[${i}]`;
     const group = checkPlainObject(at, groups[i]);
-    checkKnownKeys(at, group, ['params', 'options']);
+    checkKnownKeys(at, group, ['params', 'options', 'step']);
+    if (group.step !== undefined) {
+      const own = checkNumber(`${at}.step`, group.step, { min: 0, integer: true });
+      if (own > step) throw new RangeError(`${at}.step must be <= the optimizer's step (${step}), got ${own}`);
+      stepsBefore[i] = step - own;
+    }
     const theirs = group.params;
     if (theirs !== undefined) {
       const names = mine[i].entries.map((e) => e.name);
@@ -111,6 +128,7 @@ function checkGroupsEntry<H extends BaseHyper, R extends GradOptions>(
     }
     return applyOptions(spec, `${at}.options`, hyper, group.options ?? {});
   });
+  return { hypers, stepsBefore };
 }
 
 /** Up to 8 names, quoted, for a message. */
@@ -134,6 +152,7 @@ export function applyStateDict<H>(loaded: LoadedState<H>, groups: ReadonlyArray<
   );
   groups.forEach((g, gi) => {
     g.hyper = loaded.hypers[gi];
+    g.stepsBefore = loaded.stepsBefore[gi];
     g.entries.forEach((e, i) => {
       const wanted = loaded.slots[gi][i];
       for (const slot of [...e.state.keys()]) if (!wanted.has(slot)) e.state.delete(slot);
