@@ -30,7 +30,7 @@ export {
   type ReduceOnPlateauOptions,
   type Schedule,
 } from './schedules';
-export { clipGradNorm, clipGradValue, type GradSource } from './clip';
+export { clipGradNorm, clipGradValue, type ClipNormOptions, type GradSource } from './clip';
 export { backendInfo, type BackendInfo, type BackendOption } from './backends';
 export type { IsaOption } from './backends/native';
 export { allocFloat32 } from './memory';
