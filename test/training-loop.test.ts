@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Adam, type Param, SGD } from '../lib';
+import { Adam, type Param, SGD, allocFloat32 } from '../lib';
+import { loadNative } from '../lib/backends/load';
 import { fillGrads, makeParams } from './cases';
 import { NATIVE_LOADED } from './helpers';
 
@@ -231,5 +232,41 @@ describe.skipIf(!NATIVE_LOADED)('dispose frees native memory now', () => {
     expect(r.stderr).toBe('');
     const { peak } = JSON.parse(r.stdout) as { peak: number };
     expect(peak).toBeLessThan(600 * 2 ** 20);
+  });
+});
+
+describe.skipIf(!NATIVE_LOADED)('freeFloat32 (the native release dispose() uses)', () => {
+  const binding = loadNative().binding!;
+
+  it('detaches an allocFloat32 buffer (every view empty) once; any other array is left alone', () => {
+    const a = allocFloat32(1 << 20);
+    const view = a.subarray(16, 32);
+    a.fill(2);
+    expect(binding.freeFloat32!(a)).toBe(true);
+    expect(a.length).toBe(0);
+    expect(view.length).toBe(0);
+    expect(binding.freeFloat32!(a)).toBe(false);
+    const mine = new Float32Array([1, 2]);
+    expect(binding.freeFloat32!(mine)).toBe(false);
+    expect(Array.from(mine)).toEqual([1, 2]);
+    expect(() => binding.freeFloat32!(new Float64Array(2) as never)).toThrow(TypeError);
+  });
+
+  it('a step over a freed array throws instead of touching it', () => {
+    const data = allocFloat32(64), grad = allocFloat32(64);
+    const opt = new Adam([{ data, grad }], { backend: 'native' });
+    opt.step();
+    binding.freeFloat32!(grad);
+    expect(() => opt.step()).toThrow(/grad was detached/);
+  });
+
+  it('dispose() waits for nothing: refused while a stepAsync is in flight', async () => {
+    const params = makeParams([1000], 1);
+    const opt = new Adam(params, { backend: 'native' });
+    const pending = opt.stepAsync();
+    expect(() => opt.dispose()).toThrow(/stepAsync is in flight/);
+    await pending;
+    opt.dispose();
+    expect(opt.disposed).toBe(true);
   });
 });
