@@ -254,13 +254,14 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
   // the cheap re-check that no array was detached or resized. Throws before anything changes.
   #syncArrays(what: string): void {
     const owner = `${this.#spec.name}.${what}`;
-    let replaced: Array<[Entry, { data: Tensor; grad: Tensor }]> | null = null;
+    let moved: Entry[] | null = null;
     for (const g of this.#groups)
       for (const e of g.entries) {
-        const r = replacedArrays(owner, e);
-        if (r) (replaced ??= []).push([e, r]);
+        const p = e.param;
+        if (p.data !== e.data || p.grad !== e.grad) (moved ??= []).push(e);
       }
-    if (replaced) {
+    if (moved) {
+      const replaced = moved.map((e): [Entry, { data: Tensor; grad: Tensor }] => [e, replacedArrays(owner, e) ?? e]);
       const now = new Map(replaced);
       const arrays = this.#groups.flatMap((g) =>
         g.entries.flatMap((e) => {
