@@ -245,11 +245,19 @@ export function sequential(schedules: readonly Schedule[], milestones: readonly 
     described_.state = () => Object.fromEntries(list.flatMap((s, i) => Object.entries((s as Partial<BuiltInSchedule>).state?.() ?? {}).map(([k, v]) => [`${i}.${k}`, v])));
     described_.loadState = (state: unknown) => {
       const all = checkPlainObject('sequential: state', state);
-      const parts = list.map((s, i) => {
-        const mine = Object.fromEntries(Object.entries(all).filter(([k]) => k.startsWith(`${i}.`)).map(([k, v]) => [k.slice(`${i}.`.length), v]));
-        return () => (s as Partial<BuiltInSchedule>).loadState?.(mine);
-      });
-      for (const load of parts) load();
+      const stateful = list.map((s) => s as Partial<BuiltInSchedule>);
+      const saved = stateful.map((s) => s.state?.());
+      try {
+        stateful.forEach((s, i) => {
+          const prefix = `${i}.`;
+          const mine = Object.fromEntries(Object.entries(all).filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]));
+          s.loadState?.(mine);
+        });
+      } catch (e) {
+        // All or nothing: the schedules loaded before the one that threw get their state back.
+        stateful.forEach((s, i) => saved[i] !== undefined && s.loadState?.(saved[i]));
+        throw e;
+      }
     };
   }
   return described_;

@@ -105,3 +105,19 @@ describe('training schedules (PyTorch semantics, t = 1 for the first step)', () 
     expect(typeof opt.paramGroups[0].lr).toBe('function');
   });
 });
+
+describe('sequential with a reduceOnPlateau inside', () => {
+  it('its state is the parts\' states, loaded all or nothing', () => {
+    const a = reduceOnPlateau(1, { patience: 0 });
+    const b = reduceOnPlateau(2, { patience: 0 });
+    const s = sequential([a, b], [5]);
+    a.report(1);
+    a.report(2);
+    expect(s.state!()).toMatchObject({ '0.lr': 0.1, '0.reports': 2, '1.lr': 2, '1.reports': 0 });
+    const before = s.state!();
+    expect(() => s.loadState!({ ...before, '0.reports': 7, '1.lr': -1 })).toThrow(/lr/);
+    expect(s.state!()).toEqual(before);
+    s.loadState!({ ...before, '1.reports': 3 });
+    expect(b.state().reports).toBe(3);
+  });
+});
