@@ -8,7 +8,7 @@ import type { GradOptions } from './rules/grad';
 import type { Rule } from './rules/types';
 import { type LearningRate, checkLearningRate, learningRateAt } from './schedules';
 import { type BaseHyper, type Hyperparameters, type OptimizerSpec, checkHyper, slotOptions } from './spec';
-import { allocState, freeState } from './state';
+import { allocState, freeState, neededSlots } from './state';
 import { type StateDict, applyStateDict, checkStateDict, saveStateDict } from './state-dict';
 import { type Tensor, checkDistinct, tensorProblem, zeroTensor } from './tensor';
 import { checkBoolean, checkKnownKeys, checkNumber, checkOptions, checkPlainObject } from './validate';
@@ -91,7 +91,7 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
   }
 
   set lr(value: LearningRate) {
-    this.#checkIdle('lr');
+    this.#checkAlive('lr');
     const lr = checkLearningRate(`${this.#spec.name}: lr`, value);
     for (const g of this.#groups) g.hyper.lr = lr;
   }
@@ -107,7 +107,7 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
 
   /** The loss scale grads are divided by from the next step on (dynamic loss scaling sets it). */
   set gradScale(value: number) {
-    this.#checkIdle('gradScale');
+    this.#checkAlive('gradScale');
     this.#gradScale = checkNumber(`${this.#spec.name}: gradScale`, value, GRAD_SCALE);
   }
 
@@ -116,7 +116,7 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
   }
 
   set skipNonFinite(value: boolean) {
-    this.#checkIdle('skipNonFinite');
+    this.#checkAlive('skipNonFinite');
     this.#skipNonFinite = checkBoolean(`${this.#spec.name}: skipNonFinite`, value);
   }
 
@@ -228,8 +228,13 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
     this.#step = loaded.step;
   }
 
-  #checkIdle(what: string): void {
+  // Setters that only change a value the next step reads may run while a step is in flight.
+  #checkAlive(what: string): void {
     if (this.#disposed) throw new Error(`${this.#spec.name}.${what}: the optimizer was disposed`);
+  }
+
+  #checkIdle(what: string): void {
+    this.#checkAlive(what);
     if (this.#busy) throw new Error(`${this.#spec.name}.${what}: ${this.#busy}`);
   }
 
@@ -300,7 +305,7 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
   #setHyper(group: Group<H>, key: string, value: unknown): void {
     const { name } = this.#spec;
     const i = this.#groups.indexOf(group);
-    this.#checkIdle(`paramGroups[${i}].${key}`);
+    this.#checkAlive(`paramGroups[${i}].${key}`);
     const where = `${name}: paramGroups[${i}]`;
     if (key === 'lr') {
       group.hyper.lr = checkLearningRate(`${name}: ${group.lrWhere}`, value);
@@ -309,7 +314,11 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
     if (value === undefined) throw new TypeError(`${where}.${key} must be set to a value, got undefined`);
     const next = checkHyper(this.#spec, `${where} option`, { ...group.hyper }, { [key]: value });
     this.#spec.check?.(next, `${where} option`);
-    if (allocState(this.#spec.rule, slotOptions(this.#spec, next), group.entries, this.#backend)) this.#dropExecutor();
+    const slots = slotOptions(this.#spec, next);
+    // New state means a new executor: not while one is in use.
+    if (neededSlots(this.#spec.rule, slots).some((slot) => group.entries.some((e) => !e.state.has(slot))))
+      this.#checkIdle(`paramGroups[${i}].${key}`);
+    if (allocState(this.#spec.rule, slots, group.entries, this.#backend)) this.#dropExecutor();
     group.hyper = next;
   }
 

@@ -270,3 +270,18 @@ describe.skipIf(!NATIVE_LOADED)('freeFloat32 (the native release dispose() uses)
     expect(opt.disposed).toBe(true);
   });
 });
+
+describe.skipIf(!NATIVE_LOADED)('setting options while a stepAsync is in flight', () => {
+  it('a value is taken for the next step; a value that needs new state is refused', async () => {
+    const params = makeParams([1000], 2);
+    const opt = new Adam(params, { backend: 'native' });
+    const pending = opt.stepAsync();
+    opt.paramGroups[0].beta1 = 0.8;
+    opt.lr = 0.002;
+    expect(() => (opt.paramGroups[0].amsgrad = true)).toThrow(/stepAsync is in flight/);
+    await pending;
+    expect(opt.paramGroups[0].options).toMatchObject({ beta1: 0.8, lr: 0.002, amsgrad: false });
+    opt.paramGroups[0].amsgrad = true;
+    expect(opt.step()).toBe(true);
+  });
+});
