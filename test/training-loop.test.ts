@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Adam, type Param, SGD, allocFloat32 } from '../lib';
+import { Adam, type Param, SGD, allocFloat32, cuda } from '../lib';
 import { loadNative } from '../lib/backends/load';
 import { fillGrads, makeParams } from './cases';
 import { NATIVE_LOADED } from './helpers';
@@ -283,5 +283,29 @@ describe.skipIf(!NATIVE_LOADED)('setting options while a stepAsync is in flight'
     expect(opt.paramGroups[0].options).toMatchObject({ beta1: 0.8, lr: 0.002, amsgrad: false });
     opt.paramGroups[0].amsgrad = true;
     expect(opt.step()).toBe(true);
+  });
+});
+
+const gpu = cuda.info();
+const hasGpu = gpu.deviceCount > 0;
+describe('on the GPU', () => {
+  const title = 'DeviceTensor params: a replaced grad is used, host params refused by addParamGroup, dispose';
+  it.skipIf(!hasGpu)(hasGpu ? title : `${title} (skipped: no CUDA device: ${gpu.error})`, () => {
+    const host = makeParams([1000, 17], 12);
+    fillGrads(host, 12, 1);
+    const upload = () => host.map((p) => ({ name: p.name, data: cuda.upload(p.data), grad: cuda.upload(p.grad) }));
+    const mine = upload(), ref = upload();
+    const opt = new Adam(mine), other = new Adam(ref);
+    opt.step();
+    other.step();
+    fillGrads(host, 12, 2);
+    mine.forEach((p, i) => (p.grad = cuda.upload(host[i].grad)));
+    ref.forEach((p, i) => p.grad.copyFrom(host[i].grad));
+    opt.step();
+    other.step();
+    mine.forEach((p, i) => expect(Array.from(p.data.download())).toEqual(Array.from(ref[i].data.download())));
+    expect(() => opt.addParamGroup({ params: [{ name: 'h', data: new Float32Array(3), grad: new Float32Array(3) }] })).toThrow(TypeError);
+    opt.dispose();
+    expect(() => opt.step()).toThrow(/disposed/);
   });
 });
