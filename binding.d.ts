@@ -103,6 +103,11 @@ export interface Binding {
   flags: Record<string, number>;
   /** n zeros in native memory: 64-byte aligned; 2 MiB aligned with MADV_HUGEPAGE from 2 MiB up. */
   allocFloat32(n: number): Float32Array;
+  /**
+   * Detaches an allocFloat32 array's buffer and gives its pages back now; false (nothing done) for
+   * any other array. Optional: builds without it leave the memory to the garbage collector.
+   */
+  freeFloat32?(array: Float32Array): boolean;
   /** Float64 sum of squares (threads: as CpuPlan's) of every element, in the fixed block order of lib/gradops.ts. */
   sumSquares(isa: number, threads: number, arrays: ReadonlyArray<Float32Array>): number;
   /** x = x*factor, factor rounded to float32. */

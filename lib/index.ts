@@ -11,8 +11,26 @@ export {
   type Hyperparameters,
   type StateDict,
 } from './optimizer';
-export { constant, cosine, exponential, inverseSqrt, stepDecay, type LearningRate, type Schedule } from './schedules';
-export { clipGradNorm, clipGradValue, type GradSource } from './clip';
+export {
+  constant,
+  cosine,
+  exponential,
+  inverseSqrt,
+  linear,
+  linearWarmup,
+  multiStep,
+  oneCycle,
+  reduceOnPlateau,
+  sequential,
+  stepDecay,
+  type BuiltInSchedule,
+  type LearningRate,
+  type OneCycleOptions,
+  type ReduceOnPlateau,
+  type ReduceOnPlateauOptions,
+  type Schedule,
+} from './schedules';
+export { clipGradNorm, clipGradValue, type ClipNormOptions, type GradSource } from './clip';
 export { backendInfo, type BackendInfo, type BackendOption } from './backends';
 export type { IsaOption } from './backends/native';
 export { allocFloat32 } from './memory';

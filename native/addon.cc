@@ -179,6 +179,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   for (uint32_t i = 0; i < kIsaCount; ++i) isas[i] = isa_name(static_cast<Isa>(i));
   exports["isas"] = isas;
   exports["allocFloat32"] = Napi::Function::New(env, AllocFloat32, "allocFloat32");
+  exports["freeFloat32"] = Napi::Function::New(env, FreeFloat32, "freeFloat32");
   exports["streamProbe"] = Napi::Function::New(env, StreamProbe, "streamProbe");
   RegisterGradOps(env, exports);
   exports["cuda"] = CudaExports(env);
