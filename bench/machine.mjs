@@ -9,7 +9,7 @@ export function machine() {
     thp = /\[(\w+)\]/.exec(fs.readFileSync('/sys/kernel/mm/transparent_hugepage/enabled', 'utf8'))[1];
   } catch {}
   return {
-    cpu: os.cpus()[0]?.model ?? 'unknown',
+    cpu: os.cpus()[0]?.model ?? 'unknown', // /proc/cpuinfo's model name, as lscpu prints it
     cores: os.availableParallelism(),
     memGiB: Math.round(os.totalmem() / 2 ** 30),
     thp,

@@ -11,7 +11,7 @@ const r = JSON.parse(fs.readFileSync(file, 'utf8'));
 const times = (a, b) => (typeof b === 'number' ? `${Math.round(b / a)}x` : b === null ? 'n/a' : '—');
 const pct = (x) => `${Math.round(100 * x)}%`;
 
-console.log(`Measured ${r.date.slice(0, 10)} on ${r.machine.cpu}, ${r.machine.cores} cores, ${r.machine.memGiB} GiB, THP ${r.machine.thp}, ` +
+console.log(`Measured ${r.date.slice(0, 10)} on a CPU whose model name (lscpu) is "${r.machine.cpu}", ${r.machine.cores} cores, ${r.machine.memGiB} GiB, THP ${r.machine.thp}, ` +
   `Node ${r.machine.node}, ${r.machine.isa}; load average at start ${r.machine.load}. ${r.method}.\n`);
 console.log('| optimizer | size | Gelem/s 1T / 2T | GB/s 1T / 2T | of roof 1T / 2T | x js | x TF.js cpu | x TF.js wasm |');
 console.log('|---|---|---|---|---|---|---|---|');

@@ -16,14 +16,15 @@ export interface DashLegend {
 }
 
 /**
- * Training NLL against epoch, one line per series, as an SVG file. vega-lite compiles the chart and
- * vega renders it headless (no browser, no canvas, no network).
+ * The vega-lite spec of the plot. Series whose curves coincide (bias correction on: every beta2
+ * gives nearly the same curve) stay distinguishable: each series is drawn at its own width, the
+ * first widest, so lines on top of each other show as nested outlines. The log-scale y axis drops
+ * labels that would overlap (they crowd near 1).
  */
-export async function writeCurvePlot(file: string, title: string, series: Series[], dash?: DashLegend): Promise<void> {
-  // Both packages are ES modules; this file is CommonJS, so they come in through import().
-  const [vega, vegaLite] = await Promise.all([import('vega'), import('vega-lite')]);
+export function curveSpec(title: string, series: Series[], dash?: DashLegend) {
   const values = series.flatMap((s) => s.points.map((p) => ({ series: s.name, dash: s.dash ?? '', epoch: p.epoch, nll: p.nll })));
-  const spec = {
+  const names = [...new Set(series.map((s) => s.name))];
+  return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title,
     width: 520,
@@ -31,11 +32,24 @@ export async function writeCurvePlot(file: string, title: string, series: Series
     background: 'white',
     config: { legend: { labelLimit: 320 } },
     data: { values },
-    mark: { type: 'line' as const, strokeWidth: 1.6, clip: true },
+    mark: { type: 'line' as const, clip: true, opacity: 0.9 },
     encoding: {
       x: { field: 'epoch', type: 'quantitative' as const, title: 'epoch' },
-      y: { field: 'nll', type: 'quantitative' as const, title: 'training NLL (minibatch mean)', scale: { type: 'log' as const, nice: false } },
-      color: { field: 'series', type: 'nominal' as const, title: null, sort: [...new Set(series.map((s) => s.name))] },
+      y: {
+        field: 'nll',
+        type: 'quantitative' as const,
+        title: 'training NLL (minibatch mean)',
+        scale: { type: 'log' as const, nice: false },
+        axis: { labelOverlap: 'greedy' as const, labelSeparation: 4, format: '~g' },
+      },
+      color: { field: 'series', type: 'nominal' as const, title: null, sort: names },
+      strokeWidth: {
+        field: 'series',
+        type: 'nominal' as const,
+        sort: names,
+        legend: null,
+        scale: { domain: names, range: names.map((_, i) => (names.length === 1 ? 1.6 : 1.4 + (2.6 * (names.length - 1 - i)) / (names.length - 1))) },
+      },
       ...(dash
         ? {
             strokeDash: {
@@ -48,7 +62,16 @@ export async function writeCurvePlot(file: string, title: string, series: Series
         : {}),
     },
   };
-  const view = new vega.View(vega.parse(vegaLite.compile(spec).spec), { renderer: 'none' });
+}
+
+/**
+ * Training NLL against epoch, one line per series, as an SVG file. vega-lite compiles the chart and
+ * vega renders it headless (no browser, no canvas, no network).
+ */
+export async function writeCurvePlot(file: string, title: string, series: Series[], dash?: DashLegend): Promise<void> {
+  // Both packages are ES modules; this file is CommonJS, so they come in through import().
+  const [vega, vegaLite] = await Promise.all([import('vega'), import('vega-lite')]);
+  const view = new vega.View(vega.parse(vegaLite.compile(curveSpec(title, series, dash)).spec), { renderer: 'none' });
   try {
     fs.writeFileSync(file, await view.toSVG());
   } finally {

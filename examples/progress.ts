@@ -7,11 +7,16 @@ export interface RunProgress {
   done(result: RunResult): void;
 }
 
+/** Exactly `width` characters: padded, or cut with an ellipsis, so the columns after it line up. */
+export function fitLabel(label: string, width: number): string {
+  return label.length <= width ? label.padEnd(width) : `${label.slice(0, width - 1)}…`;
+}
+
 export function summaryLine(r: RunResult): string {
   const outcome = r.diverged
     ? 'diverged'
     : `train NLL ${r.trainNLL.toFixed(4)}  test accuracy ${(100 * r.testAccuracy).toFixed(2)}%`;
-  return `${r.experiment.padEnd(15)} ${r.optimizer.padEnd(30)} lr ${String(r.lr).padEnd(7)} ${outcome}  ${r.seconds.toFixed(1)}s`;
+  return `${fitLabel(r.experiment, 15)} ${fitLabel(r.optimizer, 30)} lr ${String(r.lr).padEnd(7)} ${outcome}  ${r.seconds.toFixed(1)}s`;
 }
 
 export function runProgress(label: string, totalSteps: number, stream: NodeJS.WriteStream = process.stderr): RunProgress {
@@ -21,7 +26,7 @@ export function runProgress(label: string, totalSteps: number, stream: NodeJS.Wr
       done: (r) => void stream.write(`${summaryLine(r)}\n`),
     };
   const bar = new SingleBar({
-    format: `${label.padEnd(48)} {bar} {percentage}% | NLL {nll} | {duration}s`,
+    format: `${fitLabel(label, 48)} {bar} {percentage}% | NLL {nll} | {duration}s`,
     barsize: 24,
     stream,
     hideCursor: true,

@@ -1,6 +1,40 @@
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
+import { backendInfo } from 'adam-native';
 import type { RunResult } from './train';
+
+/** demo-out/meta.json: what results.json was measured with. */
+export interface RunMetadata {
+  package: string;
+  /** The demo's backend option, and the backends the runs used. */
+  backendOption: string;
+  backends: string[];
+  isa: string | null;
+  threads: number;
+  date: string;
+  machine: { cpu: string; cores: number; memGiB: number; platform: string; node: string };
+}
+
+export function runMetadata(results: RunResult[], backendOption: string): RunMetadata {
+  const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { name: string; version: string };
+  const info = backendInfo();
+  return {
+    package: `${pkg.name}@${pkg.version}`,
+    backendOption,
+    backends: [...new Set(results.map((r) => r.backend))],
+    isa: info.isa,
+    threads: info.threads,
+    date: new Date().toISOString(),
+    machine: {
+      cpu: os.cpus()[0]?.model ?? 'unknown',
+      cores: os.availableParallelism(),
+      memGiB: Math.round(os.totalmem() / 2 ** 30),
+      platform: `${process.platform}-${process.arch}`,
+      node: process.version,
+    },
+  };
+}
 
 /** One line of demo-out/results.json. */
 export interface ResultRecord {
@@ -70,12 +104,13 @@ export function toCsv(results: RunResult[]): string {
   return `${lines.join('\n')}\n`;
 }
 
-export function writeReports(dir: string, results: RunResult[]): { table: string; files: string[] } {
+export function writeReports(dir: string, results: RunResult[], backendOption = 'auto'): { table: string; files: string[] } {
   fs.mkdirSync(dir, { recursive: true });
-  const files = [path.join(dir, 'results.json'), path.join(dir, 'curves.csv'), path.join(dir, 'table.txt')];
+  const files = [path.join(dir, 'results.json'), path.join(dir, 'curves.csv'), path.join(dir, 'table.txt'), path.join(dir, 'meta.json')];
   const table = formatTable(results);
   fs.writeFileSync(files[0], `${JSON.stringify(toRecords(results), null, 2)}\n`);
   fs.writeFileSync(files[1], toCsv(results));
   fs.writeFileSync(files[2], `${table}\n`);
+  fs.writeFileSync(files[3], `${JSON.stringify(runMetadata(results, backendOption), null, 2)}\n`);
   return { table, files };
 }

@@ -6,12 +6,13 @@ import type { BackendChoice } from './optimizers';
 import { writeCurvePlot } from './plot';
 import { runProgress } from './progress';
 import { bestRuns, writeReports } from './report';
+import { runTfjsExperiments } from './tfjs-experiments';
 import { type RunResult, trainRun } from './train';
 
 export interface DemoConfig {
   full: boolean;
   backend: BackendChoice;
-  /** Output folder for results.json, curves.csv, table.txt and the SVG plots. */
+  /** Output folder for results.json (with meta.json beside it), curves.csv, table.txt and the SVG plots. */
   out: string;
   experiments: readonly ExperimentName[];
   dropout: number;
@@ -68,6 +69,9 @@ export async function runDemo(config: DemoConfig): Promise<{ results: RunResult[
     files.push(file);
     results.push(...mine);
   }
-  const written = writeReports(config.out, results);
+  const tfjs = await runTfjsExperiments(config, data);
+  results.push(...tfjs.results);
+  files.push(...tfjs.files);
+  const written = writeReports(config.out, results, config.backend);
   return { results, table: written.table, files: [...written.files, ...files] };
 }

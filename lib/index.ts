@@ -1,10 +1,7 @@
-export { Adam, AdamW, type AdamHyper, type AdamOptions } from './optimizers/adam';
-export { AdaMax, type AdaMaxHyper, type AdaMaxOptions } from './optimizers/adamax';
-export { SGD, type SgdHyper, type SgdOptions } from './optimizers/sgd';
-export { AdaGrad, type AdaGradHyper, type AdaGradOptions } from './optimizers/adagrad';
-export { RMSProp, type RMSPropHyper, type RMSPropOptions } from './optimizers/rmsprop';
+export * from './optimizers';
 export {
   Optimizer,
+  type AnyParam,
   type Param,
   type BackendOptions,
   type TrainingOptions,
@@ -14,8 +11,26 @@ export {
   type Hyperparameters,
   type StateDict,
 } from './optimizer';
-export { constant, cosine, exponential, inverseSqrt, stepDecay, type LearningRate, type Schedule } from './schedules';
-export { clipGradNorm, clipGradValue, type GradSource } from './clip';
+export {
+  constant,
+  cosine,
+  exponential,
+  inverseSqrt,
+  linear,
+  linearWarmup,
+  multiStep,
+  oneCycle,
+  reduceOnPlateau,
+  sequential,
+  stepDecay,
+  type BuiltInSchedule,
+  type LearningRate,
+  type OneCycleOptions,
+  type ReduceOnPlateau,
+  type ReduceOnPlateauOptions,
+  type Schedule,
+} from './schedules';
+export { clipGradNorm, clipGradValue, type ClipNormOptions, type GradSource } from './clip';
 export { backendInfo, type BackendInfo, type BackendOption } from './backends';
 export type { IsaOption } from './backends/native';
 export { allocFloat32 } from './memory';

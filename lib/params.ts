@@ -1,16 +1,20 @@
 import type { DeviceTensor } from './cuda';
-import { type Tensor, checkDistinct, checkTensor } from './tensor';
+import { type Tensor, checkDistinct, checkTensor, tensorLength } from './tensor';
 import { checkKnownKeys, checkPlainObject, describe } from './validate';
 
 /**
  * A parameter: the user's own arrays, updated in place. `name` keys its state (default: its index).
- * DeviceTensors (both data and grad) keep the parameter on the GPU, with backend 'cuda'.
+ * `Param` (host arrays) is the common case; `Param<DeviceTensor>` keeps the parameter on the GPU,
+ * with backend 'cuda'.
  */
-export interface Param {
+export interface Param<T extends Tensor = Float32Array> {
   name?: string;
-  data: Float32Array | DeviceTensor;
-  grad: Float32Array | DeviceTensor;
+  data: T;
+  grad: T;
 }
+
+/** What an optimizer takes: parameters on the host, or on the GPU. */
+export type AnyParam = Param<Float32Array> | Param<DeviceTensor>;
 
 /** One checked parameter, as the optimizer keeps it. */
 export interface Entry {
@@ -18,7 +22,7 @@ export interface Entry {
   where: string;
   name: string;
   length: number;
-  param: Param;
+  param: AnyParam;
   data: Tensor;
   grad: Tensor;
   state: Map<string, Tensor>;
@@ -28,6 +32,8 @@ export interface Entry {
 export function isGroupList(owner: string, params: unknown): boolean {
   if (!Array.isArray(params)) throw new TypeError(`${owner}: params must be an array of {name?, data, grad} or of parameter groups {params, ...options}, got ${describe(params)}`);
   if (params.length === 0) throw new RangeError(`${owner}: params is empty; give at least one parameter`);
+  for (let i = 0; i < params.length; i++)
+    if (!(i in params)) throw new TypeError(`${owner}: params[${i}] is a hole in the array; give a parameter or a group there`);
   const groups = params.map((p) => typeof p === 'object' && p !== null && 'params' in p);
   if (groups.every(Boolean)) return true;
   if (groups.some(Boolean))
@@ -38,13 +44,26 @@ export function isGroupList(owner: string, params: unknown): boolean {
 /**
  * Checks every parameter of every group: shapes, unique names (across groups), no shared memory.
  * `prefixes[g]` is how messages name group g's list (`params`, or `paramGroups[1].params`).
+ * `existing`: the optimizer's entries so far (addParamGroup): names and memory the new ones must
+ * not repeat, and unnamed ones continue their numbering.
  */
-export function checkParamLists(owner: string, lists: ReadonlyArray<unknown>, prefixes: readonly string[]): Entry[][] {
-  const seen = new Map<string, string>();
-  const arrays: Array<{ where: string; array: Tensor }> = [];
-  let index = 0;
+export function checkParamLists(
+  owner: string,
+  lists: ReadonlyArray<unknown>,
+  prefixes: readonly string[],
+  existing: readonly Entry[] = [],
+): Entry[][] {
+  const seen = new Map<string, string>(existing.map((e) => [e.name, e.where]));
+  const arrays: Array<{ where: string; array: Tensor }> = existing.flatMap((e) => [
+    { where: `${e.where} data`, array: e.data },
+    { where: `${e.where} grad`, array: e.grad },
+  ]);
+  let index = existing.length;
+  const start = index;
   const result = lists.map((list, g) => {
     if (!Array.isArray(list)) throw new TypeError(`${owner}: ${prefixes[g]} must be an array of {name?, data, grad}, got ${describe(list)}`);
+    for (let i = 0; i < list.length; i++)
+      if (!(i in list)) throw new TypeError(`${owner}: ${prefixes[g]}[${i}] is a hole in the array; give a parameter there`);
     return list.map((p: unknown, i): Entry => {
       const at = `${owner}: ${prefixes[g]}[${i}]`;
       const param = checkPlainObject(at, p);
@@ -60,17 +79,40 @@ export function checkParamLists(owner: string, lists: ReadonlyArray<unknown>, pr
       const grad = checkTensor(`${owner}: ${where}: grad`, param.grad);
       if (data instanceof Float32Array !== grad instanceof Float32Array)
         throw new TypeError(`${owner}: ${where}: data and grad must both be Float32Arrays or both DeviceTensors`);
-      if (grad.length !== data.length)
-        throw new RangeError(`${owner}: ${where}: grad has length ${grad.length}, data has ${data.length}`);
+      const length = tensorLength(data);
+      if (tensorLength(grad) !== length)
+        throw new RangeError(`${owner}: ${where}: grad has length ${tensorLength(grad)}, data has ${length}`);
       arrays.push({ where: `${where} data`, array: data }, { where: `${where} grad`, array: grad });
-      return { where, name, length: data.length, param: p as Param, data, grad, state: new Map() };
+      return { where, name, length, param: p as AnyParam, data, grad, state: new Map() };
     });
   });
-  if (index === 0) throw new RangeError(`${owner}: params is empty; give at least one parameter`);
+  if (index === start) throw new RangeError(`${owner}: params is empty; give at least one parameter`);
   try {
     checkDistinct(arrays);
   } catch (e) {
     throw new Error(`${owner}: ${(e as Error).message}`);
   }
   return result;
+}
+
+/**
+ * The arrays `p.data` and `p.grad` hold now, where they differ from the entry's: checked (same kind
+ * and length as before, not detached), or a throw naming the parameter. Null when both are the same
+ * objects (the per-step cost: two reads and two identity checks).
+ */
+export function replacedArrays(owner: string, e: Entry): { data: Tensor; grad: Tensor } | null {
+  const param = e.param as { data: unknown; grad: unknown };
+  const data = param.data, grad = param.grad;
+  if (data === e.data && grad === e.grad) return null;
+  const check = (which: 'data' | 'grad', v: unknown, old: Tensor): Tensor => {
+    if (v === old) return old;
+    const at = `${owner}: ${e.where}: ${which}`;
+    const t = checkTensor(at, v);
+    if (t instanceof Float32Array !== old instanceof Float32Array)
+      throw new TypeError(`${at} was replaced by a ${describe(v).replace(/^an? /, '')}; it must stay a ${old instanceof Float32Array ? 'Float32Array' : 'DeviceTensor'}`);
+    const length = tensorLength(t);
+    if (length !== e.length) throw new RangeError(`${at} was replaced by an array of length ${length}; the parameter has length ${e.length}`);
+    return t;
+  };
+  return { data: check('data', data, e.data), grad: check('grad', grad, e.grad) };
 }

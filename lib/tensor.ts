@@ -1,5 +1,5 @@
 import { DeviceTensor, bufferOf } from './cuda';
-import { checkFloat32Array, checkNoOverlap, describe } from './validate';
+import { checkFloat32Array, checkNoOverlap, describe, isDetached, isFloat32Array, lengthOf } from './validate';
 
 /** What an optimizer holds: host arrays, or GPU memory for the 'cuda' backend. */
 export type Tensor = Float32Array | DeviceTensor;
@@ -10,8 +10,16 @@ export function checkTensor(where: string, v: unknown): Tensor {
     bufferOf(v, where);
     return v;
   }
-  if (!(v instanceof Float32Array)) throw new TypeError(`${where} must be a Float32Array or a DeviceTensor, got ${describe(v)}`);
-  return checkFloat32Array(where, v);
+  if (!(v instanceof Float32Array) && !isFloat32Array(v))
+    throw new TypeError(`${where} must be a Float32Array or a DeviceTensor, got ${describe(v)}`);
+  const array = checkFloat32Array(where, v);
+  if (isDetached(array)) throw new TypeError(`${where} is detached (its buffer was transferred, e.g. to a worker)`);
+  return array;
+}
+
+/** The element count, read through the engine's own accessor for host arrays (0 once detached). */
+export function tensorLength(t: Tensor): number {
+  return t instanceof DeviceTensor ? t.length : lengthOf(t);
 }
 
 /** Throws if two host arrays share memory or one DeviceTensor is given twice. */
@@ -26,13 +34,18 @@ export function checkDistinct(tensors: ReadonlyArray<{ where: string; array: Ten
   checkNoOverlap(tensors.filter((t): t is { where: string; array: Float32Array } => !(t.array instanceof DeviceTensor)));
 }
 
-/** Why a parameter's tensors can no longer be stepped (freed, or detached/resized), or null. */
+/** Why a parameter's tensors can no longer be used (freed, detached or resized), or null. */
 export function tensorProblem(data: Tensor, grad: Tensor, length: number): string | null {
-  if (data instanceof DeviceTensor || grad instanceof DeviceTensor)
-    return (data as DeviceTensor).freed ? 'data was freed' : (grad as DeviceTensor).freed ? 'grad was freed' : null;
-  return data.length !== length || grad.length !== length
-    ? `data or grad was detached or resized (expected length ${length})`
-    : null;
+  for (const [which, t] of [['data', data], ['grad', grad]] as const) {
+    if (t instanceof DeviceTensor) {
+      if (t.freed) return `${which} was freed`;
+    } else if (lengthOf(t) !== length) {
+      return isDetached(t)
+        ? `${which} was detached (its buffer was transferred, e.g. to a worker)`
+        : `${which} was resized (length ${lengthOf(t)}, expected ${length})`;
+    }
+  }
+  return null;
 }
 
 /** A host copy of the tensor's values. */

@@ -17,7 +17,13 @@ export interface NumberRule {
   /** Exclusive upper bound. */
   below?: number;
   integer?: boolean;
+  /** Used as a float32: must stay finite when rounded to one. */
+  float32?: boolean;
+  /** Must be > 0 (and, with `float32`, not round to 0). */
+  positive?: boolean;
 }
+
+const FLT_MAX = 3.4028234663852886e38;
 
 export function checkNumber(where: string, v: unknown, rule: NumberRule = {}): number {
   if (typeof v !== 'number') throw new TypeError(`${where} must be a number, got ${describe(v)}`);
@@ -26,6 +32,12 @@ export function checkNumber(where: string, v: unknown, rule: NumberRule = {}): n
   if (rule.min !== undefined && v < rule.min) throw new RangeError(`${where} must be >= ${rule.min}, got ${v}`);
   if (rule.below !== undefined && v >= rule.below)
     throw new RangeError(`${where} must be in [${rule.min ?? '-inf'}, ${rule.below}), got ${v}`);
+  if (rule.positive && v <= 0) throw new RangeError(`${where} must be > 0, got ${v}`);
+  if (rule.float32) {
+    const f = Math.fround(v);
+    if (!Number.isFinite(f)) throw new RangeError(`${where} must be finite in float32 (|x| <= ${FLT_MAX}), got ${v}`);
+    if (rule.positive && f === 0) throw new RangeError(`${where} must be > 0 in float32, got ${v} (rounds to 0)`);
+  }
   return v;
 }
 
@@ -41,6 +53,11 @@ export function checkOneOf<T extends string>(where: string, v: unknown, allowed:
   return v as T;
 }
 
+/** An options argument: undefined gives {}, anything else must be an object. */
+export function checkOptions(where: string, v: unknown): Record<string, unknown> {
+  return v === undefined ? {} : checkPlainObject(where, v);
+}
+
 export function checkPlainObject(where: string, v: unknown): Record<string, unknown> {
   if (typeof v !== 'object' || v === null || Array.isArray(v) || ArrayBuffer.isView(v))
     throw new TypeError(`${where} must be an object, got ${describe(v)}`);
@@ -52,11 +69,77 @@ export function checkKnownKeys(where: string, obj: Record<string, unknown>, know
     if (!known.includes(key)) throw new TypeError(`${where}: unknown option "${key}" (known: ${known.join(', ')})`);
 }
 
+// The engine's own accessors, captured once: an own or inherited `buffer`, `length` or `byteOffset`
+// property (or a Proxy) cannot make a check read something other than the array's real memory.
+const TYPED_ARRAY = Object.getPrototypeOf(Float32Array.prototype) as object;
+function intrinsicGetter(proto: object, key: PropertyKey): ((this: unknown) => unknown) | undefined {
+  return Object.getOwnPropertyDescriptor(proto, key)?.get as ((this: unknown) => unknown) | undefined;
+}
+const getBuffer = intrinsicGetter(TYPED_ARRAY, 'buffer')!;
+const getByteOffset = intrinsicGetter(TYPED_ARRAY, 'byteOffset')!;
+const getLength = intrinsicGetter(TYPED_ARRAY, 'length')!;
+const getTag = intrinsicGetter(TYPED_ARRAY, Symbol.toStringTag)!;
+const getResizable = intrinsicGetter(ArrayBuffer.prototype, 'resizable');
+const getGrowable = typeof SharedArrayBuffer === 'function' ? intrinsicGetter(SharedArrayBuffer.prototype, 'growable') : undefined;
+const getDetached = intrinsicGetter(ArrayBuffer.prototype, 'detached');
+const getByteLengthAB = intrinsicGetter(ArrayBuffer.prototype, 'byteLength')!;
+
+/** Whether v is a real Float32Array (not a Proxy, not an object made from Float32Array.prototype). */
+export function isFloat32Array(v: unknown): v is Float32Array {
+  return typeof v === 'object' && v !== null && getTag.call(v) === 'Float32Array';
+}
+
+/** The array's element count as the engine knows it (0 once detached); v must be a real typed array. */
+export function lengthOf(v: Float32Array): number {
+  return getLength.call(v) as number;
+}
+
+/** Where the array's elements lie: its buffer and the byte range in it, read through the intrinsics. */
+export function memoryOf(v: Float32Array): { buffer: ArrayBufferLike; start: number; end: number } {
+  const start = getByteOffset.call(v) as number;
+  return { buffer: getBuffer.call(v) as ArrayBufferLike, start, end: start + 4 * lengthOf(v) };
+}
+
+const sliceAB = ArrayBuffer.prototype.slice;
+
+/** Whether the array's buffer was detached (transferred, e.g. to a worker). */
+export function isDetached(v: Float32Array): boolean {
+  const buffer = getBuffer.call(v);
+  if (getDetached) {
+    try {
+      return getDetached.call(buffer) === true;
+    } catch {
+      return false; // a SharedArrayBuffer: never detached
+    }
+  }
+  // Node 20 lacks ArrayBuffer.prototype.detached: a detached buffer is empty and refuses slice().
+  try {
+    if (getByteLengthAB.call(buffer) !== 0) return false;
+    sliceAB.call(buffer, 0, 0);
+    return false;
+  } catch (e) {
+    return e instanceof TypeError && /detached/i.test(String((e as Error).message));
+  }
+}
+
+function isResizable(buffer: ArrayBufferLike): boolean {
+  try {
+    return getResizable?.call(buffer) === true;
+  } catch {
+    // Not an ArrayBuffer: a SharedArrayBuffer.
+    return getGrowable?.call(buffer) === true;
+  }
+}
+
 export function checkFloat32Array(where: string, v: unknown): Float32Array {
-  if (!(v instanceof Float32Array)) throw new TypeError(`${where} must be a Float32Array, got ${describe(v)}`);
-  const buffer = v.buffer as ArrayBuffer & { resizable?: boolean; growable?: boolean };
-  if (buffer.resizable || buffer.growable)
+  if (!(v instanceof Float32Array) && !isFloat32Array(v)) throw new TypeError(`${where} must be a Float32Array, got ${describe(v)}`);
+  if (!isFloat32Array(v))
+    throw new TypeError(`${where} is not a real Float32Array (a Proxy, or an object made from Float32Array.prototype)`);
+  if (isResizable(getBuffer.call(v) as ArrayBufferLike))
     throw new TypeError(`${where} is backed by a resizable buffer; the optimizer needs a fixed-size one`);
+  // Code that reads the ordinary properties (the 'js' backend, the user's own) must see the same memory.
+  if (v.length !== lengthOf(v) || v.buffer !== getBuffer.call(v) || v.byteOffset !== getByteOffset.call(v))
+    throw new TypeError(`${where} has a length, buffer or byteOffset property that differs from its memory; pass a plain Float32Array`);
   return v;
 }
 
@@ -64,10 +147,11 @@ export function checkFloat32Array(where: string, v: unknown): Float32Array {
 export function checkNoOverlap(arrays: ReadonlyArray<{ where: string; array: Float32Array }>): void {
   const byBuffer = new Map<ArrayBufferLike, Array<{ where: string; start: number; end: number }>>();
   for (const { where, array } of arrays) {
-    if (array.byteLength === 0) continue;
-    let list = byBuffer.get(array.buffer);
-    if (!list) byBuffer.set(array.buffer, (list = []));
-    list.push({ where, start: array.byteOffset, end: array.byteOffset + array.byteLength });
+    const { buffer, start, end } = memoryOf(array);
+    if (end === start) continue;
+    let list = byBuffer.get(buffer);
+    if (!list) byBuffer.set(buffer, (list = []));
+    list.push({ where, start, end });
   }
   for (const list of byBuffer.values()) {
     list.sort((a, b) => a.start - b.start);

@@ -2,7 +2,7 @@
 // compute-sanitizer): every optimizer, device and host-mirror params, awkward lengths. Exit 1 on
 // any differing bit.
 'use strict';
-const { cuda, Adam, AdamW, AdaMax, SGD, AdaGrad, RMSProp } = require('../dist');
+const { cuda, OPTIMIZERS } = require('../dist');
 
 const info = cuda.info();
 if (info.deviceCount === 0) {
@@ -10,14 +10,8 @@ if (info.deviceCount === 0) {
   process.exit(0);
 }
 const LENGTHS = [0, 1, 3, 4, 5, 2047, 2049, 8193];
-const CASES = [
-  [Adam, { lr: 0.01, amsgrad: true, weightDecay: 0.05 }],
-  [AdamW, { lr: 0.01, maximize: true }],
-  [AdaMax, { weightDecay: 0.05 }],
-  [SGD, { lr: 0.01, momentum: 0.9, nesterov: true, gradScale: 3 }],
-  [AdaGrad, { lrDecay: 0.01, weightDecay: 0.05 }],
-  [RMSProp, { centered: true, momentum: 0.5 }],
-];
+// Every optimizer of the registry, through its rule's main paths, with a loss scale that rounds.
+const CASES = OPTIMIZERS.map((e) => [e.Class, { ...e.base, ...e.paths, gradScale: 3 }]);
 
 function run(Opt, options, backend, mode) {
   let seed = 1;

@@ -20,4 +20,9 @@ if [ ! -x "$root/usr/bin/node" ]; then
 fi
 node_arm64() { qemu-aarch64-static -L "$PWD/$root" "$PWD/$root/usr/bin/node" "$@"; }
 node_arm64 -e 'console.log(`emulated: node ${process.version} ${process.platform}-${process.arch}`)'
-ADAM_NATIVE_BINARY="$binary" node_arm64 dist/cli.js doctor
+out=$(ADAM_NATIVE_BINARY="$binary" node_arm64 dist/cli.js doctor) || { echo "$out"; exit 1; }
+echo "$out"
+# An arm64 binary has both units: a build that lost one would still pass the doctor on the other.
+for isa in scalar neon; do
+  grep -Eq "^ +native/$isa +identical$" <<<"$out" || { echo "arm64 parity: no bitwise check of native/$isa" >&2; exit 1; }
+done

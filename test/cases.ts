@@ -1,4 +1,5 @@
-import { AdaGrad, AdaMax, Adam, AdamW, type Optimizer, type Param, RMSProp, SGD, cosine, inverseSqrt, stepDecay } from '../lib';
+import { AdaGrad, Adam, type AnyParam, OPTIMIZERS, type Optimizer, type OptimizerEntry, SGD, cosine, inverseSqrt, stepDecay } from '../lib';
+import { fillRandom, rng } from './helpers';
 
 /** A parameter whose arrays are on the host (what makeParams gives). */
 export interface HostParam {
@@ -6,67 +7,50 @@ export interface HostParam {
   data: Float32Array;
   grad: Float32Array;
 }
-import { fillRandom, rng } from './helpers';
 
 type AnyOptimizer = Optimizer<{ lr: number }>;
 type Options = Record<string, unknown>;
+type Make = (params: AnyParam[], options: Options) => AnyOptimizer;
 
 /** Every optimizer with every combination of its options, for the parity tests. */
 export interface OptimizerCase {
   label: string;
-  make: (params: Param[], options: Options) => AnyOptimizer;
+  make: Make;
   options: Options;
 }
 
-function combos(grid: Record<string, unknown[]>): Options[] {
-  return Object.entries(grid).reduce<Options[]>(
+/** Every optimizer of the registry (lib/optimizers/index.ts) and how to make one. */
+export const OPTIMIZER_NAMES = OPTIMIZERS.map((o) => o.name);
+export function makerOf(name: string): Make {
+  const entry = OPTIMIZERS.find((o) => o.name === name);
+  if (!entry) throw new Error(`no optimizer '${name}' in the registry`);
+  return (p, x) => new entry.Class(p, x);
+}
+
+/** Every valid combination of an entry's grid, each with the entry's base options. */
+export function gridCases(entry: OptimizerEntry): Options[] {
+  const combos = Object.entries(entry.grid).reduce<Options[]>(
     (acc, [key, values]) => acc.flatMap((o) => values.map((v) => ({ ...o, [key]: v }))),
     [{}],
   );
+  return combos.filter((o) => entry.valid?.(o) ?? true).map((o) => ({ ...o, ...entry.base }));
 }
 
-const adamGrid = { amsgrad: [false, true], maximize: [false, true], weightDecay: [0, 0.05], biasCorrection: [true, false] };
-
 export const CASES: OptimizerCase[] = [
-  ...combos(adamGrid).map((o) => ({ label: `Adam ${JSON.stringify(o)}`, make: (p: Param[], x: Options) => new Adam(p, x), options: { lr: 0.01, ...o } })),
-  ...combos(adamGrid).map((o) => ({ label: `AdamW ${JSON.stringify(o)}`, make: (p: Param[], x: Options) => new AdamW(p, x), options: { lr: 0.01, ...o } })),
-  ...combos({ maximize: [false, true], weightDecay: [0, 0.05] }).map((o) => ({
-    label: `AdaMax ${JSON.stringify(o)}`,
-    make: (p: Param[], x: Options) => new AdaMax(p, x),
-    options: o,
-  })),
-  // Non-default betas and eps, so no scalar is only ever tested at its default.
-  { label: 'Adam betas 0.8/0.99 eps 1e-4', make: (p, x) => new Adam(p, x), options: { lr: 0.003, beta1: 0.8, beta2: 0.99, eps: 1e-4 } },
-  { label: 'AdaMax betas 0.5/0.9 eps 1e-3', make: (p, x) => new AdaMax(p, x), options: { beta1: 0.5, beta2: 0.9, eps: 1e-3 } },
-  ...combos({ momentum: [0, 0.9], dampening: [0, 0.3], nesterov: [false, true], weightDecay: [0, 0.05], maximize: [false, true] })
-    .filter((o) => !o.nesterov || (o.momentum !== 0 && o.dampening === 0))
-    .map((o) => ({ label: `SGD ${JSON.stringify(o)}`, make: (p: Param[], x: Options) => new SGD(p, x), options: { lr: 0.01, ...o } })),
-  ...combos({ lrDecay: [0, 0.01], weightDecay: [0, 0.05], initialAccumulatorValue: [0, 0.1], maximize: [false, true] }).map((o) => ({
-    label: `AdaGrad ${JSON.stringify(o)}`,
-    make: (p: Param[], x: Options) => new AdaGrad(p, x),
-    options: o,
-  })),
-  ...combos({ centered: [false, true], momentum: [0, 0.9], weightDecay: [0, 0.05], maximize: [false, true] }).map((o) => ({
-    label: `RMSProp ${JSON.stringify(o)}`,
-    make: (p: Param[], x: Options) => new RMSProp(p, x),
-    options: o,
-  })),
-  { label: 'AdaGrad eps 1e-6', make: (p, x) => new AdaGrad(p, x), options: { lr: 0.1, eps: 1e-6 } },
-  { label: 'RMSProp rho 0.9 eps 1e-6', make: (p, x) => new RMSProp(p, x), options: { rho: 0.9, eps: 1e-6, momentum: 0.5, centered: true } },
-  // Loss scaling: a scale that is not a power of two, so the division rounds and must match exactly.
-  ...(
-    [
-      ['Adam', (p: Param[], x: Options) => new Adam(p, x), { weightDecay: 0.05 }],
-      ['AdamW', (p: Param[], x: Options) => new AdamW(p, x), {}],
-      ['AdaMax', (p: Param[], x: Options) => new AdaMax(p, x), { maximize: true }],
-      ['SGD', (p: Param[], x: Options) => new SGD(p, x), { lr: 0.01, momentum: 0.9, nesterov: true, weightDecay: 0.05 }],
-      ['AdaGrad', (p: Param[], x: Options) => new AdaGrad(p, x), { weightDecay: 0.05 }],
-      ['RMSProp', (p: Param[], x: Options) => new RMSProp(p, x), { centered: true, momentum: 0.9 }],
-    ] as const
-  ).map(([name, make, o]) => ({ label: `${name} gradScale 3 ${JSON.stringify(o)}`, make, options: { ...o, gradScale: 3 } })),
+  // From the registry: every valid combination of each optimizer's grid, its non-default scalars,
+  // and its main paths under a loss scale that is not a power of two (the division rounds and
+  // must match exactly).
+  ...OPTIMIZERS.flatMap((entry) => {
+    const make: Make = (p, x) => new entry.Class(p, x);
+    return [
+      ...gridCases(entry).map((o) => ({ label: `${entry.name} ${JSON.stringify(o)}`, make, options: o })),
+      { label: `${entry.name} scalars ${JSON.stringify(entry.scalars)}`, make, options: { ...entry.base, ...entry.scalars } },
+      { label: `${entry.name} gradScale 3 ${JSON.stringify(entry.paths)}`, make, options: { ...entry.base, ...entry.paths, gradScale: 3 } },
+    ];
+  }),
   // Schedules: the per-step lr reaches every rule's scalars.
   { label: 'Adam inverseSqrt lr', make: (p, x) => new Adam(p, x), options: { lr: inverseSqrt(0.01) } },
-  { label: 'SGD cosine lr with warmup', make: (p, x) => new SGD(p, x), options: { lr: cosine(0.05, { totalSteps: 25, warmupSteps: 5 }), momentum: 0.9 } },
+  { label: 'SGD cosine lr with warmup', make: (p, x) => new SGD(p, x as never), options: { lr: cosine(0.05, { totalSteps: 25, warmupSteps: 5 }), momentum: 0.9 } },
   { label: 'AdaGrad stepDecay lr', make: (p, x) => new AdaGrad(p, x), options: { lr: stepDecay(0.05, { stepSize: 7, gamma: 0.5 }), lrDecay: 0.1 } },
   // Parameter groups: each group with its own options and rule flags.
   {

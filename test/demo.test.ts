@@ -5,6 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { logisticRegression } from '../examples/logreg';
 import { loadMnist } from '../examples/mnist';
 import { OPTIMIZERS } from '../examples/optimizers';
+import { curveSpec } from '../examples/plot';
+import { fitLabel } from '../examples/progress';
 import { runDemo } from '../examples/run';
 import { trainRun } from '../examples/train';
 
@@ -77,12 +79,38 @@ describe('demo: outputs', () => {
         expect(mine.filter((r: { best?: boolean }) => r.best).length).toBe(1);
       }
       for (const r of records) expect(Object.keys(r).slice(0, 7)).toEqual(['experiment', 'optimizer', 'lr', 'epochs', 'trainNLL', 'testAccuracy', 'seconds']);
+      const meta = JSON.parse(fs.readFileSync(path.join(out, 'meta.json'), 'utf8'));
+      expect(meta).toMatchObject({ package: expect.stringMatching(/^adam-native@\d/), backendOption: 'auto', threads: expect.any(Number) });
+      expect(meta.backends.length).toBeGreaterThan(0);
+      expect(Object.keys(meta.machine)).toEqual(['cpu', 'cores', 'memGiB', 'platform', 'node']);
+      expect(Number.isNaN(Date.parse(meta.date))).toBe(false);
       const csv = fs.readFileSync(path.join(out, 'curves.csv'), 'utf8').trim().split('\n');
       expect(csv[0]).toBe('experiment,optimizer,lr,epoch,train_nll');
       expect(csv.length).toBeGreaterThan(results.length);
     } finally {
       fs.rmSync(out, { recursive: true, force: true });
     }
+  });
+});
+
+describe('demo: output details', () => {
+  it('progress labels of any length keep the columns aligned', () => {
+    expect(fitLabel('short', 10)).toBe('short     ');
+    const long = fitLabel('bias-correction Adam beta2 0.99999 no correction lr 0.003', 48);
+    expect(long).toHaveLength(48);
+    expect(long.endsWith('…')).toBe(true);
+  });
+
+  it('series with the same curve are drawn distinguishably, and the log axis drops overlapping labels', () => {
+    const same = [{ epoch: 1, nll: 0.5 }, { epoch: 2, nll: 0.4 }];
+    const series = ['beta2 0.99', 'beta2 0.999', 'beta2 0.9999'].flatMap((name) => [
+      { name, points: same, dash: 'on' },
+      { name, points: same, dash: 'off' },
+    ]);
+    const spec = curveSpec('t', series, { title: 'bias correction', values: ['on', 'off'] });
+    const widths = spec.encoding.strokeWidth.scale.range;
+    expect(new Set(widths).size).toBe(3); // each beta2 its own width, so coinciding lines nest
+    expect(spec.encoding.y.axis.labelOverlap).toBe('greedy');
   });
 });
 

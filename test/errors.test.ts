@@ -89,7 +89,7 @@ describe('a throwing call changes nothing', () => {
     opt.step();
     const before = [new Float32Array(a.data), opt.stateDict()];
     structuredClone(b.grad.buffer, { transfer: [b.grad.buffer] }); // detaches b.grad
-    expect(() => opt.step()).toThrow(/params\[1\] "b": data or grad was detached or resized/);
+    expect(() => opt.step()).toThrow(/params\[1\] "b": grad was detached/);
     expect(a.data).toEqual(before[0]);
     expect(opt.stepCount).toBe(1);
     expect(opt.stateDict()).toEqual(before[1]);

@@ -122,14 +122,6 @@ describe('parameter group errors', () => {
     expect(opt.lr).toBe(0.01);
   });
 
-  it('loadStateDict takes a pre-groups dict: its options apply to every group', () => {
-    const ps = p();
-    const opt = new Adam([{ params: [ps[0]], lr: 0.1 }, { params: [ps[1], ps[2]], lr: 0.2 }], { backend: 'js' });
-    const { groups: _groups, ...sd } = opt.stateDict();
-    opt.loadStateDict({ ...sd, options: { lr: 0.5, beta2: 0.99 } });
-    expect(opt.paramGroups.map((g) => [g.lr, g.options.beta2])).toEqual([[0.5, 0.99], [0.5, 0.99]]);
-  });
-
   it('loadStateDict refuses other groups, changing nothing', () => {
     const ps = p();
     const opt = new Adam([{ params: [ps[0]] }, { params: [ps[1], ps[2]], lr: 0.5 }], { backend: 'js' });

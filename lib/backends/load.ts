@@ -20,17 +20,37 @@ export interface LoadResult {
   source: 'prebuild' | 'build' | null;
   /** Why it did not load. */
   error: string | null;
+  /** Whether ADAM_NATIVE_BINARY named the file: then a failure is an error, never a silent fallback. */
+  explicit?: boolean;
+}
+
+/** An error message on one line, whole (bindings' "Tried:" list runs over several). */
+function oneLine(message: string): string {
+  return message.split('\n').map((l) => l.trim()).filter(Boolean).join(' ');
 }
 
 // lib/backends or dist/backends: the package root is two levels up.
 const ROOT = path.join(__dirname, '..', '..');
 
-function checkLayout(b: Binding): string | null {
+/** The first difference between two name lists, or null when they are equal. */
+function firstDifference(what: string, addon: readonly string[], lib: readonly string[]): string | null {
+  for (let i = 0; i < Math.max(addon.length, lib.length); i++)
+    if (addon[i] !== lib[i])
+      return `${what} ${i} is ${addon[i] === undefined ? 'missing' : `'${addon[i]}'`} in the addon and ${lib[i] === undefined ? 'missing' : `'${lib[i]}'`} in lib/`;
+  return null;
+}
+
+/**
+ * Why this addon does not fit lib/ (rules, their slot and scalar names in order, flag bits), or
+ * null when it does: names are compared, so an addon with two scalars swapped is refused.
+ */
+export function checkLayout(b: Pick<Binding, 'rules' | 'flags'>): string | null {
   for (const rule of RULES) {
     const layout = b.rules[rule.name];
-    if (!layout) return `the addon has no rule '${rule.name}'`;
-    if (layout.slots !== 2 + rule.stateSlots.length || layout.scalars !== rule.scalarCount)
-      return `the addon's rule '${rule.name}' has another layout than lib/ (rebuild the addon)`;
+    if (!layout) return `the addon has no rule '${rule.name}' (rebuild the addon)`;
+    const diff =
+      firstDifference('slot', layout.slots, rule.slotNames) ?? firstDifference('scalar', layout.scalars, rule.scalarNames);
+    if (diff) return `the addon's rule '${rule.name}' differs from lib/: ${diff} (rebuild the addon)`;
   }
   for (const [name, bit] of Object.entries(Flag))
     if (b.flags[name as keyof typeof Flag] !== bit) return `the addon's flag '${name}' differs from lib/ (rebuild the addon)`;
@@ -54,19 +74,27 @@ function tryLoad(): LoadResult {
   };
   // A local build exists only where someone compiled on purpose (a checkout, or an install that
   // built from source): it wins over the shipped prebuild, which is never stale then.
-  let candidates: Array<{ source: 'prebuild' | 'build'; load: () => { binding: Binding; path: string } }> = [fromBuild, fromPrebuild];
+  const candidates = [fromBuild, fromPrebuild];
   const forced = process.env.ADAM_NATIVE_BINARY;
   if (forced !== undefined && forced !== '') {
     const file = path.resolve(forced);
     const source = file.split(path.sep).includes('prebuilds') ? 'prebuild' : 'build';
-    candidates = [{ source, load: () => ({ binding: require(file) as Binding, path: file }) }];
+    let loaded: { binding: Binding; path: string };
+    try {
+      loaded = { binding: require(file) as Binding, path: file };
+    } catch (e) {
+      return { binding: null, path: null, source: null, explicit: true, error: `ADAM_NATIVE_BINARY=${file} did not load: ${oneLine((e as Error).message)}` };
+    }
+    const mismatch = checkLayout(loaded.binding);
+    if (mismatch) return { binding: null, path: null, source: null, explicit: true, error: `ADAM_NATIVE_BINARY=${file}: ${mismatch}` };
+    return { binding: loaded.binding, path: file, source, error: null };
   }
   for (const c of candidates) {
     let loaded: { binding: Binding; path: string };
     try {
       loaded = c.load();
     } catch (e) {
-      errors.push(`${c.source}: ${(e as Error).message.split('\n')[0]}`);
+      errors.push(`${c.source}: ${oneLine((e as Error).message)}`);
       continue;
     }
     const mismatch = checkLayout(loaded.binding);

@@ -1,11 +1,6 @@
-import { BACKEND_OPTIONS, type BackendOption } from '../backends';
+import type { BackendOption } from '../backends';
 import type { IsaOption } from '../backends/native';
-import type { Optimizer, Param } from '../optimizer';
-import { Adam, AdamW } from '../optimizers/adam';
-import { AdaGrad } from '../optimizers/adagrad';
-import { AdaMax } from '../optimizers/adamax';
-import { RMSProp } from '../optimizers/rmsprop';
-import { SGD } from '../optimizers/sgd';
+import { OPTIMIZERS, type OptimizerEntry } from '../optimizers';
 
 /** One backend the parity check runs: the optimizer options that select it. */
 export interface ParityTarget {
@@ -15,19 +10,9 @@ export interface ParityTarget {
   threads?: number;
 }
 
-type AnyOptimizer = Optimizer<{ lr: number }>;
-type Make = (params: Param[], options: Record<string, unknown>) => AnyOptimizer;
-
-// Each rule, with the options that take its other code paths (L2, decoupled decay, AMSGrad,
-// maximize), over lengths that leave every vector width a tail.
-const CASES: ReadonlyArray<{ name: string; make: Make; options: Record<string, unknown> }> = [
-  { name: 'Adam', make: (p, o) => new Adam(p, o), options: { lr: 0.01, weightDecay: 0.05, amsgrad: true } },
-  { name: 'AdamW', make: (p, o) => new AdamW(p, o), options: { lr: 0.01, maximize: true } },
-  { name: 'AdaMax', make: (p, o) => new AdaMax(p, o), options: { weightDecay: 0.05 } },
-  { name: 'SGD', make: (p, o) => new SGD(p, o), options: { lr: 0.01, momentum: 0.9, nesterov: true, weightDecay: 0.05 } },
-  { name: 'AdaGrad', make: (p, o) => new AdaGrad(p, o), options: { lrDecay: 0.01, initialAccumulatorValue: 0.1, gradScale: 3 } },
-  { name: 'RMSProp', make: (p, o) => new RMSProp(p, o), options: { centered: true, momentum: 0.5, maximize: true } },
-];
+// Each optimizer with the options that take its rule's other code paths (registry `paths`), plus
+// a loss scale that is not a power of two, over lengths that leave every vector width a tail.
+const CASES = OPTIMIZERS.map((entry) => ({ entry, options: { ...entry.base, ...entry.paths, gradScale: 3 } }));
 const LENGTHS = [1, 7, 16, 33, 1000, 4099];
 const STEPS = 5;
 
@@ -43,13 +28,13 @@ function fill(a: Float32Array, seed: number): void {
 }
 
 /** Params and state after STEPS steps, as one list of arrays in a fixed order. */
-function run(make: Make, options: Record<string, unknown>, target: Record<string, unknown>): Float32Array[] {
+function run(entry: OptimizerEntry, options: Record<string, unknown>, target: Record<string, unknown>): Float32Array[] {
   const params = LENGTHS.map((n, i) => {
     const data = new Float32Array(n);
     fill(data, 1000 + i);
     return { name: `p${i}`, data, grad: new Float32Array(n) };
   });
-  const opt = make(params, { ...options, ...target });
+  const opt = new entry.Class(params, { ...options, ...target });
   for (let t = 1; t <= STEPS; t++) {
     params.forEach((p, i) => fill(p.grad, t * 7919 + i));
     opt.step();
@@ -68,17 +53,12 @@ function sameBits(a: Float32Array, b: Float32Array): boolean {
 export function checkParity(target: ParityTarget): string | null {
   const options = { backend: target.backend, isa: target.isa, threads: target.threads };
   for (const c of CASES) {
-    const reference = run(c.make, c.options, { backend: 'js' });
-    const got = run(c.make, c.options, options);
+    const reference = run(c.entry, c.options, { backend: 'js' });
+    const got = run(c.entry, c.options, options);
     const at = got.findIndex((a, i) => !sameBits(a, reference[i]!));
-    if (at >= 0) return `${c.name}: array ${at} differs from the 'js' backend after ${STEPS} steps`;
+    if (at >= 0) return `${c.entry.name}: array ${at} differs from the 'js' backend after ${STEPS} steps`;
   }
   return null;
 }
 
-/** Whether this build knows a backend option (e.g. 'cuda', where the CUDA backend exists). */
-export function hasBackendOption(name: string): boolean {
-  return (BACKEND_OPTIONS as readonly string[]).includes(name);
-}
-
-export const PARITY_SUMMARY = `${CASES.map((c) => c.name).join(', ')}; ${STEPS} steps over ${LENGTHS.length} tensors`;
+export const PARITY_SUMMARY = `${CASES.map((c) => c.entry.name).join(', ')}; ${STEPS} steps over ${LENGTHS.length} tensors`;

@@ -1,7 +1,7 @@
 import { backendInfo } from '../backends';
 import { loadNative } from '../backends/load';
 import { cuda } from '../cuda';
-import { PARITY_SUMMARY, type ParityTarget, checkParity, hasBackendOption } from './parity';
+import { PARITY_SUMMARY, type ParityTarget, checkParity } from './parity';
 
 export type Verdict = 'ok' | 'degraded' | 'fail';
 
@@ -22,6 +22,15 @@ function cudaStatus(): { line: string; usable: boolean } {
   } catch (e) {
     return { line: `error: ${(e as Error).message}`, usable: false };
   }
+}
+
+/** What to do about a native addon that did not load, from the reason it gave. */
+function fixFor(error: string | null): string {
+  if (error?.includes('ADAM_NATIVE_DISABLE')) return 'unset ADAM_NATIVE_DISABLE.';
+  if (error?.includes('ADAM_NATIVE_BINARY')) return 'point ADAM_NATIVE_BINARY at a built adam_native.node, or unset it.';
+  if (error?.includes('rebuild')) return 'rebuild the addon (npm rebuild adam-native) so that it matches this version of the library.';
+  return 'reinstall so a prebuild for this platform is used (npm install adam-native), or build from source: ' +
+    'ADAM_NATIVE_BUILD_FROM_SOURCE=1 npm rebuild adam-native (needs cmake and a C++17 compiler).';
 }
 
 /** What `npx adam-native doctor` prints: where the addon came from, the ISAs, CUDA, and parity. */
@@ -45,7 +54,7 @@ export function doctor(): DoctorReport {
   const targets: ParityTarget[] = info.supportedIsas.map((isa) => ({ label: `native/${isa}`, backend: 'native', isa }));
   if (info.supportedIsas.length > 0 && info.threads > 1)
     targets.push({ label: `native/${info.supportedIsas[0]} on 1 thread`, backend: 'native', isa: info.supportedIsas[0], threads: 1 });
-  if (cuda.usable && hasBackendOption('cuda')) targets.push({ label: 'cuda', backend: 'cuda' as never });
+  if (cuda.usable) targets.push({ label: 'cuda', backend: 'cuda' });
   lines.push(`parity:   each backend against the TypeScript reference, bitwise (${PARITY_SUMMARY})`);
   for (const t of targets) {
     let problem: string | null;
@@ -54,7 +63,7 @@ export function doctor(): DoctorReport {
     } catch (e) {
       problem = `threw: ${(e as Error).message}`;
     }
-    lines.push(`  ${t.label.padEnd(24)}${problem ? `MISMATCH: ${problem}` : 'identical'}`);
+    lines.push(`  ${t.label.padEnd(26)}${problem ? `MISMATCH: ${problem}` : 'identical'}`);
     if (problem) failures.push(`${t.label}: ${problem}`);
   }
   if (targets.length === 0) lines.push('  (no native backend to compare)');
@@ -65,7 +74,8 @@ export function doctor(): DoctorReport {
     lines.push(`verdict:  FAIL: ${failures.join('; ')}`);
   } else if (!info.native.loaded) {
     verdict = 'degraded';
-    lines.push('verdict:  DEGRADED: no native addon; the TypeScript backend gives the same results, slower');
+    lines.push('verdict:  DEGRADED: no native addon; the TypeScript backend gives the same results, slower.');
+    lines.push(`          To fix: ${fixFor(info.native.error)}`);
   } else {
     verdict = 'ok';
     lines.push(`verdict:  OK: ${targets.map((t) => t.label).join(', ')} match the TypeScript reference bit for bit`);

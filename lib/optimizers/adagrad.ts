@@ -1,9 +1,22 @@
-import { Optimizer, type OptimizerOptions, type OptimizerSpec, type Param, type ParamGroupInit } from '../optimizer';
+import { type AnyParam, Optimizer, type OptimizerOptions, type OptimizerSpec, type ParamGroupInit } from '../optimizer';
 import { type AdagradRuleOptions, adagradRule } from '../rules/adagrad';
 import { flag, nonNegative } from './hyper';
 
-/** AdaGrad's hyperparameters: the rule's options but for the optimizer-wide `gradScale`. */
-export type AdaGradHyper = Omit<AdagradRuleOptions, 'gradScale'>;
+/** AdaGrad's hyperparameters (each may differ per parameter group). */
+export interface AdaGradHyper {
+  /** Step size, or a schedule. Default 0.01. */
+  lr: number;
+  /** The step size decays as lr/(1 + (t-1)*lrDecay). Default 0. */
+  lrDecay: number;
+  /** L2 penalty: weightDecay*p added to the gradient. Default 0. */
+  weightDecay: number;
+  /** The value the sum of squared gradients starts at. Default 0. */
+  initialAccumulatorValue: number;
+  /** Added to the denominator for numerical stability. Default 1e-10. */
+  eps: number;
+  /** Ascend the objective instead of descending it. Default false. */
+  maximize: boolean;
+}
 
 export type AdaGradOptions = OptimizerOptions<AdaGradHyper>;
 
@@ -24,7 +37,7 @@ const ADAGRAD: OptimizerSpec<AdaGradHyper, AdagradRuleOptions> = {
 
 /** AdaGrad (Duchi, Hazan & Singer 2011); PyTorch 1.13's formulas. */
 export class AdaGrad extends Optimizer<AdaGradHyper, AdagradRuleOptions> {
-  constructor(params: readonly Param[] | ReadonlyArray<ParamGroupInit<AdaGradHyper>>, options?: AdaGradOptions) {
+  constructor(params: readonly AnyParam[] | ReadonlyArray<ParamGroupInit<AdaGradHyper>>, options?: AdaGradOptions) {
     super(ADAGRAD, params, options);
   }
 }

@@ -1,11 +1,26 @@
-import { Optimizer, type OptimizerOptions, type OptimizerSpec, type Param, type ParamGroupInit } from '../optimizer';
+import { type AnyParam, Optimizer, type OptimizerOptions, type OptimizerSpec, type ParamGroupInit } from '../optimizer';
+import type { LearningRate } from '../schedules';
 import { type SgdRuleOptions, sgdRule } from '../rules/sgd';
 import { flag, nonNegative } from './hyper';
 
-/** SGD's hyperparameters: the rule's options but for the optimizer-wide `gradScale`. */
-export type SgdHyper = Omit<SgdRuleOptions, 'gradScale'>;
+/** SGD's hyperparameters (each may differ per parameter group). */
+export interface SgdHyper {
+  /** Step size, or a schedule. Required (no default, as in PyTorch). */
+  lr: number;
+  /** Momentum factor. Default 0 (plain SGD). */
+  momentum: number;
+  /** Dampening of the gradient's contribution to the momentum buffer. Default 0. */
+  dampening: number;
+  /** Nesterov momentum (Sutskever et al. 2013); needs momentum > 0 and dampening 0. Default false. */
+  nesterov: boolean;
+  /** L2 penalty: weightDecay*p added to the gradient. Default 0. */
+  weightDecay: number;
+  /** Ascend the objective instead of descending it. Default false. */
+  maximize: boolean;
+}
 
-export type SgdOptions = OptimizerOptions<SgdHyper>;
+/** SGD's options: as every optimizer's, but `lr` is required. */
+export type SgdOptions = OptimizerOptions<SgdHyper> & { lr: LearningRate };
 
 const SGD_SPEC: OptimizerSpec<SgdHyper, SgdRuleOptions> = {
   name: 'SGD',
@@ -23,7 +38,10 @@ const SGD_SPEC: OptimizerSpec<SgdHyper, SgdRuleOptions> = {
 
 /** Stochastic gradient descent, with optional (Nesterov) momentum; PyTorch 1.13's formulas. */
 export class SGD extends Optimizer<SgdHyper, SgdRuleOptions> {
-  constructor(params: readonly Param[] | ReadonlyArray<ParamGroupInit<SgdHyper>>, options?: SgdOptions) {
+  /** `lr` may be left out of the options only when every parameter group gives its own. */
+  constructor(params: readonly AnyParam[], options: SgdOptions);
+  constructor(params: ReadonlyArray<ParamGroupInit<SgdHyper>>, options?: OptimizerOptions<SgdHyper>);
+  constructor(params: readonly AnyParam[] | ReadonlyArray<ParamGroupInit<SgdHyper>>, options?: OptimizerOptions<SgdHyper>) {
     super(SGD_SPEC, params, options);
   }
 }

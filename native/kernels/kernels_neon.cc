@@ -3,5 +3,4 @@
 
 #define ADAM_ISA neon
 #define ADAM_VEC_HEADER "vec_neon.h"
-#define ADAM_TABLE kKernelsNeon
 #include "kernels_isa.inc"

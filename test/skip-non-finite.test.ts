@@ -1,19 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { AdaGrad, AdaMax, Adam, AdamW, type Param, RMSProp, SGD } from '../lib';
+import { AdaGrad, Adam, OPTIMIZERS, type Param, RMSProp, SGD } from '../lib';
 import { fillGrads, makeParams } from './cases';
 import { NATIVE_LOADED, firstBitDifference } from './helpers';
 
 const BACKENDS = NATIVE_LOADED ? (['js', 'native'] as const) : (['js'] as const);
 type Make = (p: Param[], o: Record<string, unknown>) => { step(): boolean; stepAsync(): Promise<boolean>; stepCount: number; stateDict(): unknown };
-const OPTIMIZERS: Array<[string, Make]> = [
-  ['Adam', (p, o) => new Adam(p, { amsgrad: true, ...o })],
-  ['AdamW', (p, o) => new AdamW(p, o)],
-  ['AdaMax', (p, o) => new AdaMax(p, o)],
-  ['SGD', (p, o) => new SGD(p, { lr: 0.1, momentum: 0.9, ...o })],
-  ['AdaGrad', (p, o) => new AdaGrad(p, o)],
-  ['RMSProp', (p, o) => new RMSProp(p, { centered: true, momentum: 0.5, ...o })],
-];
-const CASES = OPTIMIZERS.flatMap(([name, make]) => BACKENDS.map((backend) => ({ label: `${name} ${backend}`, make, backend })));
+// Each optimizer with state in every slot its main paths use (registry `paths`).
+const MAKERS: Array<[string, Make]> = OPTIMIZERS.map((e) => [e.name, (p, o) => new e.Class(p, { ...e.base, ...e.paths, ...o })]);
+const CASES = MAKERS.flatMap(([name, make]) => BACKENDS.map((backend) => ({ label: `${name} ${backend}`, make, backend })));
 
 describe.each(CASES)('skipNonFinite: $label', ({ make, backend }) => {
   it.each([NaN, Infinity, -Infinity])('a %s grad skips the step: params, state and step count untouched', async (bad) => {
@@ -45,45 +39,9 @@ describe.each(CASES)('skipNonFinite: $label', ({ make, backend }) => {
     expect(params[0].data[3]).toBeNaN();
   });
 
-  it('gradScale: grads scaled by a power of two and divided back give the bits of unscaled grads', () => {
-    const plain = makeParams([40, 1025], 4), scaled = makeParams([40, 1025], 4);
-    const a = make(plain, { backend }), b = make(scaled, { backend, gradScale: 1024 });
-    for (let t = 1; t <= 5; t++) {
-      fillGrads(plain, 4, t);
-      fillGrads(scaled, 4, t);
-      for (const p of scaled) for (let i = 0; i < p.grad.length; i++) p.grad[i] *= 1024;
-      a.step();
-      b.step();
-    }
-    plain.forEach((p, i) => expect(firstBitDifference(p.data, scaled[i].data)).toBe(-1));
-  });
 });
 
-describe('gradScale is a division inside the kernel, not a reciprocal multiply', () => {
-  it.each(BACKENDS)('SGD lr 1 from 0: p = -(g/3) exactly (%s)', (backend) => {
-    const p: Param = { data: new Float32Array(1000), grad: new Float32Array(1000) };
-    for (let i = 0; i < 1000; i++) p.grad[i] = Math.fround(1 + i / 7);
-    const opt = new SGD([p], { lr: 1, gradScale: 3, backend });
-    opt.step();
-    let differsFromReciprocal = 0;
-    for (let i = 0; i < 1000; i++) {
-      expect(p.data[i]).toBe(-Math.fround(p.grad[i] / 3));
-      if (p.data[i] !== -Math.fround(p.grad[i] * Math.fround(1 / 3))) differsFromReciprocal++;
-    }
-    expect(differsFromReciprocal).toBeGreaterThan(0); // the two would be told apart
-  });
-
-  it('opt.gradScale can change between steps (dynamic loss scaling)', () => {
-    const p: Param = { data: new Float32Array([0]), grad: new Float32Array([8]) };
-    const opt = new SGD([p], { lr: 1, backend: 'js' });
-    expect(opt.gradScale).toBe(1);
-    opt.gradScale = 4;
-    opt.step();
-    expect(p.data[0]).toBe(-2);
-  });
-});
-
-describe('bad input to the new options throws and changes nothing', () => {
+describe('bad training and SGD/AdaGrad/RMSProp options throw and change nothing', () => {
   const p = () => makeParams([8], 1);
 
   it.each([
@@ -119,7 +77,7 @@ describe('bad input to the new options throws and changes nothing', () => {
     expect(opt.skipNonFinite).toBe(false);
   });
 
-  it('loadStateDict checks the new options and the nesterov rule, changing nothing', () => {
+  it('loadStateDict checks the options and the nesterov rule, changing nothing', () => {
     const params = p();
     const opt = new SGD(params, { lr: 0.1, momentum: 0.9, backend: 'js' });
     fillGrads(params, 1, 1);

@@ -1,0 +1,48 @@
+import type { Backend } from './backends/types';
+import type { Entry } from './params';
+import type { GradOptions } from './rules/grad';
+import type { Rule, SlotOptions } from './rules/types';
+import { releaseFloat32 } from './memory';
+import { fillTensor } from './tensor';
+
+/** The state slots a group with these hyperparameters needs, in the rule's slot order. */
+export function neededSlots<R extends GradOptions>(rule: Rule<R>, hyper: SlotOptions<R>): string[] {
+  return rule.stateSlots.filter((slot) => rule.needsSlot(slot, hyper));
+}
+
+/**
+ * Allocates the slots the hyperparameters need that the entries lack: per slot, all entries at
+ * once (one arena on the host backends, so many small tensors stream contiguously). Everything is
+ * allocated before any entry changes. Returns whether anything was added.
+ */
+export function allocState<R extends GradOptions>(rule: Rule<R>, hyper: SlotOptions<R>, entries: readonly Entry[], backend: Backend): boolean {
+  const added: Array<() => void> = [];
+  for (const slot of neededSlots(rule, hyper)) {
+    const missing = entries.filter((e) => !e.state.has(slot));
+    if (missing.length === 0) continue;
+    const lengths = missing.map((e) => e.length);
+    const arrays = backend.allocMany?.(lengths) ?? lengths.map((n) => backend.alloc(n));
+    const initial = rule.initialValue?.(slot, hyper) ?? 0;
+    if (initial !== 0) for (const a of arrays) fillTensor(a, initial);
+    added.push(() => missing.forEach((e, i) => e.state.set(slot, arrays[i])));
+  }
+  for (const add of added) add();
+  return added.length > 0;
+}
+
+/**
+ * Frees the entries' state now and empties it: GPU tensors, and native arenas (each distinct
+ * buffer once; lib/memory.ts). Plain JavaScript arrays are left to the garbage collector.
+ */
+export function freeState(entries: readonly Entry[]): void {
+  const buffers = new Map<ArrayBufferLike, Float32Array>();
+  for (const e of entries) {
+    for (const t of e.state.values()) {
+      if (t instanceof Float32Array) {
+        if (!buffers.has(t.buffer)) buffers.set(t.buffer, t);
+      } else if (!t.freed) t.free();
+    }
+    e.state.clear();
+  }
+  for (const array of buffers.values()) releaseFloat32(array);
+}
