@@ -2,6 +2,7 @@ import type { CudaBinding, DeviceBuffer } from '../../binding';
 import { DeviceTensor, bufferOf, newDeviceTensor } from '../cuda';
 import type { Rule } from '../rules/types';
 import { loadNative } from './load';
+import { pinner } from '../pin';
 import { defaultThreads, nativeBackend, resolveIsa } from './native';
 import { groupScalarViews } from './group-scalars';
 import type { Backend, Executor, TensorGroups } from './types';
@@ -19,6 +20,7 @@ export function cudaBackend(cuda: CudaBinding): Backend {
     prepare(rule: Rule<never>, groups: TensorGroups): Executor {
       const layout = binding.rules[rule.name];
       // One device plan (one launch) per group: each group has its own scalars and flags.
+      const pin = pinner(groups);  // the host-mirror arrays
       const plans = groups.map((tensors) => {
         const items: Array<DeviceBuffer | Float32Array | null> = [];
         tensors.forEach((slots, t) => {
@@ -33,6 +35,7 @@ export function cudaBackend(cuda: CudaBinding): Backend {
       return {
         step: (scalars, flags) => views(scalars).forEach((s, g) => plans[g].step(s, flags[g])),
         stepAsync: async (scalars, flags) => {
+          pin();
           await Promise.all(views(scalars).map((s, g) => plans[g].stepAsync(s, flags[g])));
         },
         release: () => plans.forEach((p) => p.release()),

@@ -3,6 +3,7 @@ import type { Binding, IsaName } from '../../binding';
 import type { Rule } from '../rules/types';
 import { allocArena } from '../arena';
 import { loadNative } from './load';
+import { pinner } from '../pin';
 import type { Backend, Executor, TensorGroups } from './types';
 
 export const ISA_NAMES: readonly IsaName[] = ['sse2', 'avx2', 'avx512'];
@@ -41,9 +42,10 @@ export function nativeBackend(binding: Binding, isa: IsaName, threads: number): 
         for (const slots of tensors) for (let k = 0; k < layout.slots; k++) arrays.push((slots[k] ?? null) as Float32Array | null);
       // One plan for every group: a step is one native call, checked whole before anything changes.
       const plan = new binding.Plan(layout.id, layout.slots, arrays, groups.map((g) => g.length));
+      const pin = pinner(groups);
       return {
         step: (scalars, flags) => plan.step(isaIndex, scalars, flags, threads),
-        stepAsync: (scalars, flags) => plan.stepAsync(isaIndex, scalars, flags, threads),
+        stepAsync: (scalars, flags) => (pin(), plan.stepAsync(isaIndex, scalars, flags, threads)),
       };
     },
     alloc: (n) => binding.allocFloat32(n),
