@@ -42,7 +42,8 @@ function ok(r: SpawnSyncReturns<string>, what: string): string {
 
 // Variables a bare machine would still have: home, temp dir, certificates, proxies, npm's registry
 // and cache. Nothing else of ours (no PATH entries, no npm_* from an enclosing `npm test`).
-const KEEP = /^(HOME|USER|TMPDIR|NODE_EXTRA_CA_CERTS|SSL_CERT_FILE|SSL_CERT_DIR|https?_proxy|no_proxy|npm_config_(registry|cache|userconfig))$/i;
+// The sanitizer preload of `npm run test:asan` stays, so the installed package runs under it too.
+const KEEP = /^(HOME|USER|TMPDIR|NODE_EXTRA_CA_CERTS|SSL_CERT_FILE|SSL_CERT_DIR|https?_proxy|no_proxy|npm_config_(registry|cache|userconfig)|LD_PRELOAD|ASAN_OPTIONS|UBSAN_OPTIONS)$/i;
 
 /** Environment of the bare machine: PATH is only node, npm, npx and sh. */
 function bareEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
