@@ -41,29 +41,28 @@ class Pool {
   void run(unsigned threads, size_t jobs, JobFn fn, void* ctx) {
     size_t want = std::min<size_t>(threads, jobs);  // the caller is one of the threads
     if (want <= 1) return RunInline(jobs, fn, ctx);
-    std::unique_lock<std::mutex> turn(run_mu_, std::try_to_lock);
-    if (!turn.owns_lock()) return RunInline(jobs, fn, ctx);
+    if (owned_.exchange(true, std::memory_order_acquire)) return RunInline(jobs, fn, ctx);
+    struct Release {
+      std::atomic<bool>& owned;
+      ~Release() { owned.store(false, std::memory_order_release); }
+    } turn{owned_};
 
     unsigned helpers = static_cast<unsigned>(want - 1);
     {
       std::lock_guard<std::mutex> lock(mu_);
       Spawn(helpers);
       helpers = std::min(helpers, live_);  // the OS may give fewer threads than asked
+      if (helpers > 0) {
+        fn_ = fn;
+        ctx_ = ctx;
+        jobs_ = jobs;
+        next_.store(0, std::memory_order_relaxed);
+        open_ = helpers;
+        generation_.fetch_add(1, std::memory_order_release);
+        for (unsigned i = std::min(helpers, sleeping_); i > 0; --i) start_.notify_one();
+      }
     }
-    if (helpers == 0) {
-      turn.unlock();
-      return RunInline(jobs, fn, ctx);
-    }
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      fn_ = fn;
-      ctx_ = ctx;
-      jobs_ = jobs;
-      next_.store(0, std::memory_order_relaxed);
-      open_ = helpers;
-      generation_.fetch_add(1, std::memory_order_release);
-      for (unsigned i = std::min(helpers, sleeping_); i > 0; --i) start_.notify_one();
-    }
+    if (helpers == 0) return RunInline(jobs, fn, ctx);
     Drain(fn, ctx, jobs);
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -102,7 +101,10 @@ class Pool {
       std::unique_lock<std::mutex> lock(mu_);
       if (generation_.load(std::memory_order_relaxed) == seen) {
         ++sleeping_;
-        bool woken = start_.wait_for(lock, kIdle, [&] { return generation_.load(std::memory_order_relaxed) != seen; });
+        // system_clock: pthread_cond_timedwait, which old glibc has (steady_clock needs 2.30's
+        // clockwait, and the prebuilt binary loads on glibc 2.17); a clock jump only moves the release.
+        bool woken = start_.wait_until(lock, std::chrono::system_clock::now() + kIdle,
+                                       [&] { return generation_.load(std::memory_order_relaxed) != seen; });
         --sleeping_;
         if (!woken) {  // idle: release the thread
           --live_;
@@ -130,7 +132,7 @@ class Pool {
     return live_;
   }
 
-  std::mutex run_mu_;  // held by the run that owns the helpers
+  std::atomic<bool> owned_{false};  // set by the run that owns the helpers
   std::mutex mu_;      // everything below except the atomics
   std::condition_variable start_, done_;
   std::atomic<uint64_t> generation_{0};  // bumped when a run publishes its jobs
