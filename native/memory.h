@@ -1,5 +1,7 @@
 // Float32Arrays over memory the library allocates itself: 64-byte aligned, and for large arrays
-// 2 MiB aligned with transparent huge pages requested (fewer TLB misses when streaming).
+// 2 MiB aligned with transparent huge pages requested (fewer TLB misses when streaming), committed
+// page by page on first touch. Where the runtime refuses an external buffer (Node.js: over
+// buffer.constants.MAX_LENGTH bytes), a plain Float32Array.
 #pragma once
 #include <napi.h>
 

@@ -1,71 +1,144 @@
 #include "parallel.h"
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
 #include <thread>
-#include <vector>
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
 
 namespace adam {
 namespace {
 
+using Clock = std::chrono::steady_clock;
+
+// A helper that finds no work spins this long before sleeping (a futex wake costs tens of us,
+// more than a small step), and sleeps this long before its thread ends.
+constexpr auto kSpin = std::chrono::microseconds(50);
+constexpr auto kIdle = std::chrono::milliseconds(1000);
+
+inline void Pause() {
+#if defined(__x86_64__) || defined(__i386__)
+  _mm_pause();
+#else
+  std::this_thread::yield();
+#endif
+}
+
+void RunInline(size_t jobs, JobFn fn, void* ctx) {
+  for (size_t j = 0; j < jobs; ++j) fn(ctx, j);
+}
+
+// One run at a time owns the helpers. A call that finds them owned by another run (another
+// optimizer's async step, another worker_thread) does not wait: it runs its jobs on its own
+// thread. Jobs are a fixed list, so which thread runs which job never changes a result.
 class Pool {
  public:
   void run(unsigned threads, size_t jobs, JobFn fn, void* ctx) {
-    std::lock_guard<std::mutex> turn(run_mu_);
-    unsigned helpers = threads > 1 ? threads - 1 : 0;
-    if (helpers > jobs) helpers = static_cast<unsigned>(jobs > 0 ? jobs - 1 : 0);
-    if (helpers == 0) {
-      for (size_t j = 0; j < jobs; ++j) fn(ctx, j);
-      return;
-    }
-    while (workers_.size() < helpers) {
-      unsigned index = static_cast<unsigned>(workers_.size());
-      workers_.emplace_back([this, index] { worker(index); });
-      workers_.back().detach();  // the pool lives as long as the process
-    }
+    size_t want = std::min<size_t>(threads, jobs);  // the caller is one of the threads
+    if (want <= 1) return RunInline(jobs, fn, ctx);
+    if (owned_.exchange(true, std::memory_order_acquire)) return RunInline(jobs, fn, ctx);
+    struct Release {
+      std::atomic<bool>& owned;
+      ~Release() { owned.store(false, std::memory_order_release); }
+    } turn{owned_};
+
+    unsigned helpers = static_cast<unsigned>(want - 1);
     {
       std::lock_guard<std::mutex> lock(mu_);
-      fn_ = fn;
-      ctx_ = ctx;
-      jobs_ = jobs;
-      next_.store(0, std::memory_order_relaxed);
-      active_ = helpers;
-      pending_ = helpers;
-      ++generation_;
+      Spawn(helpers);
+      helpers = std::min(helpers, live_);  // the OS may give fewer threads than asked
+      if (helpers > 0) {
+        fn_ = fn;
+        ctx_ = ctx;
+        jobs_ = jobs;
+        next_.store(0, std::memory_order_relaxed);
+        open_ = helpers;
+        generation_.fetch_add(1, std::memory_order_release);
+        for (unsigned i = std::min(helpers, sleeping_); i > 0; --i) start_.notify_one();
+      }
     }
-    start_.notify_all();
-    drain();
+    if (helpers == 0) return RunInline(jobs, fn, ctx);
+    Drain(fn, ctx, jobs);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      open_ = 0;  // every job is taken: a helper that wakes only now stays out
+    }
+    for (auto until = Clock::now() + kSpin; active_.load(std::memory_order_acquire) != 0 && Clock::now() < until;)
+      Pause();
     std::unique_lock<std::mutex> lock(mu_);
-    done_.wait(lock, [this] { return pending_ == 0; });
+    done_.wait(lock, [this] { return active_.load(std::memory_order_acquire) == 0; });
   }
 
  private:
-  void drain() {
-    for (size_t j; (j = next_.fetch_add(1, std::memory_order_relaxed)) < jobs_;) fn_(ctx_, j);
+  void Drain(JobFn fn, void* ctx, size_t jobs) {
+    for (size_t j; (j = next_.fetch_add(1, std::memory_order_relaxed)) < jobs;) fn(ctx, j);
   }
 
-  void worker(unsigned index) {
-    uint64_t seen = 0;
-    std::unique_lock<std::mutex> lock(mu_);
-    for (;;) {
-      start_.wait(lock, [&] { return generation_ != seen; });
-      seen = generation_;
-      if (index >= active_) continue;
-      lock.unlock();
-      drain();
-      lock.lock();
-      if (--pending_ == 0) done_.notify_one();
+  // Under mu_: starts threads until `helpers` are alive, fewer where the OS refuses.
+  void Spawn(unsigned helpers) {
+    while (live_ < helpers) {
+      try {
+        std::thread(&Pool::Worker, this, generation_.load(std::memory_order_relaxed)).detach();
+      } catch (...) {  // std::system_error (EAGAIN) or bad_alloc: run with the threads there are
+        return;
+      }
+      ++live_;
     }
   }
 
-  std::mutex run_mu_;
-  std::mutex mu_;
+  void Worker(uint64_t seen) {
+    for (;;) {
+      // Spin only while the helpers do not outnumber the cores: else spinning steals their time.
+      if (live_relaxed() <= hardware_threads())
+        for (auto until = Clock::now() + kSpin;
+             generation_.load(std::memory_order_acquire) == seen && Clock::now() < until;)
+          Pause();
+      std::unique_lock<std::mutex> lock(mu_);
+      if (generation_.load(std::memory_order_relaxed) == seen) {
+        ++sleeping_;
+        // system_clock: pthread_cond_timedwait, which old glibc has (steady_clock needs 2.30's
+        // clockwait, and the prebuilt binary loads on glibc 2.17); a clock jump only moves the release.
+        bool woken = start_.wait_until(lock, std::chrono::system_clock::now() + kIdle,
+                                       [&] { return generation_.load(std::memory_order_relaxed) != seen; });
+        --sleeping_;
+        if (!woken) {  // idle: release the thread
+          --live_;
+          return;
+        }
+      }
+      seen = generation_.load(std::memory_order_relaxed);
+      if (open_ == 0) continue;
+      --open_;
+      active_.fetch_add(1, std::memory_order_relaxed);
+      JobFn fn = fn_;
+      void* ctx = ctx_;
+      size_t jobs = jobs_;
+      lock.unlock();
+      Drain(fn, ctx, jobs);
+      if (active_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+        std::lock_guard<std::mutex> done(mu_);  // the caller checks active_ under mu_: no lost wake-up
+        done_.notify_one();
+      }
+    }
+  }
+
+  unsigned live_relaxed() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return live_;
+  }
+
+  std::atomic<bool> owned_{false};  // set by the run that owns the helpers
+  std::mutex mu_;      // everything below except the atomics
   std::condition_variable start_, done_;
-  std::vector<std::thread> workers_;
-  uint64_t generation_ = 0;
-  unsigned active_ = 0, pending_ = 0;
+  std::atomic<uint64_t> generation_{0};  // bumped when a run publishes its jobs
+  unsigned live_ = 0, sleeping_ = 0;
+  unsigned open_ = 0;                    // helper places left in the current run
+  std::atomic<unsigned> active_{0};      // helpers inside the current run
   JobFn fn_ = nullptr;
   void* ctx_ = nullptr;
   size_t jobs_ = 0;
@@ -73,7 +146,7 @@ class Pool {
 };
 
 Pool& pool() {
-  static Pool* p = new Pool();  // never destroyed: detached workers may still wait on it at exit
+  static Pool* p = new Pool();  // never destroyed: detached helpers may still use it at exit
   return *p;
 }
 
@@ -82,8 +155,11 @@ Pool& pool() {
 void parallel_for(unsigned threads, size_t jobs, JobFn fn, void* ctx) { pool().run(threads, jobs, fn, ctx); }
 
 unsigned hardware_threads() {
-  unsigned n = std::thread::hardware_concurrency();
-  return n ? n : 1;
+  static const unsigned n = [] {
+    unsigned h = std::thread::hardware_concurrency();
+    return h ? h : 1;
+  }();
+  return n;
 }
 
 }  // namespace adam

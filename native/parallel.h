@@ -14,7 +14,9 @@ using JobFn = void (*)(void* ctx, size_t job);
 constexpr size_t kChunkElements = 16384;
 
 // Runs fn(ctx, j) for every j in [0, jobs) on up to `threads` threads, the calling thread being
-// one of them, and returns when all are done. Calls from different threads take turns.
+// one of them, and returns when all are done. A call never waits for another: while one call has
+// the helper threads, a concurrent call runs its jobs on its own thread. Helpers spin briefly,
+// then sleep, and end after a second without work; where the OS refuses threads, fewer are used.
 void parallel_for(unsigned threads, size_t jobs, JobFn fn, void* ctx);
 
 unsigned hardware_threads();

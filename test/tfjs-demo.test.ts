@@ -31,5 +31,5 @@ describe('demo: the tfjs experiments (mlp-dropout, cnn, vae)', () => {
     } finally {
       fs.rmSync(out, { recursive: true, force: true });
     }
-  }, 300_000);
+  }, 600_000); // ~60 s alone on 2 idle cores; several times that beside the rest of the suite
 });

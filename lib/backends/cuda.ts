@@ -1,6 +1,7 @@
 import type { Binding, CudaBinding, DeviceBuffer } from '../../binding';
 import { DeviceTensor, bufferOf, newDeviceTensor } from '../cuda';
 import type { Rule } from '../rules/types';
+import { pinner } from '../pin';
 import type { Backend, Executor, GradOps, TensorGroups } from './types';
 
 /**
@@ -16,6 +17,7 @@ export function cudaBackend(binding: Binding, cuda: CudaBinding, grads: GradOps)
     name: 'cuda',
     prepare(rule: Rule<never>, groups: TensorGroups): Executor {
       const slots = rule.slotNames.length;
+      const pin = pinner(groups); // the host-mirror arrays
       const items: Array<DeviceBuffer | Float32Array | null> = [];
       groups.forEach((tensors) =>
         tensors.forEach((tensor, t) => {
@@ -28,7 +30,7 @@ export function cudaBackend(binding: Binding, cuda: CudaBinding, grads: GradOps)
       const plan = new cuda.Plan(binding.rules[rule.name].id, items, groups.map((g) => g.length));
       return {
         step: (scalars, flags) => plan.step(scalars, flags),
-        stepAsync: (scalars, flags) => plan.stepAsync(scalars, flags),
+        stepAsync: (scalars, flags) => (pin(), plan.stepAsync(scalars, flags)),
         release: () => plan.release(),
       };
     },

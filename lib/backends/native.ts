@@ -2,6 +2,7 @@ import * as os from 'node:os';
 import type { Binding, IsaName } from '../../binding';
 import type { Rule } from '../rules/types';
 import { allocArena } from '../arena';
+import { pinner } from '../pin';
 import type { Backend, Executor, GradOps, TensorGroups } from './types';
 
 /** Every ISA name an addon may have (binding.isas lists the ones it was built with). */
@@ -52,9 +53,10 @@ export function nativeBackend(binding: Binding, isa: IsaName, threads: number): 
       // One plan for every group, ISA and threads fixed: a step is one native call, checked whole
       // before anything changes.
       const plan = new binding.Plan(binding.rules[rule.name].id, arrays, groups.map((g) => g.length), isaIndex, threads);
+      const pin = pinner(groups);
       return {
         step: (scalars, flags) => plan.step(scalars, flags),
-        stepAsync: (scalars, flags) => plan.stepAsync(scalars, flags),
+        stepAsync: (scalars, flags) => (pin(), plan.stepAsync(scalars, flags)),
       };
     },
     alloc: (n) => binding.allocFloat32(n),
