@@ -129,7 +129,7 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
     const t = this.#beginStep('step');
     if (!this.#stepIsFinite()) return false;
     this.#ensureExecutor().step(this.#scalars, this.#flags);
-    this.#step = t;
+    this.#stepTaken(t);
     return true;
   }
 
@@ -144,7 +144,7 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
     this.#busy = 'a stepAsync is in flight; await it first';
     try {
       await pending;
-      this.#step = t;
+      this.#stepTaken(t);
     } finally {
       this.#busy = null;
     }
@@ -297,7 +297,7 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
   }
 
   #makeGroup(init: { lrWhere: string; hyper: Hyperparameters<H>; entries: Entry[]; stepsBefore?: number }, scalars: Float32Array): Group<H> {
-    return makeGroup(init, scalars, Object.keys(this.#spec.hyper), (group, key, value) => this.#setHyper(group, key, value));
+    return makeGroup({ ...init, host: { ...this.#spec.rule.hostState } }, scalars, Object.keys(this.#spec.hyper), (group, key, value) => this.#setHyper(group, key, value));
   }
 
   // `opt.paramGroups[i][key] = value`: checked (alone and against the group's other options), any
@@ -330,9 +330,19 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
       return { ...slotOptions(this.#spec, g.hyper), lr, gradScale: this.#gradScale } as unknown as R;
     });
     this.#groups.forEach((g, i) => {
-      rule.scalars(options[i], t - g.stepsBefore, g.scalars);
+      g.nextHost = { ...g.host };
+      rule.scalars(options[i], t - g.stepsBefore, g.scalars, g.nextHost);
       this.#flags[i] = rule.flags(options[i], t - g.stepsBefore);
     });
+  }
+
+  // Step t is done: it counts, and each group's host state moves on with it.
+  #stepTaken(t: number): void {
+    this.#step = t;
+    for (const g of this.#groups) {
+      if (g.nextHost) g.host = g.nextHost;
+      g.nextHost = undefined;
+    }
   }
 
   // With skipNonFinite: finite grads, and an update that stays finite.
