@@ -48,8 +48,8 @@ export function checkStateDict<H extends BaseHyper, R extends GradOptions>(
   spec: OptimizerSpec<H, R>,
   groups: ReadonlyArray<Group<H>>,
   sd: unknown,
+  owner = `${spec.name}.loadStateDict`,
 ): LoadedState<H> {
-  const owner = `${spec.name}.loadStateDict`;
   const dict = checkPlainObject(`${owner}: state dict`, sd);
   checkKnownKeys(`${owner}: state dict`, dict, ['optimizer', 'step', 'groups', 'state']);
   const optimizer = dict.optimizer;
