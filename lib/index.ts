@@ -10,8 +10,11 @@ export {
   type ParamGroupInit,
   type Hyperparameters,
   type StateDict,
+  type SaveOptions,
+  type LoadOptions,
 } from './optimizer';
-export { constant, cosine, exponential, inverseSqrt, stepDecay, type LearningRate, type Schedule } from './schedules';
+export { constant, cosine, exponential, inverseSqrt, stepDecay } from './schedule-registry';
+export type { LearningRate, Schedule } from './schedules';
 export { clipGradNorm, clipGradValue, type GradSource } from './clip';
 export { backendInfo, type BackendInfo, type BackendOption } from './backends';
 export type { IsaOption } from './backends/native';
