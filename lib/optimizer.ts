@@ -1,4 +1,5 @@
 import { checkBackendOptions, selectBackend } from './backends';
+import * as checkpoint from './checkpoint';
 import type { Backend, Executor } from './backends/types';
 import { FiniteCheck } from './finite';
 import { type Group, type ParamGroup, type ParamGroupInit, checkGroups, makeGroup } from './groups';
@@ -9,8 +10,8 @@ import type { Rule } from './rules/types';
 import { type LearningRate, checkLearningRate, learningRateAt } from './schedules';
 import { type BaseHyper, type Hyperparameters, type OptimizerSpec, checkHyper, slotOptions } from './spec';
 import { allocState } from './state';
-import { type StateDict, applyStateDict, checkStateDict, saveStateDict } from './state-dict';
-import { type Tensor, tensorProblem, zeroTensor } from './tensor';
+import { type LoadedState, type StateDict, applyStateDict, checkStateDict, saveStateDict } from './state-dict';
+import { type Tensor, tensorProblem, writeTensor, zeroTensor } from './tensor';
 import { checkBoolean, checkKnownKeys, checkNumber, checkOptions } from './validate';
 
 export type { AnyParam, Param } from './params';
@@ -18,6 +19,7 @@ export type { BackendOptions, OptimizerOptions, TrainingOptions } from './option
 export type { ParamGroup, ParamGroupInit } from './groups';
 export type { BaseHyper, Hyperparameters, HyperSpec, OptimizerSpec } from './spec';
 export type { StateDict } from './state-dict';
+export type { LoadOptions, SaveOptions } from './checkpoint';
 
 /**
  * The shared machinery of every optimizer: checks before anything changes, owns the state, computes
@@ -161,11 +163,72 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
   /** Restores a stateDict(): stepping on is bitwise identical to never having stopped. Checks all first. */
   loadStateDict(sd: StateDict<H>): void {
     this.#checkIdle('loadStateDict');
-    const loaded = checkStateDict(this.#spec, this.#groups, sd);
+    this.#applyState(checkStateDict(this.#spec, this.#groups, sd));
+  }
+
+  #applyState(loaded: LoadedState<H>): void {
     applyStateDict(loaded, this.#groups, this.#backend);
     // A fresh executor sees the new slots, and in host-mirror mode re-uploads the current params.
     this.#dropExecutor();
     this.#step = loaded.step;
+  }
+
+  /**
+   * Writes a checkpoint: one safetensors file (state.<param>.<slot>, and param.<name> with
+   * `params: true`), durably (a crash leaves the old file or the new one). Other calls wait for it.
+   */
+  async save(path: string, options?: checkpoint.SaveOptions): Promise<void> {
+    const owner = `${this.#spec.name}.save`;
+    this.#checkIdle('save');
+    const pieces = checkpoint.planSave(owner, this.#checkpointSubject(), options);
+    this.#busy = 'a save is in flight; await it first';
+    try {
+      await checkpoint.writeFileDurable(checkpoint.checkPath(owner, path), pieces);
+    } finally {
+      this.#busy = null;
+    }
+  }
+
+  saveSync(path: string, options?: checkpoint.SaveOptions): void {
+    const owner = `${this.#spec.name}.saveSync`;
+    this.#checkIdle('saveSync');
+    checkpoint.writeFileDurableSync(checkpoint.checkPath(owner, path), checkpoint.planSave(owner, this.#checkpointSubject(), options));
+  }
+
+  /**
+   * Restores a checkpoint (and the parameters, when the file has them), after checking all of it:
+   * on any problem it throws and the optimizer is unchanged. Stepping on is bitwise identical to
+   * never having stopped. A custom schedule function is not in the file: give it again first.
+   */
+  async load(path: string, options?: checkpoint.LoadOptions): Promise<void> {
+    const owner = `${this.#spec.name}.load`;
+    this.#checkIdle('load');
+    const reader = checkpoint.checkpointReader(owner, checkpoint.checkPath(owner, path), this.#checkpointSubject(), options);
+    this.#busy = 'a load is in flight; await it first';
+    let loaded: checkpoint.LoadedCheckpoint<H>;
+    try {
+      loaded = await checkpoint.readFile(path, reader);
+    } finally {
+      this.#busy = null;
+    }
+    this.#applyCheckpoint(loaded);
+  }
+
+  loadSync(path: string, options?: checkpoint.LoadOptions): void {
+    const owner = `${this.#spec.name}.loadSync`;
+    this.#checkIdle('loadSync');
+    const reader = checkpoint.checkpointReader(owner, checkpoint.checkPath(owner, path), this.#checkpointSubject(), options);
+    this.#applyCheckpoint(checkpoint.readFileSync(path, reader));
+  }
+
+  #checkpointSubject(): checkpoint.CheckpointSubject<H, R> {
+    return { spec: this.#spec, groups: this.#groups, step: this.#step, gradScale: this.#gradScale };
+  }
+
+  #applyCheckpoint(loaded: checkpoint.LoadedCheckpoint<H>): void {
+    for (const { entry, values } of loaded.params) writeTensor(entry.data, values);
+    this.#gradScale = loaded.gradScale;
+    this.#applyState(loaded.state);
   }
 
   #checkIdle(what: string): void {
