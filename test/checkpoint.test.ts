@@ -242,3 +242,36 @@ describe('saves are atomic', () => {
     expect(readFileSync(path).equals(before)).toBe(true);
   });
 });
+
+describe('streams', () => {
+  it('a tensor larger than one I/O chunk (16 MiB) goes through in pieces, bit for bit', async () => {
+    const n = 5_000_001;
+    const data = new Float32Array(n).map((_, i) => Math.sin(i));
+    const grad = new Float32Array(n).map((_, i) => Math.cos(i * 0.7));
+    const opt = new Adam([{ name: 'big', data, grad }]);
+    opt.step();
+    const path = fresh();
+    await opt.save(path, { params: true });
+    const other = new Adam([{ name: 'big', data: new Float32Array(n), grad: new Float32Array(n) }]);
+    await other.load(path);
+    expect(bitsEqual(other.paramGroups[0].params[0].data as Float32Array, data)).toBe(true);
+    expect(bitsEqual(other.stateDict().state.big.exp_avg_sq, opt.stateDict().state.big.exp_avg_sq)).toBe(true);
+    rmSync(path);
+  });
+});
+
+describe('async save and load hold the optimizer', () => {
+  it('a step during a save in flight is refused, and the file has the state of the call', async () => {
+    const params = makeParams([10], 2);
+    const opt = new Adam(params);
+    fillGrads(params, 2, 1);
+    opt.step();
+    const path = fresh();
+    const pending = opt.save(path);
+    expect(() => opt.step()).toThrow(/a save is in flight/);
+    await pending;
+    const loaded = readSafetensors(path);
+    expect(loaded.metadata.step).toBe('1');
+    expect(opt.step()).toBe(true);
+  });
+});

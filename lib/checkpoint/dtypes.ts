@@ -21,7 +21,10 @@ export function dtypeOf(a: ArrayBufferView): Dtype | null {
   return null;
 }
 
-/** The bytes of a typed array (a view, no copy). */
-export function bytesOf(a: ArrayBufferView): Uint8Array {
-  return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+/**
+ * The bytes of a typed array as views of at most `chunk` bytes each (no copy): one view of a
+ * tensor over 4 GiB could not exist (typed arrays stop at 2^32 elements).
+ */
+export function* byteChunks(a: ArrayBufferView, chunk: number): Generator<Uint8Array> {
+  for (let at = 0; at < a.byteLength; at += chunk) yield new Uint8Array(a.buffer, a.byteOffset + at, Math.min(chunk, a.byteLength - at));
 }

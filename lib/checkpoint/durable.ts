@@ -11,7 +11,7 @@ import { basename, dirname, join } from 'node:path';
 /** The most bytes one read or write call moves: a tensor of any size goes through in pieces. */
 export const CHUNK = 16 << 20;
 
-/** A positioned read: fill `into` from the file at `position`. */
+/** A positioned read: fill `into` (at most CHUNK bytes) from the file at `position`. */
 export interface ReadRequest {
   into: Uint8Array;
   position: number;
@@ -32,7 +32,7 @@ export function readFileSync<T>(path: string, reader: Reader<T>): T {
       if (next.done) return next.value;
       const r = next.value;
       for (let got = 0; got < r.into.length; ) {
-        const n = fs.readSync(fd, r.into, got, Math.min(CHUNK, r.into.length - got), r.position + got);
+        const n = fs.readSync(fd, r.into, got, r.into.length - got, r.position + got);
         if (n === 0) throw shortRead(path, r, got);
         got += n;
       }
@@ -50,7 +50,7 @@ export async function readFile<T>(path: string, reader: Reader<T>): Promise<T> {
       if (next.done) return next.value;
       const r = next.value;
       for (let got = 0; got < r.into.length; ) {
-        const { bytesRead } = await fh.read(r.into, got, Math.min(CHUNK, r.into.length - got), r.position + got);
+        const { bytesRead } = await fh.read(r.into, got, r.into.length - got, r.position + got);
         if (bytesRead === 0) throw shortRead(path, r, got);
         got += bytesRead;
       }
@@ -60,8 +60,8 @@ export async function readFile<T>(path: string, reader: Reader<T>): Promise<T> {
   }
 }
 
-/** A piece of the file, produced when it is written (a view of host memory, or a download). */
-export type Piece = () => Uint8Array;
+/** A piece of the file, produced when it is written: views of host memory (or of a download), each at most CHUNK bytes. */
+export type Piece = () => Iterable<Uint8Array>;
 
 // A fresh name beside the target: rename within one directory is atomic.
 function tempPath(path: string): string {
@@ -82,9 +82,10 @@ export function writeFileDurableSync(path: string, pieces: readonly Piece[]): vo
   try {
     let position = 0;
     for (const piece of pieces) {
-      const bytes = piece();
-      for (let done = 0; done < bytes.length; ) done += fs.writeSync(fd, bytes, done, Math.min(CHUNK, bytes.length - done), position + done);
-      position += bytes.length;
+      for (const bytes of piece()) {
+        for (let done = 0; done < bytes.length; ) done += fs.writeSync(fd, bytes, done, bytes.length - done, position + done);
+        position += bytes.length;
+      }
     }
     fs.fsyncSync(fd);
     fs.closeSync(fd);
@@ -108,9 +109,10 @@ export async function writeFileDurable(path: string, pieces: readonly Piece[]): 
   try {
     let position = 0;
     for (const piece of pieces) {
-      const bytes = piece();
-      for (let done = 0; done < bytes.length; ) done += (await fh.write(bytes, done, Math.min(CHUNK, bytes.length - done), position + done)).bytesWritten;
-      position += bytes.length;
+      for (const bytes of piece()) {
+        for (let done = 0; done < bytes.length; ) done += (await fh.write(bytes, done, bytes.length - done, position + done)).bytesWritten;
+        position += bytes.length;
+      }
     }
     await fh.sync();
     await fh.close();

@@ -10,7 +10,7 @@ import { type LoadedState, type StateDict, checkStateDict } from '../state-dict'
 import { type Tensor, tensorLength } from '../tensor';
 import { checkBoolean, checkKnownKeys, checkNumber, checkOptions, describe, lengthOf } from '../validate';
 import { crc32c, crcHex } from './crc32c';
-import { DTYPES, type Dtype, bytesOf, dtypeOf } from './dtypes';
+import { DTYPES, type Dtype, byteChunks, dtypeOf } from './dtypes';
 import { CHUNK, type Piece, type Reader, type ReadRequest } from './durable';
 import { type TensorInfo, decodeHeader, encodeHeader, headerLength } from './safetensors';
 import { libraryVersion } from './version';
@@ -81,8 +81,14 @@ interface Planned {
   piece: Piece;
 }
 
-function hostBytes(t: Tensor): Uint8Array {
-  return bytesOf(t instanceof DeviceTensor ? t.download() : t);
+function hostBytes(t: Tensor): Iterable<Uint8Array> {
+  return byteChunks(t instanceof DeviceTensor ? t.download() : t, CHUNK);
+}
+
+function crcOf(piece: Piece): number {
+  let crc = 0;
+  for (const bytes of piece()) crc = crc32c(bytes, crc);
+  return crc;
 }
 
 /** The file's pieces (header, then each tensor), with CRCs computed from the current values. */
@@ -109,7 +115,7 @@ export function planSave<H extends BaseHyper, R extends GradOptions>(owner: stri
   // Wider elements first: every tensor then starts aligned to its own element size.
   tensors.sort((a, b) => DTYPES[b.dtype].bytes - DTYPES[a.dtype].bytes);
   const crcs: Record<string, string> = {};
-  for (const t of tensors) Object.defineProperty(crcs, t.name, { value: crcHex(crc32c(t.piece())), enumerable: true });
+  for (const t of tensors) Object.defineProperty(crcs, t.name, { value: crcHex(crcOf(t.piece)), enumerable: true });
   const metadata = {
     format: FORMAT,
     optimizer: spec.name,
@@ -120,7 +126,7 @@ export function planSave<H extends BaseHyper, R extends GradOptions>(owner: stri
     crc32c: JSON.stringify(crcs),
   };
   const { header } = encodeHeader(tensors, metadata);
-  return [() => header, ...tensors.map((t) => t.piece)];
+  return [() => [header], ...tensors.map((t) => t.piece)];
 }
 
 /** Where a tensor of the file goes in this optimizer. */
@@ -224,12 +230,12 @@ export function checkpointReader<H extends BaseHyper, R extends GradOptions>(
     const values = new Map<Target, Float32Array>();
     for (const t of targets) {
       const array = new DTYPES[t.info.dtype].array((t.info.end - t.info.begin) / DTYPES[t.info.dtype].bytes);
-      const bytes = bytesOf(array);
       let crc = 0;
-      for (let at = 0; at < bytes.length; at += CHUNK) {
-        const chunk = bytes.subarray(at, Math.min(bytes.length, at + CHUNK));
-        yield { into: chunk, position: layout.dataStart + t.info.begin + at };
+      let position = layout.dataStart + t.info.begin;
+      for (const chunk of byteChunks(array, CHUNK)) {
+        yield { into: chunk, position };
         crc = crc32c(chunk, crc);
+        position += chunk.length;
       }
       const expected = (crcs as Record<string, string>)[t.info.name];
       if (crcHex(crc) !== expected) throw problem(`tensor "${t.info.name}": CRC-32C of the data is ${crcHex(crc)}, the header records ${expected} (the file is damaged)`);
