@@ -226,9 +226,10 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
   }
 
   #applyCheckpoint(loaded: checkpoint.LoadedCheckpoint<H>): void {
+    this.#applyState(loaded.state);
+    // After the state (which allocates): the next step's fresh executor sees these values.
     for (const { entry, values } of loaded.params) writeTensor(entry.data, values);
     this.#gradScale = loaded.gradScale;
-    this.#applyState(loaded.state);
   }
 
   #checkIdle(what: string): void {

@@ -50,8 +50,11 @@ function serialisable<B extends Builder>(name: string, build: B, hooks: Hooks = 
   HOOKS.set(name, hooks);
   const made = (...args: unknown[]): Schedule => {
     const schedule = build(...args);
+    // Optional arguments left out (or given as undefined) are left out of the record too.
+    let given = args.length;
+    while (given > 0 && args[given - 1] === undefined) given--;
     try {
-      RECORDS.set(schedule, { name, args: encodeArg(args) as unknown[] });
+      RECORDS.set(schedule, { name, args: encodeArg(args.slice(0, given)) as unknown[] });
     } catch {
       // An argument that is code (a custom schedule inside a sequence): the result is custom too.
     }

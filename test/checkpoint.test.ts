@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Adam, SGD, cosine } from '../lib';
+import { Adam, SGD, cosine, inverseSqrt } from '../lib';
 import { CASES, type HostParam, fillGrads, makeParams } from './cases';
 import { firstBitDifference } from './helpers';
 
@@ -273,5 +273,18 @@ describe('async save and load hold the optimizer', () => {
     const loaded = readSafetensors(path);
     expect(loaded.metadata.step).toBe('1');
     expect(opt.step()).toBe(true);
+  });
+});
+
+describe('schedule records', () => {
+  it('leave out optional arguments not given, and rebuild to the same values', () => {
+    const params = makeParams([3], 4);
+    const opt = new Adam(params, { lr: inverseSqrt(0.02, undefined) });
+    const path = fresh();
+    opt.saveSync(path);
+    expect(JSON.parse(readSafetensors(path).metadata.groups)[0].options.lr).toEqual({ $schedule: 'inverseSqrt', args: [0.02] });
+    const other = new Adam(makeParams([3], 5));
+    other.loadSync(path);
+    expect((other.lr as (t: number) => number)(9)).toBe((opt.lr as (t: number) => number)(9));
   });
 });

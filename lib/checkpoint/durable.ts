@@ -60,8 +60,15 @@ export async function readFile<T>(path: string, reader: Reader<T>): Promise<T> {
   }
 }
 
-/** A piece of the file, produced when it is written: views of host memory (or of a download), each at most CHUNK bytes. */
-export type Piece = () => Iterable<Uint8Array>;
+/**
+ * A piece of the file at a known position, produced when it is written: views of host memory (or
+ * of a download), each at most CHUNK bytes. Pieces are produced in order, so a later one (the
+ * header) may depend on what producing an earlier one computed (the CRCs).
+ */
+export interface Piece {
+  position: number;
+  chunks(): Iterable<Uint8Array>;
+}
 
 // A fresh name beside the target: rename within one directory is atomic.
 function tempPath(path: string): string {
@@ -80,9 +87,9 @@ export function writeFileDurableSync(path: string, pieces: readonly Piece[]): vo
   const fd = fs.openSync(temp, 'wx');
   let closed = false;
   try {
-    let position = 0;
     for (const piece of pieces) {
-      for (const bytes of piece()) {
+      let position = piece.position;
+      for (const bytes of piece.chunks()) {
         for (let done = 0; done < bytes.length; ) done += fs.writeSync(fd, bytes, done, bytes.length - done, position + done);
         position += bytes.length;
       }
@@ -102,23 +109,32 @@ export function writeFileDurableSync(path: string, pieces: readonly Piece[]): vo
   }
 }
 
+/** The same, with each write in flight while the next chunk is produced (its CRC computed). */
 export async function writeFileDurable(path: string, pieces: readonly Piece[]): Promise<void> {
   const temp = tempPath(path);
   const fh = await fs.promises.open(temp, 'wx');
   let closed = false;
+  let pending: Promise<void> = Promise.resolve();
+  const writeAll = async (bytes: Uint8Array, position: number) => {
+    for (let done = 0; done < bytes.length; ) done += (await fh.write(bytes, done, bytes.length - done, position + done)).bytesWritten;
+  };
   try {
-    let position = 0;
     for (const piece of pieces) {
-      for (const bytes of piece()) {
-        for (let done = 0; done < bytes.length; ) done += (await fh.write(bytes, done, bytes.length - done, position + done)).bytesWritten;
+      let position = piece.position;
+      for (const bytes of piece.chunks()) {
+        await pending;
+        pending = writeAll(bytes, position);
+        pending.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
         position += bytes.length;
       }
     }
+    await pending;
     await fh.sync();
     await fh.close();
     closed = true;
     await fs.promises.rename(temp, path);
   } catch (e) {
+    await pending.catch(() => undefined);
     if (!closed) await fh.close().catch(() => undefined);
     await fs.promises.unlink(temp).catch(() => undefined);
     throw e;

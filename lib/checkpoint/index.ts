@@ -78,20 +78,13 @@ interface Planned {
   name: string;
   dtype: Dtype;
   shape: number[];
-  piece: Piece;
+  tensor: Tensor;
 }
 
-function hostBytes(t: Tensor): Iterable<Uint8Array> {
-  return byteChunks(t instanceof DeviceTensor ? t.download() : t, CHUNK);
-}
-
-function crcOf(piece: Piece): number {
-  let crc = 0;
-  for (const bytes of piece()) crc = crc32c(bytes, crc);
-  return crc;
-}
-
-/** The file's pieces (header, then each tensor), with CRCs computed from the current values. */
+/**
+ * The file's pieces: each tensor, its CRC-32C computed chunk by chunk just before the chunk is
+ * written, then the header (whose length the CRCs cannot change: 8 hex digits each) at the start.
+ */
 export function planSave<H extends BaseHyper, R extends GradOptions>(owner: string, subject: CheckpointSubject<H, R>, options: unknown): Piece[] {
   checkLittleEndian(owner);
   const withParams = checkParamsOption(owner, options) ?? false;
@@ -104,29 +97,49 @@ export function planSave<H extends BaseHyper, R extends GradOptions>(owner: stri
         if (!t) continue;
         const dtype = t instanceof DeviceTensor ? 'F32' : dtypeOf(t);
         if (!dtype) throw new Error(`${owner}: ${e.where}: state slot '${slot}' has an array type no checkpoint stores`);
-        tensors.push({ name: `state.${e.name}.${slot}`, dtype, shape: [tensorLength(t)], piece: () => hostBytes(t) });
+        tensors.push({ name: `state.${e.name}.${slot}`, dtype, shape: [tensorLength(t)], tensor: t });
       }
       if (withParams) {
-        const data = e.data;
-        if (tensorLength(data) !== e.length) throw new Error(`${owner}: ${e.where}: data has length ${tensorLength(data)}, expected ${e.length} (detached or freed?)`);
-        tensors.push({ name: `param.${e.name}`, dtype: 'F32', shape: [e.length], piece: () => hostBytes(data) });
+        if (tensorLength(e.data) !== e.length) throw new Error(`${owner}: ${e.where}: data has length ${tensorLength(e.data)}, expected ${e.length} (detached or freed?)`);
+        tensors.push({ name: `param.${e.name}`, dtype: 'F32', shape: [e.length], tensor: e.data });
       }
     }
   // Wider elements first: every tensor then starts aligned to its own element size.
   tensors.sort((a, b) => DTYPES[b.dtype].bytes - DTYPES[a.dtype].bytes);
   const crcs: Record<string, string> = {};
-  for (const t of tensors) Object.defineProperty(crcs, t.name, { value: crcHex(crcOf(t.piece)), enumerable: true });
-  const metadata = {
+  for (const t of tensors) Object.defineProperty(crcs, t.name, { value: '00000000', enumerable: true, writable: true });
+  // Everything but the CRCs as of this call: a setter used during an async save changes nothing here.
+  const fixed = {
     format: FORMAT,
     optimizer: spec.name,
     version: libraryVersion(),
     step: String(subject.step),
     gradScale: String(subject.gradScale),
     groups: JSON.stringify(groups.map((g) => ({ params: g.entries.map((e) => e.name), options: { ...g.hyper, lr: encodeLr(g.hyper.lr) } }))),
-    crc32c: JSON.stringify(crcs),
   };
-  const { header } = encodeHeader(tensors, metadata);
-  return [() => [header], ...tensors.map((t) => t.piece)];
+  const metadata = (): Record<string, string> => ({ ...fixed, crc32c: JSON.stringify(crcs) });
+  const { layout } = encodeHeader(tensors, metadata());
+  const pieces: Piece[] = layout.tensors.map((info, i) => ({
+    position: layout.dataStart + info.begin,
+    *chunks() {
+      const t = tensors[i].tensor;
+      let crc = 0;
+      for (const bytes of byteChunks(t instanceof DeviceTensor ? t.download() : t, CHUNK)) {
+        crc = crc32c(bytes, crc);
+        yield bytes;
+      }
+      crcs[info.name] = crcHex(crc);
+    },
+  }));
+  pieces.push({
+    position: 0,
+    chunks() {
+      const { header } = encodeHeader(tensors, metadata());
+      if (header.length !== layout.dataStart) throw new Error(`${owner}: internal error: the header changed length`);
+      return [header];
+    },
+  });
+  return pieces;
 }
 
 /** Where a tensor of the file goes in this optimizer. */
