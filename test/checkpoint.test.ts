@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Adam, SGD, cosine, inverseSqrt } from '../lib';
+import { Adam, SGD, cosine, cuda, inverseSqrt } from '../lib';
 import { CASES, type HostParam, fillGrads, makeParams } from './cases';
 import { firstBitDifference } from './helpers';
 
@@ -39,10 +39,11 @@ function crc32cBitwise(bytes: Uint8Array): number {
 const f32 = (b: Buffer) => new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.length));
 const bitsEqual = (a: Float32Array, b: Float32Array) => a.length === b.length && firstBitDifference(a, b) === -1;
 
-function snapshot(opt: { stateDict(): { step: number; state: Record<string, Record<string, Float32Array>> } }, params: HostParam[]) {
+type Snap = { sd: { step: number; state: Record<string, Record<string, Float32Array>> }; data: Float32Array[] };
+function snapshot(opt: { stateDict(): Snap['sd'] }, params: HostParam[]): Snap {
   return { sd: opt.stateDict(), data: params.map((p) => new Float32Array(p.data)) };
 }
-function expectSame(a: ReturnType<typeof snapshot>, b: ReturnType<typeof snapshot>) {
+function expectSame(a: Snap, b: Snap) {
   expect(b.sd.step).toBe(a.sd.step);
   a.data.forEach((d, i) => expect(bitsEqual(d, b.data[i]), `param ${i}`).toBe(true));
   for (const [name, slots] of Object.entries(a.sd.state))
@@ -286,5 +287,43 @@ describe('schedule records', () => {
     const other = new Adam(makeParams([3], 5));
     other.loadSync(path);
     expect((other.lr as (t: number) => number)(9)).toBe((opt.lr as (t: number) => number)(9));
+  });
+});
+
+const hasGpu = cuda.info().deviceCount > 0;
+describe('checkpoints of GPU state', () => {
+  // Saved from DeviceTensors on the 'cuda' backend, resumed on the host, and the other way round:
+  // the same bits as an uninterrupted host run (every backend computes the same bits).
+  it.skipIf(!hasGpu)(`move between the GPU and the host bitwise${hasGpu ? '' : ' (skipped: no CUDA device)'}`, () => {
+    const seed = 21;
+    const options = { lr: 0.01, amsgrad: true, weightDecay: 0.05 };
+    const host = makeParams(LENGTHS, seed);
+    const reference = new Adam(host, options);
+    for (let t = 1; t <= 4; t++) fillGrads(host, seed, t), reference.step();
+
+    const start = makeParams(LENGTHS, seed);
+    const dev = start.map((p) => ({ name: p.name, data: cuda.upload(p.data), grad: cuda.tensor(p.grad.length) }));
+    const onGpu = new Adam(dev, { ...options, backend: 'cuda' });
+    for (let t = 1; t <= 2; t++) {
+      fillGrads(start, seed, t);
+      dev.forEach((p, i) => p.grad.copyFrom(start[i].grad));
+      onGpu.step();
+    }
+    const path = fresh();
+    onGpu.saveSync(path, { params: true });
+    const cpu = makeParams(LENGTHS, seed + 1);
+    const resumed = new Adam(cpu, options);
+    resumed.loadSync(path);
+    fillGrads(cpu, seed, 3);
+    resumed.step();
+    // And back onto the GPU for the last step.
+    resumed.saveSync(path, { params: true });
+    onGpu.loadSync(path);
+    fillGrads(start, seed, 4);
+    dev.forEach((p, i) => p.grad.copyFrom(start[i].grad));
+    onGpu.step();
+    const got = { sd: onGpu.stateDict(), data: dev.map((p) => p.data.download()) };
+    for (const p of dev) p.data.free(), p.grad.free();
+    expectSame(snapshot(reference, host), got);
   });
 });
