@@ -180,10 +180,11 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
   async save(path: string, options?: checkpoint.SaveOptions): Promise<void> {
     const owner = `${this.#spec.name}.save`;
     this.#checkIdle('save');
+    const file = checkpoint.checkPath(owner, path);
     const pieces = checkpoint.planSave(owner, this.#checkpointSubject(), options);
     this.#busy = 'a save is in flight; await it first';
     try {
-      await checkpoint.writeFileDurable(checkpoint.checkPath(owner, path), pieces);
+      await checkpoint.writeFileDurable(file, pieces);
     } finally {
       this.#busy = null;
     }
@@ -192,7 +193,8 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
   saveSync(path: string, options?: checkpoint.SaveOptions): void {
     const owner = `${this.#spec.name}.saveSync`;
     this.#checkIdle('saveSync');
-    checkpoint.writeFileDurableSync(checkpoint.checkPath(owner, path), checkpoint.planSave(owner, this.#checkpointSubject(), options));
+    const file = checkpoint.checkPath(owner, path);
+    checkpoint.writeFileDurableSync(file, checkpoint.planSave(owner, this.#checkpointSubject(), options));
   }
 
   /**
