@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Adam, SGD, cosine, cuda, inverseSqrt } from '../lib';
 import { CASES, type HostParam, fillGrads, makeParams } from './cases';
+import { crc32c, crc32cBitwise as fallback } from '../lib/checkpoint/crc32c';
 import { firstBitDifference } from './helpers';
 
 const DIR = mkdtempSync(join(tmpdir(), 'adam-ckpt-'));
@@ -325,5 +326,18 @@ describe('checkpoints of GPU state', () => {
     const got = { sd: onGpu.stateDict(), data: dev.map((p) => p.data.download()) };
     for (const p of dev) p.data.free(), p.grad.free();
     expectSame(snapshot(reference, host), got);
+  });
+});
+
+describe('CRC-32C', () => {
+  it('the package and the fallback agree with the check value and with each other, chunked or not', () => {
+    const check = Buffer.from('123456789');
+    expect(crc32c(check)).toBe(0xe3069283);
+    expect(fallback(check)).toBe(0xe3069283);
+    const data = new Uint8Array(10_007).map((_, i) => (i * 2654435761) >>> 24);
+    const whole = crc32c(data);
+    expect(fallback(data)).toBe(whole);
+    expect(crc32c(data.subarray(5000), crc32c(data.subarray(0, 5000)))).toBe(whole);
+    expect(fallback(data.subarray(777), fallback(data.subarray(0, 777)))).toBe(whole);
   });
 });
