@@ -1,33 +1,37 @@
 // The exact surface of the compiled addon (build/Release/adam_native.node, prebuilds/*/adam-native.node).
 // lib/ validates every argument before it reaches these; the addon re-checks what it relies on.
 
-export type IsaName = 'sse2' | 'avx2' | 'avx512';
+/** 'scalar' is the portable unit (every CPU); the others exist in x86-64 builds. */
+export type IsaName = 'scalar' | 'sse2' | 'avx2' | 'avx512';
 
-/** One optimizer's tensors, registered once; a step over all of them is one native call. */
-export declare class Plan {
+/** One optimizer's tensors on the CPU, registered once; a step over all of them is one native call. */
+export declare class CpuPlan {
   /**
-   * @param rule   a rule id from `rules`
-   * @param slots  arrays per tensor: that rule's `slots` (param, grad, then state)
-   * @param arrays tensors*slots entries; null for an optional state slot left out
-   * @param groups how many consecutive tensors each parameter group has (default: one group)
+   * @param rule    a rule id from `rules`
+   * @param arrays  that rule's slots per tensor (param, grad, then state); null for an optional
+   *                state slot left out. Refused: resizable or growable buffers, arrays sharing memory.
+   * @param groups  how many consecutive tensors each parameter group has (undefined: one group)
+   * @param isa     an index into `isas` this CPU supports
+   * @param threads 1 to 1024, or 0 for every hardware thread
    */
-  constructor(rule: number, slots: number, arrays: ReadonlyArray<Float32Array | null>, groups?: readonly number[]);
+  constructor(rule: number, arrays: ReadonlyArray<Float32Array | null>, groups: readonly number[] | undefined, isa: number, threads: number);
   /**
-   * Runs the rule over every tensor. `isa` indexes `isas`; `scalars` holds each group's scalars,
-   * group after group; `flags` is one number (one group) or a Uint32Array of one per group;
-   * `threads` 0 means all hardware threads. Everything is checked before anything is written.
+   * Runs the rule over every tensor. `scalars` holds each group's scalars, group after group;
+   * `flags` one entry per group. Everything is checked before anything is written.
    */
-  step(isa: number, scalars: Float32Array, flags: number | Uint32Array, threads: number): void;
+  step(scalars: Float32Array, flags: Uint32Array): void;
   /** The same step on the thread pool, off the JavaScript thread. */
-  stepAsync(isa: number, scalars: Float32Array, flags: number | Uint32Array, threads: number): Promise<void>;
+  stepAsync(scalars: Float32Array, flags: Uint32Array): Promise<void>;
   /** True while a stepAsync is in flight; step/stepAsync then throw. */
   readonly busy: boolean;
 }
 
 export interface RuleLayout {
   id: number;
-  slots: number;
-  scalars: number;
+  /** Slot names in order: 'param', 'grad', then the state slots. */
+  slots: readonly string[];
+  /** Per-step scalar names in order. */
+  scalars: readonly string[];
 }
 
 /** n floats of device memory (zeroed); freed by free() or when collected. */
@@ -45,18 +49,20 @@ export declare class DeviceBuffer {
   free(): void;
 }
 
-/** One optimizer's tensors on the GPU; a step over all of them is one kernel launch. */
+/** One optimizer's tensors on the GPU, in parameter groups; a step over all of them is one kernel launch. */
 export declare class CudaPlan {
   /**
-   * @param items tensors*slots entries: param and grad as DeviceBuffers, or both as Float32Arrays
-   *              (host-mirror mode); state slots as DeviceBuffers, null for an optional one left out
+   * @param items  that rule's slots per tensor: param and grad as DeviceBuffers, or both as
+   *               Float32Arrays (host-mirror mode); state slots as DeviceBuffers, null for an
+   *               optional one left out
+   * @param groups how many consecutive tensors each parameter group has (undefined: one group)
    */
-  constructor(rule: number, slots: number, items: ReadonlyArray<DeviceBuffer | Float32Array | null>);
-  /** Returns when the device is done (mirrored params already downloaded). */
-  step(scalars: Float32Array, flags: number): void;
-  stepAsync(scalars: Float32Array, flags: number): Promise<void>;
+  constructor(rule: number, items: ReadonlyArray<DeviceBuffer | Float32Array | null>, groups?: readonly number[]);
+  /** Returns when the device is done (mirrored params already downloaded). Arguments as CpuPlan.step. */
+  step(scalars: Float32Array, flags: Uint32Array): void;
+  stepAsync(scalars: Float32Array, flags: Uint32Array): Promise<void>;
   /** bench: milliseconds for `iters` back-to-back kernel launches, timed with CUDA events. */
-  timeSteps(scalars: Float32Array, flags: number, iters: number): number;
+  timeSteps(scalars: Float32Array, flags: Uint32Array, iters: number): number;
   /** Frees the plan's device tables and mirror buffers now. */
   release(): void;
   readonly busy: boolean;
@@ -88,8 +94,8 @@ export interface CudaBinding {
 }
 
 export interface Binding {
-  Plan: typeof Plan;
-  /** ISA names, indexed by the `isa` argument of Plan.step. */
+  Plan: typeof CpuPlan;
+  /** The ISAs this addon was built with, indexed by the `isa` arguments. */
   isas: IsaName[];
   cpuInfo(): { supported: IsaName[]; best: IsaName; threads: number };
   rules: Record<string, RuleLayout>;
@@ -97,7 +103,12 @@ export interface Binding {
   flags: Record<string, number>;
   /** n zeros in native memory: 64-byte aligned; 2 MiB aligned with MADV_HUGEPAGE from 2 MiB up. */
   allocFloat32(n: number): Float32Array;
-  /** Float64 sum of squares of every element, in the fixed block order of lib/gradops.ts. */
+  /**
+   * Detaches an allocFloat32 array's buffer and gives its pages back now; false (nothing done) for
+   * any other array. Optional: builds without it leave the memory to the garbage collector.
+   */
+  freeFloat32?(array: Float32Array): boolean;
+  /** Float64 sum of squares (threads: as CpuPlan's) of every element, in the fixed block order of lib/gradops.ts. */
   sumSquares(isa: number, threads: number, arrays: ReadonlyArray<Float32Array>): number;
   /** x = x*factor, factor rounded to float32. */
   scaleArrays(isa: number, threads: number, arrays: ReadonlyArray<Float32Array>, factor: number): void;

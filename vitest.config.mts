@@ -3,7 +3,12 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   // The examples import the library by its package name; tests run them against the sources.
-  resolve: { alias: { 'adam-native': fileURLToPath(new URL('./lib/index.ts', import.meta.url)) } },
+  resolve: {
+    alias: [
+      { find: /^adam-native\/tfjs$/, replacement: fileURLToPath(new URL('./lib/tfjs/index.ts', import.meta.url)) },
+      { find: /^adam-native$/, replacement: fileURLToPath(new URL('./lib/index.ts', import.meta.url)) },
+    ],
+  },
   test: {
     include: ['test/**/*.test.ts'],
     testTimeout: 60_000,

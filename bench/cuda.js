@@ -57,19 +57,19 @@ const GRADS = gradValues(N);
 // everything 0: the IEEE division then takes its slow path (0/x), the kernel's worst case.
 function kernelTime(cfg, lengths, iters, zeroData = false) {
   const layout = native.rules[cfg.rule.name];
-  const flags = cfg.rule.flags(cfg.ruleOptions);
+  const flags = new Uint32Array([cfg.rule.flags(cfg.ruleOptions, 1)]);
   const bufs = [];
   const items = [];
   for (const n of lengths)
-    for (let k = 0; k < layout.slots; k++) {
+    for (let k = 0; k < layout.slots.length; k++) {
       const slot = k < 2 ? null : cfg.rule.stateSlots[k - 2];
       const b = slot && !cfg.rule.needsSlot(slot, cfg.ruleOptions) ? null : new native.cuda.DeviceBuffer(n);
       if (b) bufs.push(b);
       if (b && k === 1 && !zeroData) b.copyFrom(GRADS.subarray(0, n));
       items.push(b);
     }
-  const plan = new native.cuda.Plan(layout.id, layout.slots, items);
-  const scalars = new Float32Array(layout.scalars);
+  const plan = new native.cuda.Plan(layout.id, items);
+  const scalars = new Float32Array(layout.scalars.length);
   cfg.rule.scalars(cfg.ruleOptions, 1, scalars);
   const ms = plan.timeSteps(scalars, flags, iters) / iters;
   plan.release();

@@ -9,6 +9,7 @@ import { bestOf, bestOfEach, collect } from './measure.mjs';
 import { makeProbe } from './probe.mjs';
 import { SUBJECTS } from './subjects.mjs';
 import { printHugePages, printManyTensors, printTable, printTargets } from './report.mjs';
+import { measureSmallSteps, printSpeedTargets } from './sizes.mjs';
 import { tfSeconds } from './tfjs.mjs';
 
 const quick = process.argv.includes('--quick');
@@ -109,12 +110,14 @@ async function main() {
   const hugePages = measureHugePages(SIZES.find((s) => s.label === (quick ? '16M' : '64M')));
   collect();
   const manyTensors = measureManyTensors();
+  const smallSteps = measureSmallSteps({ quick });
   const method = `best of up to ${REPS.native.reps} runs (native, each in turn with its probe), ${REPS.js.reps} (js), after warm-up`;
-  const result = { date: new Date().toISOString(), quick, machine: info, method, rows, hugePages, manyTensors };
+  const result = { date: new Date().toISOString(), quick, machine: info, method, rows, hugePages, manyTensors, smallSteps };
   printTable(rows);
   printManyTensors(manyTensors);
   printHugePages(hugePages);
   printTargets(rows, manyTensors, hugePages);
+  printSpeedTargets(rows, manyTensors, smallSteps);
   const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results');
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `bench-${result.date.replace(/[:.]/g, '-')}.json`);
@@ -122,7 +125,8 @@ async function main() {
   console.log(`\n${method}; ${info.cpu}, ${info.cores} cores, ${info.memGiB} GiB, THP ${info.thp}, node ${info.node}, isa ${info.isa}, load at start ${info.load}. JSON: ${path.relative(process.cwd(), file)}`);
 }
 
-main().catch((e) => {
+// --tfjs: model.fit with tf.train.adam against nativeOptimizer (bench/tfjs-fit.mjs) instead.
+(process.argv.includes('--tfjs') ? import('./tfjs-fit.mjs') : main()).catch((e) => {
   console.error(e);
   process.exit(1);
 });

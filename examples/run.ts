@@ -6,6 +6,7 @@ import type { BackendChoice } from './optimizers';
 import { writeCurvePlot } from './plot';
 import { runProgress } from './progress';
 import { bestRuns, writeReports } from './report';
+import { runTfjsExperiments } from './tfjs-experiments';
 import { type RunResult, trainRun } from './train';
 
 export interface DemoConfig {
@@ -68,6 +69,9 @@ export async function runDemo(config: DemoConfig): Promise<{ results: RunResult[
     files.push(file);
     results.push(...mine);
   }
+  const tfjs = await runTfjsExperiments(config, data);
+  results.push(...tfjs.results);
+  files.push(...tfjs.files);
   const written = writeReports(config.out, results, config.backend);
   return { results, table: written.table, files: [...written.files, ...files] };
 }

@@ -1,7 +1,7 @@
 import { checkBackendOptions, selectBackend } from './backends';
 import type { Backend } from './backends/types';
 import type { BackendOptions } from './optimizer';
-import { checkFloat32Array, checkKnownKeys, checkNoOverlap, checkNumber, checkPlainObject, describe } from './validate';
+import { checkBoolean, checkFloat32Array, checkKnownKeys, checkNoOverlap, checkNumber, checkPlainObject, describe } from './validate';
 
 /** Where the grads come from: parameters ({ grad }), or the grad arrays themselves. */
 export type GradSource = { grad: Float32Array } | Float32Array;
@@ -9,9 +9,22 @@ export type GradSource = { grad: Float32Array } | Float32Array;
 /** PyTorch's guard against dividing by a zero norm. */
 const NORM_EPS = 1e-6;
 
-function prepare(owner: string, params: unknown, options: unknown): { grads: Float32Array[]; backend: Backend } {
+/** clipGradNorm's options: the backend's, and which norm. */
+export interface ClipNormOptions extends BackendOptions {
+  /** 2 (default): the global L2 norm; Infinity: the largest |g| of any element. */
+  normType?: 2 | typeof Infinity;
+  /** Throw, changing nothing, when the norm is NaN or infinite. Default false: return it, grads untouched. */
+  errorIfNonfinite?: boolean;
+}
+
+function prepare(
+  owner: string,
+  params: unknown,
+  options: unknown,
+  extra: readonly string[] = [],
+): { grads: Float32Array[]; backend: Backend; opts: Record<string, unknown> } {
   const opts = checkPlainObject(`${owner}: options`, options ?? {});
-  checkKnownKeys(`${owner}: options`, opts, ['backend', 'isa', 'threads']);
+  checkKnownKeys(`${owner}: options`, opts, ['backend', 'isa', 'threads', ...extra]);
   const { backend, isa, threads } = checkBackendOptions(owner, opts);
   if (!Array.isArray(params)) throw new TypeError(`${owner}: params must be an array of {grad} or Float32Array, got ${describe(params)}`);
   const grads = params.map((p: unknown, i) => {
@@ -25,21 +38,44 @@ function prepare(owner: string, params: unknown, options: unknown): { grads: Flo
   } catch (e) {
     throw new Error(`${owner}: ${(e as Error).message}`);
   }
-  return { grads, backend: selectBackend(owner, backend, isa, threads) };
+  return { grads, backend: selectBackend(owner, backend, isa, threads), opts };
+}
+
+/** The largest |x| of any element (exact: a max does not depend on order); NaN if any is NaN. */
+function maxAbs(grads: readonly Float32Array[]): number {
+  let max = 0;
+  for (const g of grads)
+    for (let i = 0; i < g.length; i++) {
+      const a = Math.abs(g[i]);
+      if (a > max) max = a;
+      else if (a !== a) return NaN;
+    }
+  return max;
 }
 
 /**
- * Scales every grad in place so that their global L2 norm is at most maxNorm (by
- * maxNorm/(norm + 1e-6), as PyTorch), and returns the norm before clipping. The norm is the square
- * root of a float64 sum of squares in a fixed order (lib/gradops.ts), so it has the same bits on
- * every backend, ISA and thread count. A NaN or infinite norm is returned with the grads untouched.
+ * Scales every grad in place so that their global norm is at most maxNorm (by
+ * maxNorm/(norm + 1e-6), as PyTorch's clip_grad_norm_), and returns the norm before clipping.
+ * normType 2: the square root of a float64 sum of squares in a fixed order (lib/gradops.ts), so it
+ * has the same bits on every backend, ISA and thread count; Infinity: the largest |g|. A NaN or
+ * infinite norm leaves the grads untouched: returned, or with errorIfNonfinite thrown.
  */
-export function clipGradNorm(params: ReadonlyArray<GradSource>, maxNorm: number, options?: BackendOptions): number {
+export function clipGradNorm(params: ReadonlyArray<GradSource>, maxNorm: number, options?: ClipNormOptions): number {
   const owner = 'clipGradNorm';
   checkNumber(`${owner}: maxNorm`, maxNorm, { min: 0 });
-  const { grads, backend } = prepare(owner, params, options);
-  const norm = Math.sqrt(backend.grads.sumSquares(grads));
-  if (!Number.isFinite(norm)) return norm;
+  const { grads, backend, opts } = prepare(owner, params, options, ['normType', 'errorIfNonfinite']);
+  const normType = opts.normType === undefined ? 2 : opts.normType;
+  if (normType !== 2 && normType !== Infinity) {
+    const kind = typeof normType === 'number' ? RangeError : TypeError;
+    throw new kind(`${owner}: option 'normType' must be 2 or Infinity, got ${describe(normType)}`);
+  }
+  const errorIfNonfinite = opts.errorIfNonfinite === undefined ? false : checkBoolean(`${owner}: option 'errorIfNonfinite'`, opts.errorIfNonfinite);
+  const norm = normType === 2 ? Math.sqrt(backend.grads.sumSquares(grads)) : maxAbs(grads);
+  if (!Number.isFinite(norm)) {
+    if (errorIfNonfinite)
+      throw new RangeError(`${owner}: the ${normType === 2 ? 'L2' : 'infinity'} norm of the grads is ${norm}, so they cannot be clipped (errorIfNonfinite); nothing was changed`);
+    return norm;
+  }
   const coef = Math.fround(maxNorm / (norm + NORM_EPS));
   if (coef < 1) backend.grads.scale(grads, coef);
   return norm;

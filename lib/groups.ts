@@ -1,24 +1,30 @@
 import { type AnyParam, type Entry, checkParamLists, isGroupList } from './params';
 import type { GradOptions } from './rules/grad';
-import { type LearningRate, checkLearningRate } from './schedules';
 import { type BaseHyper, type Hyperparameters, type OptimizerSpec, checkHyper } from './spec';
 import { checkKnownKeys, checkPlainObject } from './validate';
 
 /** A parameter group: its parameters, and any hyperparameters that differ from the defaults. */
 export type ParamGroupInit<H> = Partial<Hyperparameters<H>> & { params: readonly AnyParam[] };
 
-/** A group as `opt.paramGroups` shows it; `lr` (a number or a schedule) may be set at any time. */
-export interface ParamGroup<H> {
+/**
+ * A group as `opt.paramGroups` shows it: every hyperparameter is a property that may be set at any
+ * time (checked; applied from the next step), `lr` a number or a schedule.
+ */
+export type ParamGroup<H> = Hyperparameters<H> & {
   readonly params: readonly AnyParam[];
-  lr: LearningRate;
   /** This group's hyperparameters (a copy). */
   readonly options: Hyperparameters<H>;
-}
+};
 
 /** One group as the optimizer keeps it. */
 export interface Group<H> {
   /** How messages name this group's lr: `lr`, or `paramGroups[1].lr`. */
   lrWhere: string;
+  /**
+   * Steps the optimizer had taken when this group was added (addParamGroup): its state counts its
+   * own steps (PyTorch's per-parameter `step`), t - stepsBefore; schedules see the optimizer's t.
+   */
+  stepsBefore: number;
   hyper: Hyperparameters<H>;
   entries: Entry[];
   /** This group's per-step scalars: a view into the optimizer's packed array. */
@@ -56,24 +62,22 @@ export function checkGroups<H extends BaseHyper, R extends GradOptions>(
   return hypers.map((hyper, i) => ({ lrWhere: grouped ? `paramGroups[${i}].lr` : 'lr', hyper, entries: entries[i] }));
 }
 
-/** A group with its user-facing view (params frozen, lr settable through the checks). */
+/**
+ * A group with its user-facing view: params frozen, each hyperparameter an accessor whose setter is
+ * `set` (the optimizer checks, allocates any state the new value needs, then assigns).
+ */
 export function makeGroup<H>(
-  owner: string,
-  init: { lrWhere: string; hyper: Hyperparameters<H>; entries: Entry[] },
+  init: { lrWhere: string; hyper: Hyperparameters<H>; entries: Entry[]; stepsBefore?: number },
   scalars: Float32Array,
+  keys: readonly string[],
+  set: (group: Group<H>, key: string, value: unknown) => void,
 ): Group<H> {
-  const group = { ...init, scalars } as Group<H>;
-  group.view = Object.freeze({
-    params: Object.freeze(init.entries.map((e) => e.param)),
-    get lr(): LearningRate {
-      return (group.hyper as { lr: LearningRate }).lr;
-    },
-    set lr(value: LearningRate) {
-      (group.hyper as { lr: LearningRate }).lr = checkLearningRate(`${owner}: ${init.lrWhere}`, value);
-    },
-    get options(): Hyperparameters<H> {
-      return { ...group.hyper };
-    },
-  });
+  const group = { stepsBefore: 0, ...init, scalars } as Group<H>;
+  const hyper = () => group.hyper as Record<string, unknown>;
+  const view: Record<string, unknown> = { params: Object.freeze(init.entries.map((e) => e.param)) };
+  Object.defineProperty(view, 'options', { enumerable: true, get: () => ({ ...group.hyper }) });
+  for (const key of keys)
+    Object.defineProperty(view, key, { enumerable: true, get: () => hyper()[key], set: (value: unknown) => set(group, key, value) });
+  group.view = Object.freeze(view) as unknown as ParamGroup<H>;
   return group;
 }

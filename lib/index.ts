@@ -13,9 +13,26 @@ export {
   type SaveOptions,
   type LoadOptions,
 } from './optimizer';
-export { constant, cosine, exponential, inverseSqrt, stepDecay } from './schedule-registry';
-export type { LearningRate, Schedule } from './schedules';
-export { clipGradNorm, clipGradValue, type GradSource } from './clip';
+export {
+  constant,
+  cosine,
+  exponential,
+  inverseSqrt,
+  linear,
+  linearWarmup,
+  multiStep,
+  oneCycle,
+  reduceOnPlateau,
+  sequential,
+  stepDecay,
+  type BuiltInSchedule,
+  type LearningRate,
+  type OneCycleOptions,
+  type ReduceOnPlateau,
+  type ReduceOnPlateauOptions,
+  type Schedule,
+} from './schedules';
+export { clipGradNorm, clipGradValue, type ClipNormOptions, type GradSource } from './clip';
 export { backendInfo, type BackendInfo, type BackendOption } from './backends';
 export type { IsaOption } from './backends/native';
 export { allocFloat32 } from './memory';

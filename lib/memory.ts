@@ -10,3 +10,13 @@ export function allocFloat32(n: number): Float32Array {
   const native = loadNative().binding;
   return native ? native.allocFloat32(n) : new Float32Array(n);
 }
+
+/**
+ * Returns the memory of an allocFloat32 array (and of every view on its buffer) to the system now:
+ * the buffer is detached (every view reads as empty) and its pages released. Anything else is left
+ * to the garbage collector. Returns whether memory was released.
+ */
+export function releaseFloat32(array: Float32Array): boolean {
+  const native = loadNative().binding;
+  return native?.freeFloat32 ? native.freeFloat32(array) : false;
+}

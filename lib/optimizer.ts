@@ -4,15 +4,15 @@ import type { Backend, Executor } from './backends/types';
 import { FiniteCheck } from './finite';
 import { type Group, type ParamGroup, type ParamGroupInit, checkGroups, makeGroup } from './groups';
 import { BACKEND_KEYS, GRAD_SCALE, TRAINING_KEYS } from './options';
-import type { AnyParam } from './params';
+import { type AnyParam, type Entry, checkParamLists, replacedArrays } from './params';
 import type { GradOptions } from './rules/grad';
 import type { Rule } from './rules/types';
 import { type LearningRate, checkLearningRate, learningRateAt } from './schedules';
 import { type BaseHyper, type Hyperparameters, type OptimizerSpec, checkHyper, slotOptions } from './spec';
-import { allocState } from './state';
+import { allocState, freeState, neededSlots } from './state';
 import { type LoadedState, type StateDict, applyStateDict, checkStateDict, saveStateDict } from './state-dict';
-import { type Tensor, tensorProblem, writeTensor, zeroTensor } from './tensor';
-import { checkBoolean, checkKnownKeys, checkNumber, checkOptions } from './validate';
+import { type Tensor, checkDistinct, tensorProblem, writeTensor, zeroTensor } from './tensor';
+import { checkBoolean, checkKnownKeys, checkNumber, checkOptions, checkPlainObject } from './validate';
 
 export type { AnyParam, Param } from './params';
 export type { BackendOptions, OptimizerOptions, TrainingOptions } from './options';
@@ -31,14 +31,17 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
   readonly #spec: OptimizerSpec<H, R>;
   readonly #backend: Backend;
   readonly #groups: Array<Group<H>>;
+  /** The constructor's hyperparameters: what addParamGroup starts from. */
+  readonly #defaults: Hyperparameters<H>;
   /** Every group's scalars, group after group, and flags: what a step hands the backend. */
-  readonly #scalars: Float32Array;
-  readonly #flags: Uint32Array;
+  #scalars: Float32Array;
+  #flags: Uint32Array;
   #executor: Executor | null = null;
   /** skipNonFinite's dry run of the update, made on first use. */
   #finiteCheck: FiniteCheck | null = null;
-  readonly #grads: Tensor[];
+  #grads: Tensor[];
   #step = 0;
+  #disposed = false;
   /** Why other calls must wait: a stepAsync in flight, or a schedule running inside a step. */
   #busy: string | null = null;
   #skipNonFinite: boolean;
@@ -49,7 +52,7 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
     const owner = spec.name;
     const opts = checkOptions(`${owner}: options`, options);
     checkKnownKeys(owner, opts, [...Object.keys(spec.hyper), ...BACKEND_KEYS, ...TRAINING_KEYS]);
-    const defaults = checkHyper(spec, `${owner}: option`, { ...spec.defaults } as unknown as Hyperparameters<H>, opts);
+    const defaults = (this.#defaults = checkHyper(spec, `${owner}: option`, { ...spec.defaults } as unknown as Hyperparameters<H>, opts));
     const { backend, isa, threads } = checkBackendOptions(owner, opts);
     this.#skipNonFinite = opts.skipNonFinite === undefined ? false : checkBoolean(`${owner}: option 'skipNonFinite'`, opts.skipNonFinite);
     this.#gradScale = opts.gradScale === undefined ? 1 : checkNumber(`${owner}: option 'gradScale'`, opts.gradScale, GRAD_SCALE);
@@ -60,7 +63,7 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
     const perGroup = spec.rule.scalarCount;
     this.#scalars = new Float32Array(perGroup * inits.length);
     this.#flags = new Uint32Array(inits.length);
-    this.#groups = inits.map((init, i) => makeGroup(owner, init, this.#scalars.subarray(i * perGroup, (i + 1) * perGroup)));
+    this.#groups = inits.map((init, i) => this.#makeGroup(init, this.#scalars.subarray(i * perGroup, (i + 1) * perGroup)));
     this.#grads = this.#groups.flatMap((g) => g.entries.map((e) => e.grad));
     for (const g of this.#groups) allocState(spec.rule, slotOptions(spec, g.hyper), g.entries, this.#backend);
   }
@@ -75,7 +78,11 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
     return this.#step;
   }
 
-  /** The parameter groups (one for a plain parameter list), each with a writable `lr`. */
+  /**
+   * The parameter groups (one for a plain parameter list). Every hyperparameter of a group is a
+   * writable property (`opt.paramGroups[1].beta1 = 0.95`), checked, applied from the next step; a
+   * value that needs state the group lacks (amsgrad on, momentum from 0) allocates it zeroed.
+   */
   get paramGroups(): ReadonlyArray<ParamGroup<H>> {
     return this.#groups.map((g) => g.view);
   }
@@ -86,6 +93,7 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
   }
 
   set lr(value: LearningRate) {
+    this.#checkAlive('lr');
     const lr = checkLearningRate(`${this.#spec.name}: lr`, value);
     for (const g of this.#groups) g.hyper.lr = lr;
   }
@@ -101,6 +109,7 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
 
   /** The loss scale grads are divided by from the next step on (dynamic loss scaling sets it). */
   set gradScale(value: number) {
+    this.#checkAlive('gradScale');
     this.#gradScale = checkNumber(`${this.#spec.name}: gradScale`, value, GRAD_SCALE);
   }
 
@@ -109,6 +118,7 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
   }
 
   set skipNonFinite(value: boolean) {
+    this.#checkAlive('skipNonFinite');
     this.#skipNonFinite = checkBoolean(`${this.#spec.name}: skipNonFinite`, value);
   }
 
@@ -143,15 +153,65 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
     return true;
   }
 
-  /** Sets every grad to zero. */
+  /** Sets every grad (each parameter's `grad` as it is now) to zero. */
   zeroGrad(): void {
     this.#checkIdle('zeroGrad');
-    for (const g of this.#groups)
-      for (const e of g.entries) {
-        const problem = tensorProblem(e.data, e.grad, e.length);
-        if (problem) throw new Error(`${this.#spec.name}.zeroGrad: ${e.where}: ${problem}`);
-      }
+    this.#syncArrays('zeroGrad');
     for (const grad of this.#grads) zeroTensor(grad);
+  }
+
+  /**
+   * Adds a parameter group, as PyTorch's add_param_group: `params` and any hyperparameters (the
+   * others are the constructor's). Its state starts fresh; everything is checked first.
+   */
+  addParamGroup(group: ParamGroupInit<H>): void {
+    const { name } = this.#spec;
+    const owner = `${name}.addParamGroup`;
+    this.#checkIdle('addParamGroup');
+    const index = this.#groups.length;
+    const init = checkPlainObject(`${owner}: group`, group);
+    checkKnownKeys(`${owner}: group`, init, ['params', ...Object.keys(this.#spec.hyper)]);
+    if (init.params === undefined) throw new TypeError(`${owner}: group.params is required (an array of {name?, data, grad})`);
+    const where = `${owner}: option`;
+    const hyper = checkHyper(this.#spec, where, { ...this.#defaults }, init);
+    if (hyper.lr === undefined) throw new TypeError(`${where} 'lr' is required (a number or a schedule)`);
+    this.#spec.check?.(hyper, where);
+    const existing = this.#groups.flatMap((g) => g.entries);
+    const [entries] = checkParamLists(owner, [init.params], [`paramGroups[${index}].params`], existing);
+    const onHost = existing[0].data instanceof Float32Array;
+    const odd = entries.find((e) => e.data instanceof Float32Array !== onHost);
+    if (odd)
+      throw new TypeError(
+        `${owner}: ${odd.where} is ${onHost ? 'a DeviceTensor' : 'a Float32Array'}, but this optimizer's parameters are ${onHost ? 'Float32Arrays' : 'DeviceTensors'}`,
+      );
+    allocState(this.#spec.rule, slotOptions(this.#spec, hyper), entries, this.#backend);
+    // Nothing has changed so far; from here on nothing throws.
+    const perGroup = this.#spec.rule.scalarCount;
+    const scalars = new Float32Array(perGroup * (index + 1));
+    this.#groups.forEach((g, i) => (g.scalars = scalars.subarray(i * perGroup, (i + 1) * perGroup)));
+    this.#groups.push(this.#makeGroup({ lrWhere: `paramGroups[${index}].lr`, hyper, entries, stepsBefore: this.#step }, scalars.subarray(index * perGroup)));
+    this.#scalars = scalars;
+    this.#flags = new Uint32Array(index + 1);
+    this.#grads = this.#groups.flatMap((g) => g.entries.map((e) => e.grad));
+    this.#dropExecutor();
+  }
+
+  /**
+   * Frees the optimizer's state now (native and GPU memory, not at garbage collection). Afterwards
+   * every method and setter throws "disposed"; a second dispose() does nothing.
+   */
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#checkIdle('dispose');
+    this.#dropExecutor();
+    this.#finiteCheck = null;
+    this.#disposed = true;
+    freeState(this.#groups.flatMap((g) => g.entries));
+  }
+
+  /** Whether dispose() was called. */
+  get disposed(): boolean {
+    return this.#disposed;
   }
 
   /** The step count, each group's parameter names and hyperparameters, and copies of the state. */
@@ -181,6 +241,7 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
     const owner = `${this.#spec.name}.save`;
     this.#checkIdle('save');
     const file = checkpoint.checkPath(owner, path);
+    this.#syncArrays('save');
     const pieces = checkpoint.planSave(owner, this.#checkpointSubject(), options);
     this.#busy = 'a save is in flight; await it first';
     try {
@@ -194,6 +255,7 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
     const owner = `${this.#spec.name}.saveSync`;
     this.#checkIdle('saveSync');
     const file = checkpoint.checkPath(owner, path);
+    this.#syncArrays('saveSync');
     checkpoint.writeFileDurableSync(file, checkpoint.planSave(owner, this.#checkpointSubject(), options));
   }
 
@@ -205,11 +267,13 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
   async load(path: string, options?: checkpoint.LoadOptions): Promise<void> {
     const owner = `${this.#spec.name}.load`;
     this.#checkIdle('load');
-    const reader = checkpoint.checkpointReader(owner, checkpoint.checkPath(owner, path), this.#checkpointSubject(), options);
+    const file = checkpoint.checkPath(owner, path);
+    this.#syncArrays('load');
+    const reader = checkpoint.checkpointReader(owner, file, this.#checkpointSubject(), options);
     this.#busy = 'a load is in flight; await it first';
     let loaded: checkpoint.LoadedCheckpoint<H>;
     try {
-      loaded = await checkpoint.readFile(path, reader);
+      loaded = await checkpoint.readFile(file, reader);
     } finally {
       this.#busy = null;
     }
@@ -219,8 +283,10 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
   loadSync(path: string, options?: checkpoint.LoadOptions): void {
     const owner = `${this.#spec.name}.loadSync`;
     this.#checkIdle('loadSync');
-    const reader = checkpoint.checkpointReader(owner, checkpoint.checkPath(owner, path), this.#checkpointSubject(), options);
-    this.#applyCheckpoint(checkpoint.readFileSync(path, reader));
+    const file = checkpoint.checkPath(owner, path);
+    this.#syncArrays('loadSync');
+    const reader = checkpoint.checkpointReader(owner, file, this.#checkpointSubject(), options);
+    this.#applyCheckpoint(checkpoint.readFileSync(file, reader));
   }
 
   #checkpointSubject(): checkpoint.CheckpointSubject<H, R> {
@@ -234,7 +300,13 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
     this.#gradScale = loaded.gradScale;
   }
 
+  // Setters that only change a value the next step reads may run while a step is in flight.
+  #checkAlive(what: string): void {
+    if (this.#disposed) throw new Error(`${this.#spec.name}.${what}: the optimizer was disposed`);
+  }
+
   #checkIdle(what: string): void {
+    this.#checkAlive(what);
     if (this.#busy) throw new Error(`${this.#spec.name}.${what}: ${this.#busy}`);
   }
 
@@ -250,12 +322,76 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
     } finally {
       this.#busy = null;
     }
+    this.#syncArrays(what);
+    return t;
+  }
+
+  // Each parameter's data and grad as the parameter object holds them now: a replaced array (same
+  // kind and length, checked) is used from this step on, through a freshly prepared executor. Then
+  // the cheap re-check that no array was detached or resized. Throws before anything changes.
+  #syncArrays(what: string): void {
+    const owner = `${this.#spec.name}.${what}`;
+    let moved: Entry[] | null = null;
+    for (const g of this.#groups)
+      for (const e of g.entries) {
+        const p = e.param;
+        if (p.data !== e.data || p.grad !== e.grad) (moved ??= []).push(e);
+      }
+    if (moved) {
+      const replaced = moved.map((e): [Entry, { data: Tensor; grad: Tensor }] => [e, replacedArrays(owner, e) ?? e]);
+      const now = new Map(replaced);
+      const arrays = this.#groups.flatMap((g) =>
+        g.entries.flatMap((e) => {
+          const { data, grad } = now.get(e) ?? e;
+          return [
+            { where: `${e.where} data`, array: data },
+            { where: `${e.where} grad`, array: grad },
+          ];
+        }),
+      );
+      try {
+        checkDistinct(arrays);
+      } catch (err) {
+        throw new Error(`${owner}: ${(err as Error).message}`);
+      }
+      for (const [e, { data, grad }] of replaced) {
+        e.data = data;
+        e.grad = grad;
+      }
+      this.#grads = this.#groups.flatMap((g) => g.entries.map((e) => e.grad));
+      this.#dropExecutor();
+    }
     for (const g of this.#groups)
       for (const e of g.entries) {
         const problem = tensorProblem(e.data, e.grad, e.length);
-        if (problem) throw new Error(`${this.#spec.name}.${what}: ${e.where}: ${problem}`);
+        if (problem) throw new Error(`${owner}: ${e.where}: ${problem}`);
       }
-    return t;
+  }
+
+  #makeGroup(init: { lrWhere: string; hyper: Hyperparameters<H>; entries: Entry[]; stepsBefore?: number }, scalars: Float32Array): Group<H> {
+    return makeGroup(init, scalars, Object.keys(this.#spec.hyper), (group, key, value) => this.#setHyper(group, key, value));
+  }
+
+  // `opt.paramGroups[i][key] = value`: checked (alone and against the group's other options), any
+  // state the new value needs allocated zeroed, then assigned; a throw changes nothing.
+  #setHyper(group: Group<H>, key: string, value: unknown): void {
+    const { name } = this.#spec;
+    const i = this.#groups.indexOf(group);
+    this.#checkAlive(`paramGroups[${i}].${key}`);
+    const where = `${name}: paramGroups[${i}]`;
+    if (key === 'lr') {
+      group.hyper.lr = checkLearningRate(`${name}: ${group.lrWhere}`, value);
+      return;
+    }
+    if (value === undefined) throw new TypeError(`${where}.${key} must be set to a value, got undefined`);
+    const next = checkHyper(this.#spec, `${where} option`, { ...group.hyper }, { [key]: value });
+    this.#spec.check?.(next, `${where} option`);
+    const slots = slotOptions(this.#spec, next);
+    // New state means a new executor: not while one is in use.
+    if (neededSlots(this.#spec.rule, slots).some((slot) => group.entries.some((e) => !e.state.has(slot))))
+      this.#checkIdle(`paramGroups[${i}].${key}`);
+    if (allocState(this.#spec.rule, slots, group.entries, this.#backend)) this.#dropExecutor();
+    group.hyper = next;
   }
 
   // Every group's scalars and flags for step t (schedules evaluated once, here, all before any write).
@@ -266,8 +402,8 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
       return { ...slotOptions(this.#spec, g.hyper), lr, gradScale: this.#gradScale } as unknown as R;
     });
     this.#groups.forEach((g, i) => {
-      rule.scalars(options[i], t, g.scalars);
-      this.#flags[i] = rule.flags(options[i], t);
+      rule.scalars(options[i], t - g.stepsBefore, g.scalars);
+      this.#flags[i] = rule.flags(options[i], t - g.stepsBefore);
     });
   }
 

@@ -44,11 +44,22 @@ export function isGroupList(owner: string, params: unknown): boolean {
 /**
  * Checks every parameter of every group: shapes, unique names (across groups), no shared memory.
  * `prefixes[g]` is how messages name group g's list (`params`, or `paramGroups[1].params`).
+ * `existing`: the optimizer's entries so far (addParamGroup): names and memory the new ones must
+ * not repeat, and unnamed ones continue their numbering.
  */
-export function checkParamLists(owner: string, lists: ReadonlyArray<unknown>, prefixes: readonly string[]): Entry[][] {
-  const seen = new Map<string, string>();
-  const arrays: Array<{ where: string; array: Tensor }> = [];
-  let index = 0;
+export function checkParamLists(
+  owner: string,
+  lists: ReadonlyArray<unknown>,
+  prefixes: readonly string[],
+  existing: readonly Entry[] = [],
+): Entry[][] {
+  const seen = new Map<string, string>(existing.map((e) => [e.name, e.where]));
+  const arrays: Array<{ where: string; array: Tensor }> = existing.flatMap((e) => [
+    { where: `${e.where} data`, array: e.data },
+    { where: `${e.where} grad`, array: e.grad },
+  ]);
+  let index = existing.length;
+  const start = index;
   const result = lists.map((list, g) => {
     if (!Array.isArray(list)) throw new TypeError(`${owner}: ${prefixes[g]} must be an array of {name?, data, grad}, got ${describe(list)}`);
     for (let i = 0; i < list.length; i++)
@@ -75,11 +86,33 @@ export function checkParamLists(owner: string, lists: ReadonlyArray<unknown>, pr
       return { where, name, length, param: p as AnyParam, data, grad, state: new Map() };
     });
   });
-  if (index === 0) throw new RangeError(`${owner}: params is empty; give at least one parameter`);
+  if (index === start) throw new RangeError(`${owner}: params is empty; give at least one parameter`);
   try {
     checkDistinct(arrays);
   } catch (e) {
     throw new Error(`${owner}: ${(e as Error).message}`);
   }
   return result;
+}
+
+/**
+ * The arrays `p.data` and `p.grad` hold now, where they differ from the entry's: checked (same kind
+ * and length as before, not detached), or a throw naming the parameter. Null when both are the same
+ * objects (the per-step cost: two reads and two identity checks).
+ */
+export function replacedArrays(owner: string, e: Entry): { data: Tensor; grad: Tensor } | null {
+  const param = e.param as { data: unknown; grad: unknown };
+  const data = param.data, grad = param.grad;
+  if (data === e.data && grad === e.grad) return null;
+  const check = (which: 'data' | 'grad', v: unknown, old: Tensor): Tensor => {
+    if (v === old) return old;
+    const at = `${owner}: ${e.where}: ${which}`;
+    const t = checkTensor(at, v);
+    if (t instanceof Float32Array !== old instanceof Float32Array)
+      throw new TypeError(`${at} was replaced by a ${describe(v).replace(/^an? /, '')}; it must stay a ${old instanceof Float32Array ? 'Float32Array' : 'DeviceTensor'}`);
+    const length = tensorLength(t);
+    if (length !== e.length) throw new RangeError(`${at} was replaced by an array of length ${length}; the parameter has length ${e.length}`);
+    return t;
+  };
+  return { data: check('data', data, e.data), grad: check('grad', grad, e.grad) };
 }

@@ -2,6 +2,7 @@ import type { Backend } from './backends/types';
 import type { Group } from './groups';
 import type { GradOptions } from './rules/grad';
 import { type BaseHyper, type Hyperparameters, type OptimizerSpec, applyOptions, slotOptions } from './spec';
+import type { BuiltInSchedule } from './schedules';
 import { neededSlots } from './state';
 import { type Tensor, readTensor, writeTensor } from './tensor';
 import { checkFloat32Array, checkKnownKeys, checkNumber, checkPlainObject, describe, lengthOf } from './validate';
@@ -9,10 +10,21 @@ import { checkFloat32Array, checkKnownKeys, checkNumber, checkPlainObject, descr
 export interface StateDict<H = Record<string, number | boolean>> {
   optimizer: string;
   step: number;
-  /** Per group, its parameters' names and its hyperparameters (a schedule is kept by reference). */
-  groups: Array<{ params: string[]; options: Hyperparameters<H> }>;
+  /**
+   * Per group, its parameters' names and its hyperparameters (a schedule is kept by reference);
+   * `step`, the group's own step count, only for a group added after steps were taken.
+   */
+  groups: Array<{ params: string[]; options: Hyperparameters<H>; step?: number; lrState?: Record<string, number> }>;
   /** Per parameter name, its state slots by PyTorch name (copies). */
   state: Record<string, Record<string, Float32Array>>;
+}
+
+/** The group's lr if it is a schedule with state (reduceOnPlateau), else null. */
+function scheduleState(hyper: unknown): BuiltInSchedule | null {
+  const lr = (hyper as { lr: unknown }).lr;
+  if (typeof lr !== 'function') return null;
+  const s = lr as Partial<BuiltInSchedule>;
+  return typeof s.state === 'function' && typeof s.loadState === 'function' ? (s as BuiltInSchedule) : null;
 }
 
 /** The largest step count a dict may hold: the next step's t must still be an exact integer. */
@@ -32,13 +44,29 @@ export function saveStateDict<H>(name: string, step: number, groups: ReadonlyArr
       for (const [slot, array] of e.state) define(slots, slot, readTensor(array));
       define(state, e.name, slots);
     }
-  return { optimizer: name, step, groups: groups.map((g) => ({ params: g.entries.map((e) => e.name), options: { ...g.hyper } })), state };
+  return { optimizer: name, step, groups: groups.map((g) => groupEntry(g, step)), state };
+}
+
+/** A group as a state dict (and a checkpoint) records it: everything but the tensors. */
+export function groupEntry<H>(g: Group<H>, step: number): StateDict<H>['groups'][number] {
+  const schedule = scheduleState(g.hyper);
+  return {
+    params: g.entries.map((e) => e.name),
+    options: { ...g.hyper },
+    ...(g.stepsBefore > 0 ? { step: step - g.stepsBefore } : {}),
+    // A schedule that changes with what the caller reports (reduceOnPlateau): its state, a copy.
+    ...(schedule ? { lrState: schedule.state!() } : {}),
+  };
 }
 
 /** A checked state dict, ready to apply: nothing of the user's is read again. */
 export interface LoadedState<H> {
   step: number;
   hypers: Array<Hyperparameters<H>>;
+  /** Per group, the optimizer's steps before the group's first. */
+  stepsBefore: number[];
+  /** Per group, the lr schedule's state to restore (already checked on a trial copy), or undefined. */
+  lrStates: unknown[];
   /** Per group, per entry: each needed slot's values. */
   slots: Array<Array<Map<string, Float32Array>>>;
 }
@@ -57,7 +85,7 @@ export function checkStateDict<H extends BaseHyper, R extends GradOptions>(
     throw new Error(`${owner}: the state dict is for ${describe(optimizer)}, not '${spec.name}'`);
   const step = checkNumber(`${owner}: step`, dict.step, { min: 0, integer: true });
   if (step > MAX_STEP) throw new RangeError(`${owner}: step must be <= ${MAX_STEP} (2^53 - 2), got ${step}`);
-  const hypers = checkGroupsEntry(spec, owner, groups, dict.groups);
+  const { hypers, stepsBefore, lrStates } = checkGroupsEntry(spec, owner, groups, dict.groups, step);
   const state = checkPlainObject(`${owner}: state`, dict.state);
   const names = new Set(groups.flatMap((g) => g.entries.map((e) => e.name)));
   for (const key of Object.keys(state))
@@ -83,7 +111,7 @@ export function checkStateDict<H extends BaseHyper, R extends GradOptions>(
       return map;
     });
   });
-  return { step, hypers, slots };
+  return { step, hypers, stepsBefore, lrStates, slots };
 }
 
 // The `groups` of a state dict: the same groups with the same parameters; returns each group's
@@ -93,24 +121,49 @@ function checkGroupsEntry<H extends BaseHyper, R extends GradOptions>(
   owner: string,
   mine: ReadonlyArray<Group<H>>,
   groups: unknown,
-): Array<Hyperparameters<H>> {
+  step: number,
+): { hypers: Array<Hyperparameters<H>>; stepsBefore: number[]; lrStates: unknown[] } {
   const current = mine.map((g) => ({ ...g.hyper }));
-  if (groups === undefined) return current;
+  const stepsBefore = mine.map(() => 0);
+  const lrStates: unknown[] = mine.map(() => undefined);
+  if (groups === undefined) return { hypers: current, stepsBefore, lrStates };
   if (!Array.isArray(groups)) throw new TypeError(`${owner}: groups must be an array, got ${describe(groups)}`);
   const count = groups.length;
   if (count !== mine.length) throw new Error(`${owner}: the state dict has ${count} parameter groups, this optimizer ${mine.length}`);
-  return current.map((hyper, i) => {
+  const hypers = current.map((hyper, i) => {
     const at = `${owner}: groups[${i}]`;
     const group = checkPlainObject(at, groups[i]);
-    checkKnownKeys(at, group, ['params', 'options']);
+    checkKnownKeys(at, group, ['params', 'options', 'step', 'lrState']);
+    if (group.step !== undefined) {
+      const own = checkNumber(`${at}.step`, group.step, { min: 0, integer: true });
+      if (own > step) throw new RangeError(`${at}.step must be <= the optimizer's step (${step}), got ${own}`);
+      stepsBefore[i] = step - own;
+    }
     const theirs = group.params;
     if (theirs !== undefined) {
       const names = mine[i].entries.map((e) => e.name);
       if (!Array.isArray(theirs) || theirs.length !== names.length || theirs.some((n, k) => n !== names[k]))
         throw new Error(`${at}.params names other parameters (${listNames(theirs)}) than this group's (${listNames(names)})`);
     }
-    return applyOptions(spec, `${at}.options`, hyper, group.options ?? {});
+    const applied = applyOptions(spec, `${at}.options`, hyper, group.options ?? {});
+    if (group.lrState !== undefined) {
+      const schedule = scheduleState(applied);
+      if (!schedule) throw new Error(`${at}.lrState is given, but the group's lr is not a schedule with state (reduceOnPlateau)`);
+      // Checked now on the schedule itself, then put back: loading it again cannot throw.
+      const saved = schedule.state!();
+      try {
+        schedule.loadState!(group.lrState);
+      } catch (e) {
+        const Kind = e instanceof RangeError ? RangeError : e instanceof TypeError ? TypeError : Error;
+        throw new Kind(`${at}.lrState: ${(e as Error).message}`);
+      } finally {
+        if (saved) schedule.loadState!(saved);
+      }
+      lrStates[i] = group.lrState;
+    }
+    return applied;
   });
+  return { hypers, stepsBefore, lrStates };
 }
 
 /** Up to 8 names, quoted, for a message. */
@@ -134,6 +187,8 @@ export function applyStateDict<H>(loaded: LoadedState<H>, groups: ReadonlyArray<
   );
   groups.forEach((g, gi) => {
     g.hyper = loaded.hypers[gi];
+    g.stepsBefore = loaded.stepsBefore[gi];
+    if (loaded.lrStates[gi] !== undefined) scheduleState(g.hyper)!.loadState!(loaded.lrStates[gi]);
     g.entries.forEach((e, i) => {
       const wanted = loaded.slots[gi][i];
       for (const slot of [...e.state.keys()]) if (!wanted.has(slot)) e.state.delete(slot);

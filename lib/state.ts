@@ -2,6 +2,7 @@ import type { Backend } from './backends/types';
 import type { Entry } from './params';
 import type { GradOptions } from './rules/grad';
 import type { Rule, SlotOptions } from './rules/types';
+import { releaseFloat32 } from './memory';
 import { fillTensor } from './tensor';
 
 /** The state slots a group with these hyperparameters needs, in the rule's slot order. */
@@ -27,4 +28,21 @@ export function allocState<R extends GradOptions>(rule: Rule<R>, hyper: SlotOpti
   }
   for (const add of added) add();
   return added.length > 0;
+}
+
+/**
+ * Frees the entries' state now and empties it: GPU tensors, and native arenas (each distinct
+ * buffer once; lib/memory.ts). Plain JavaScript arrays are left to the garbage collector.
+ */
+export function freeState(entries: readonly Entry[]): void {
+  const buffers = new Map<ArrayBufferLike, Float32Array>();
+  for (const e of entries) {
+    for (const t of e.state.values()) {
+      if (t instanceof Float32Array) {
+        if (!buffers.has(t.buffer)) buffers.set(t.buffer, t);
+      } else if (!t.freed) t.free();
+    }
+    e.state.clear();
+  }
+  for (const array of buffers.values()) releaseFloat32(array);
 }

@@ -4,12 +4,15 @@
 // lib/ validates first and gives the friendlier messages.
 #include "cuda_addon.h"
 
-#include <array>
+#include <cmath>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "cuda/gpu.h"
 #include "kernels/dispatch.h"
+#include "plan_common.h"
+#include "tracked_arrays.h"
 
 namespace adam {
 namespace {
@@ -57,7 +60,7 @@ class DeviceBuffer : public Napi::ObjectWrap<DeviceBuffer> {
     if (info.Length() != 1 || !info[0].IsNumber())
       throw Napi::TypeError::New(env, "DeviceBuffer(length): length must be a number");
     double n = info[0].As<Napi::Number>().DoubleValue();
-    if (!(n >= 0 && n <= kMaxElements) || n != static_cast<double>(static_cast<size_t>(n)))
+    if (!(n >= 0 && n <= kMaxElements) || n != std::floor(n))
       throw Napi::RangeError::New(env, "DeviceBuffer(length): length must be an integer in [0, 2^32]");
     ThrowIf(env, gpu::alloc(static_cast<size_t>(n), &data_));
     length_ = static_cast<size_t>(n);
@@ -143,55 +146,60 @@ class DeviceBuffer : public Napi::ObjectWrap<DeviceBuffer> {
   int pins_ = 0;
 };
 
-// One optimizer's tensors on the device. Per tensor: `slots` items (param, grad, state...); param
-// and grad are DeviceBuffers, or Float32Arrays for host-mirror mode; state items are DeviceBuffers
-// or null (an absent optional slot).
+// One optimizer's tensors on the device, in parameter groups: a step for all of them is one
+// launch. Per tensor the rule's slots (param, grad, state...): param and grad as DeviceBuffers, or
+// as Float32Arrays for host-mirror mode; state slots as DeviceBuffers or null (an absent slot).
 class CudaPlan : public Napi::ObjectWrap<CudaPlan> {
  public:
   static Napi::Function Define(Napi::Env env) {
-    return DefineClass(env, "Plan",
+    return DefineClass(env, "CudaPlan",
                        {InstanceMethod<&CudaPlan::Step>("step"), InstanceMethod<&CudaPlan::StepAsync>("stepAsync"),
                         InstanceMethod<&CudaPlan::TimeSteps>("timeSteps"), InstanceMethod<&CudaPlan::Release>("release"),
                         InstanceAccessor<&CudaPlan::Busy>("busy")});
   }
 
+  // new CudaPlan(rule, items, groups)
   explicit CudaPlan(const Napi::CallbackInfo& info) : Napi::ObjectWrap<CudaPlan>(info) {
     Napi::Env env = info.Env();
-    if (info.Length() != 3 || !info[0].IsNumber() || !info[1].IsNumber() || !info[2].IsArray())
-      throw Napi::TypeError::New(env, "cuda.Plan(rule, slots, items): expected (number, number, Array)");
-    uint32_t rule = info[0].As<Napi::Number>().Uint32Value();
-    if (rule >= kRuleCount) throw Napi::RangeError::New(env, "cuda.Plan: unknown rule " + std::to_string(rule));
-    rule_ = static_cast<RuleId>(rule);
-    slots_ = info[1].As<Napi::Number>().Uint32Value();
-    if (slots_ != kRuleLayouts[rule_].slots || slots_ > gpu::kMaxSlots)
-      throw Napi::RangeError::New(env, std::string("cuda.Plan: rule ") + kRuleLayouts[rule_].name + " has " +
-                                           std::to_string(kRuleLayouts[rule_].slots) + " slots");
-    Napi::Array items = info[2].As<Napi::Array>();
+    const char* who = "cuda.Plan";
+    if (info.Length() != 3 || !info[1].IsArray())
+      throw Napi::TypeError::New(env, "cuda.Plan(rule, items, groups): expected 3 arguments, items an Array");
+    rule_ = RequireRule(env, info[0], who);
+    slots_ = kRuleLayouts[rule_].slots;
+    Napi::Array items = info[1].As<Napi::Array>();
     if (items.Length() % slots_ != 0)
-      throw Napi::RangeError::New(env, "cuda.Plan: items.length is not a multiple of slots");
+      throw Napi::RangeError::New(env, std::string("cuda.Plan: items.length is not a multiple of rule ") +
+                                           kRuleLayouts[rule_].name + "'s " + std::to_string(slots_) + " slots");
     const size_t count = items.Length() / slots_;
+    uint32_t groups = 1;
+    std::vector<uint32_t> group = GroupOfTensors(env, info[2], count, who, &groups);
     tensors_.resize(count);
     host_.resize(count);
     refs_.resize(items.Length());
     buffers_.assign(items.Length(), nullptr);
-    present_ = (1u << slots_) - 1u;
+    present_.assign(groups, (1u << slots_) - 1u);
     for (size_t t = 0; t < count; ++t) {
       uint32_t here = 0;
       bool have_length = false;
+      tensors_[t].group = group[t];
       for (uint32_t k = 0; k < slots_; ++k) {
         const size_t i = t * slots_ + k;
         Napi::Value v = items[static_cast<uint32_t>(i)];
         if (v.IsNull() || v.IsUndefined()) continue;
         size_t n = 0;
         if (k < 2 && v.IsTypedArray()) {
-          if (!Float32Data(env, v, &n)) throw Napi::TypeError::New(env, Where(t, k) + " is not a Float32Array");
           if (k == 1 && !tensors_[t].mirror) throw Napi::TypeError::New(env, Where(t, k) + ": param and grad must both be on the host or both on the device");
+          float* data = host_arrays_.Add(env, v, Where(t, k), &n);
+          if (k == 0) host_[t].data = data;
+          else host_[t].grad = data;
           tensors_[t].mirror = true;
         } else {
           DeviceBuffer* b = DeviceBuffer::From(env, v);
           if (!b) throw Napi::TypeError::New(env, Where(t, k) + " is not a DeviceTensor");
           if (b->freed()) throw Napi::Error::New(env, Where(t, k) + " was freed");
           if (k == 1 && tensors_[t].mirror) throw Napi::TypeError::New(env, Where(t, k) + ": param and grad must both be on the host or both on the device");
+          for (size_t j = 0; j < i; ++j)
+            if (buffers_[j] == b) throw Napi::Error::New(env, Where(t, k) + " is the same DeviceTensor as " + Where(j / slots_, static_cast<uint32_t>(j % slots_)));
           buffers_[i] = b;
           tensors_[t].slots[k] = b->data();
           n = b->length();
@@ -203,131 +211,90 @@ class CudaPlan : public Napi::ObjectWrap<CudaPlan> {
         refs_[i] = Napi::Persistent(v.As<Napi::Object>());
       }
       if ((here & 3u) != 3u) throw Napi::TypeError::New(env, "cuda.Plan: tensor " + std::to_string(t) + " needs a param and a grad");
-      present_ &= here;
+      present_[group[t]] &= here;
     }
-    RefreshHost(env);
-    gpu::Plan* plan = nullptr;
-    ThrowIf(env, gpu::plan_create(rule_, slots_, tensors_, host_, &plan));
+    host_arrays_.CheckOverlap(env);
+    values_.Init(rule_, groups);
+    gpu::DevicePlan* plan = nullptr;
+    ThrowIf(env, gpu::plan_create(rule_, groups, tensors_, host_, &plan));
     plan_ = plan;
   }
 
   ~CudaPlan() override { gpu::plan_destroy(plan_); }
 
+  // The plan's part of AsyncStep (plan_common.h).
+  BusyFlag busy_;
+  void RunStep() {
+    std::string e = gpu::plan_step(plan_, values_.all_scalars().data(), values_.all_flags().data(), host_);
+    if (!e.empty()) throw std::runtime_error(e);
+  }
+  void StepSettled() { Pin(false); }
+
  private:
   std::string Where(size_t t, uint32_t k) const {
-    return "cuda.Plan: tensor " + std::to_string(t) + " slot " + std::to_string(k);
+    return "cuda.Plan: tensor " + std::to_string(t) + " slot " + std::to_string(k) + " (" + kRuleLayouts[rule_].slot_names[k] + ")";
   }
 
-  // Re-reads the mirrored host arrays: a detached or resized one throws instead of being written.
-  void RefreshHost(Napi::Env env) {
-    for (size_t t = 0; t < tensors_.size(); ++t) {
-      if (!tensors_[t].mirror) continue;
-      size_t n = 0;
-      host_[t].data = Float32Data(env, refs_[t * slots_].Value(), &n);
-      bool ok = host_[t].data && n == tensors_[t].n;
-      host_[t].grad = Float32Data(env, refs_[t * slots_ + 1].Value(), &n);
-      if (!ok || !host_[t].grad || n != tensors_[t].n)
-        throw Napi::Error::New(env, Where(t, 0) + ": a host array was detached or resized since the optimizer was created");
-    }
+  void Pin(bool pin) {
+    for (DeviceBuffer* b : buffers_)
+      if (b) pin ? b->pin() : b->unpin();
   }
 
-  void Prepare(const Napi::CallbackInfo& info, size_t extra) {
+  void Prepare(const Napi::CallbackInfo& info, size_t extra, const char* who) {
     Napi::Env env = info.Env();
     if (!plan_) throw Napi::Error::New(env, "cuda.Plan: released");
-    if (busy_) throw Napi::Error::New(env, "a step is already in flight on this optimizer");
-    if (info.Length() != 2 + extra || !info[0].IsTypedArray() || !info[1].IsNumber())
-      throw Napi::TypeError::New(env, "cuda.Plan.step(scalars, flags): expected (Float32Array, number)");
-    Napi::TypedArray scalars = info[0].As<Napi::TypedArray>();
-    if (scalars.TypedArrayType() != napi_float32_array || scalars.ElementLength() != kRuleLayouts[rule_].scalars)
-      throw Napi::TypeError::New(env, std::string("cuda.Plan.step: rule ") + kRuleLayouts[rule_].name + " takes " +
-                                          std::to_string(kRuleLayouts[rule_].scalars) + " float32 scalars");
-    flags_ = info[1].As<Napi::Number>().Uint32Value();
-    uint32_t required = required_slots(rule_, flags_);
-    if ((present_ & required) != required)
-      throw Napi::Error::New(env, "cuda.Plan.step: a state slot these options need was not given to the plan");
+    busy_.ThrowIfBusy(env);
+    if (info.Length() != 2 + extra)
+      throw Napi::TypeError::New(env, std::string("cuda.Plan.") + who + "(scalars, flags): expected (Float32Array, Uint32Array)");
     for (size_t i = 0; i < buffers_.size(); ++i)
       if (buffers_[i] && buffers_[i]->freed())
         throw Napi::Error::New(env, Where(i / slots_, static_cast<uint32_t>(i % slots_)) + " was freed");
-    RefreshHost(env);
-    const float* s = scalars.As<Napi::Float32Array>().Data();
-    std::copy(s, s + kRuleLayouts[rule_].scalars, scalars_.begin());
+    host_arrays_.Check(env);  // a detached host array throws instead of being written
+    values_.Read(env, info[0], info[1], present_, std::string("cuda.Plan.") + who);
   }
 
   Napi::Value Step(const Napi::CallbackInfo& info) {
-    Prepare(info, 0);
-    ThrowIf(info.Env(), gpu::plan_step(plan_, scalars_.data(), flags_, host_));
+    Prepare(info, 0, "step");
+    RunStep();
     return info.Env().Undefined();
   }
 
-  class StepWorker : public Napi::AsyncWorker {
-   public:
-    StepWorker(Napi::Env env, CudaPlan* plan)
-        : Napi::AsyncWorker(env, "adam-native:cuda-step"), plan_(plan), deferred_(Napi::Promise::Deferred::New(env)) {
-      self_ = Napi::Persistent(plan->Value());  // keeps the plan, and through it every item, alive
-      for (DeviceBuffer* b : plan_->buffers_)
-        if (b) b->pin();
-      plan_->busy_ = true;
-    }
-    Napi::Promise Promise() { return deferred_.Promise(); }
-    void Execute() override {
-      std::string e = gpu::plan_step(plan_->plan_, plan_->scalars_.data(), plan_->flags_, plan_->host_);
-      if (!e.empty()) SetError(e);
-    }
-    void OnOK() override {
-      Done();
-      deferred_.Resolve(Env().Undefined());
-    }
-    void OnError(const Napi::Error& e) override {
-      Done();
-      deferred_.Reject(e.Value());
-    }
-
-   private:
-    void Done() {
-      for (DeviceBuffer* b : plan_->buffers_)
-        if (b) b->unpin();
-      plan_->busy_ = false;
-    }
-    CudaPlan* plan_;
-    Napi::Promise::Deferred deferred_;
-    Napi::ObjectReference self_;
-  };
-
   Napi::Value StepAsync(const Napi::CallbackInfo& info) {
-    Prepare(info, 0);
-    auto* worker = new StepWorker(info.Env(), this);
-    worker->Queue();
-    return worker->Promise();
+    Prepare(info, 0, "stepAsync");
+    Napi::Value promise = AsyncStep<CudaPlan>::Start(info.Env(), this, Value(), "adam-native:cuda-step");
+    Pin(true);
+    return promise;
   }
 
   // timeSteps(scalars, flags, iters) -> milliseconds for `iters` launches (bench only).
   Napi::Value TimeSteps(const Napi::CallbackInfo& info) {
-    Prepare(info, 1);
-    if (!info[2].IsNumber()) throw Napi::TypeError::New(info.Env(), "cuda.Plan.timeSteps: iters must be a number");
+    Prepare(info, 1, "timeSteps");
+    const int iters = static_cast<int>(ToIndex(info.Env(), info[2], 1u << 20, "cuda.Plan.timeSteps: iters"));
     double ms = 0;
-    ThrowIf(info.Env(), gpu::plan_time(plan_, scalars_.data(), flags_, info[2].As<Napi::Number>().Int32Value(), &ms));
+    ThrowIf(info.Env(), gpu::plan_time(plan_, values_.all_scalars().data(), values_.all_flags().data(), iters, &ms));
     return Napi::Number::New(info.Env(), ms);
   }
 
   // Frees the plan's device tables and mirror buffers now rather than at collection.
   Napi::Value Release(const Napi::CallbackInfo& info) {
-    if (busy_) throw Napi::Error::New(info.Env(), "cuda.Plan.release: a step is in flight");
+    if (busy_.busy()) throw Napi::Error::New(info.Env(), "cuda.Plan.release: a step is in flight");
     gpu::plan_destroy(plan_);
     plan_ = nullptr;
     return info.Env().Undefined();
   }
 
-  Napi::Value Busy(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), busy_); }
+  Napi::Value Busy(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), busy_.busy()); }
 
   RuleId rule_ = kRuleCount;
-  uint32_t slots_ = 0, present_ = 0, flags_ = 0;
+  uint32_t slots_ = 0;
+  std::vector<uint32_t> present_;  // per group: the slots every tensor of it has
   std::vector<gpu::PlanTensor> tensors_;
   std::vector<gpu::HostPair> host_;
+  TrackedArrays host_arrays_;  // the mirrored params and grads: kept alive, re-checked every step
   std::vector<Napi::ObjectReference> refs_;
   std::vector<DeviceBuffer*> buffers_;  // per item; nullptr for host arrays and absent slots
-  std::array<float, gpu::kMaxScalars> scalars_{};
-  gpu::Plan* plan_ = nullptr;
-  bool busy_ = false;
+  StepValues values_;
+  gpu::DevicePlan* plan_ = nullptr;
 };
 
 Napi::Value Info(const Napi::CallbackInfo& info) {
@@ -354,11 +321,12 @@ Napi::Value TimeCopy(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   DeviceBuffer* dst = info.Length() == 3 ? DeviceBuffer::From(env, info[0]) : nullptr;
   DeviceBuffer* src = info.Length() == 3 ? DeviceBuffer::From(env, info[1]) : nullptr;
-  if (!dst || !src || !info[2].IsNumber()) throw Napi::TypeError::New(env, "timeCopy(dst, src, iters): expected (DeviceTensor, DeviceTensor, number)");
+  if (!dst || !src) throw Napi::TypeError::New(env, "timeCopy(dst, src, iters): expected (DeviceTensor, DeviceTensor, number)");
   if (dst->freed() || src->freed() || dst->length() != src->length())
     throw Napi::RangeError::New(env, "timeCopy: freed tensors or different lengths");
+  const int iters = static_cast<int>(ToIndex(env, info[2], 1u << 20, "timeCopy: iters"));
   double ms = 0;
-  ThrowIf(env, gpu::time_copy(dst->data(), src->data(), src->length(), info[2].As<Napi::Number>().Int32Value(), &ms));
+  ThrowIf(env, gpu::time_copy(dst->data(), src->data(), src->length(), iters, &ms));
   return Napi::Number::New(env, ms);
 }
 

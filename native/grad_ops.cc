@@ -1,34 +1,20 @@
-// N-API entries for the gradient utilities: unwrap the arrays, split them into fixed jobs on the
-// thread pool, and (for the norm) add the per-block sums in block order, so the result does not
-// depend on the thread count. lib/ validates; this file re-checks what it relies on and throws.
+// N-API entries for the gradient utilities: unwrap the arrays, cut them with THE chunker
+// (parallel.h) into fixed jobs on the thread pool, and (for the norm) add the per-block sums in
+// block order, so the result does not depend on the thread count. lib/ validates; this file
+// re-checks what it relies on and throws.
 #include "grad_ops.h"
 
-#include <algorithm>
 #include <string>
 #include <vector>
 
 #include "kernels/dispatch.h"
-#include "kernels/grad_api.h"
-#include "napi_args.h"
 #include "parallel.h"
+#include "plan_common.h"
 
 namespace adam {
 namespace {
 
-constexpr size_t kBlocksPerJob = 16;          // norm: 16K elements per job
-constexpr size_t kElementsPerJob = 16384;     // scale, clamp
-
-struct Span {
-  float* data;
-  size_t begin, end;  // element range of one array
-};
-
-const GradKernels& grad_kernels(Isa isa) {
-  static const GradKernels* const tables[kIsaCount] = {&kGradKernels_sse2, &kGradKernels_avx2, &kGradKernels_avx512};
-  return *tables[isa];
-}
-
-// (isa, threads, arrays, ...): checks the common arguments; fills the arrays' data and lengths.
+// (isa, threads, arrays, ...): the common arguments, checked; the arrays' data and lengths.
 struct Call {
   const GradKernels* kernels = nullptr;
   unsigned threads = 1;
@@ -38,11 +24,11 @@ struct Call {
 
 Call Unwrap(const Napi::CallbackInfo& info, const char* name, size_t args) {
   Napi::Env env = info.Env();
-  if (info.Length() != args || !info[0].IsNumber() || !info[1].IsNumber() || !info[2].IsArray())
+  if (info.Length() != args || !info[2].IsArray())
     throw Napi::TypeError::New(env, std::string(name) + ": expected (isa, threads, arrays" + (args == 4 ? ", number)" : ")"));
   Call call;
-  call.kernels = &grad_kernels(RequireIsa(env, info[0], name));
-  call.threads = ThreadCount(info[1]);
+  call.kernels = &isa_kernels(RequireIsa(env, info[0], name)).grad;
+  call.threads = ThreadCount(env, info[1], name);
   Napi::Array arrays = info[2].As<Napi::Array>();
   for (uint32_t i = 0; i < arrays.Length(); ++i) {
     Napi::Value v = arrays[i];
@@ -57,24 +43,17 @@ Call Unwrap(const Napi::CallbackInfo& info, const char* name, size_t args) {
   return call;
 }
 
-std::vector<Span> Split(const Call& call, size_t size) {
-  std::vector<Span> spans;
-  for (size_t a = 0; a < call.data.size(); ++a)
-    for (size_t begin = 0; begin < call.lengths[a]; begin += size)
-      spans.push_back({call.data[a], begin, std::min(call.lengths[a], begin + size)});
-  return spans;
-}
-
 struct NormJob {
   const GradKernels* kernels;
-  const std::vector<Span>* blocks;
+  const Call* call;
+  const Chunking* blocks;
   std::vector<double>* sums;
   static void Run(void* ctx, size_t j) {
     auto* self = static_cast<NormJob*>(ctx);
-    size_t end = std::min(self->blocks->size(), (j + 1) * kBlocksPerJob);
-    for (size_t b = j * kBlocksPerJob; b < end; ++b) {
-      const Span& s = (*self->blocks)[b];
-      (*self->sums)[b] = self->kernels->block_sum_squares(s.data + s.begin, s.end - s.begin);
+    const Chunking& c = *self->blocks;
+    for (size_t b = c.job_starts[j]; b < c.job_starts[j + 1]; ++b) {
+      const Chunk& s = c.chunks[b];
+      (*self->sums)[b] = self->kernels->block_sum_squares(self->call->data[s.tensor] + s.begin, s.end - s.begin);
     }
   }
 };
@@ -83,10 +62,10 @@ struct NormJob {
 // grad_api.h. NaN or Inf when an element is (a float32 square cannot overflow float64).
 Napi::Value SumSquares(const Napi::CallbackInfo& info) {
   Call call = Unwrap(info, "sumSquares", 3);
-  std::vector<Span> blocks = Split(call, kNormBlock);
-  std::vector<double> sums(blocks.size());
-  NormJob job{call.kernels, &blocks, &sums};
-  parallel_for(call.threads, (blocks.size() + kBlocksPerJob - 1) / kBlocksPerJob, &NormJob::Run, &job);
+  Chunking blocks = chunk_tensors(call.lengths, kNormBlock);
+  std::vector<double> sums(blocks.chunks.size());
+  NormJob job{call.kernels, &call, &blocks, &sums};
+  parallel_for(call.threads, blocks.jobs(), &NormJob::Run, &job);
   double total = 0.0;
   for (double s : sums) total += s;
   return Napi::Number::New(info.Env(), total);
@@ -94,21 +73,25 @@ Napi::Value SumSquares(const Napi::CallbackInfo& info) {
 
 struct MapJob {
   void (*fn)(float*, size_t, float);
-  const std::vector<Span>* spans;
+  const Call* call;
+  const Chunking* spans;
   float value;
   static void Run(void* ctx, size_t j) {
     auto* self = static_cast<MapJob*>(ctx);
-    const Span& s = (*self->spans)[j];
-    self->fn(s.data + s.begin, s.end - s.begin, self->value);
+    const Chunking& c = *self->spans;
+    for (size_t i = c.job_starts[j]; i < c.job_starts[j + 1]; ++i) {
+      const Chunk& s = c.chunks[i];
+      self->fn(self->call->data[s.tensor] + s.begin, s.end - s.begin, self->value);
+    }
   }
 };
 
 Napi::Value MapArrays(const Napi::CallbackInfo& info, const char* name, bool clamp) {
   Call call = Unwrap(info, name, 4);
-  if (!info[3].IsNumber()) throw Napi::TypeError::New(info.Env(), std::string(name) + ": the last argument must be a number");
-  std::vector<Span> spans = Split(call, kElementsPerJob);
-  MapJob job{clamp ? call.kernels->clamp : call.kernels->scale, &spans, info[3].As<Napi::Number>().FloatValue()};
-  parallel_for(call.threads, spans.size(), &MapJob::Run, &job);
+  const float value = ToFloat32(info.Env(), info[3], std::string(name) + ": the last argument");
+  Chunking spans = chunk_tensors(call.lengths);
+  MapJob job{clamp ? call.kernels->clamp : call.kernels->scale, &call, &spans, value};
+  parallel_for(call.threads, spans.jobs(), &MapJob::Run, &job);
   return info.Env().Undefined();
 }
 

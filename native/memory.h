@@ -5,4 +5,5 @@
 
 namespace adam {
 Napi::Value AllocFloat32(const Napi::CallbackInfo& info);
+Napi::Value FreeFloat32(const Napi::CallbackInfo& info);
 }

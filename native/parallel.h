@@ -1,7 +1,9 @@
 // A process-wide thread pool. Work is split by the caller into a fixed list of jobs, so which
 // thread runs a job never changes what the job computes: results are independent of `threads`.
 #pragma once
+#include <algorithm>
 #include <cstddef>
+#include <vector>
 
 namespace adam {
 
@@ -16,5 +18,34 @@ constexpr size_t kChunkElements = 16384;
 void parallel_for(unsigned threads, size_t jobs, JobFn fn, void* ctx);
 
 unsigned hardware_threads();
+
+// THE chunker, for every caller of parallel_for and for the CUDA chunk table. Each tensor is cut
+// into chunks of `chunk` elements (the last one shorter), tensor after tensor; consecutive chunks
+// are grouped into jobs of at least `job` elements in all (so many small tensors make one job).
+// The cut depends on the lengths only: never on the thread count.
+struct Chunk {
+  size_t tensor, begin, end;  // elements [begin, end) of tensor `tensor`
+};
+struct Chunking {
+  std::vector<Chunk> chunks;
+  std::vector<size_t> job_starts;  // job j covers chunks [job_starts[j], job_starts[j + 1])
+  size_t jobs() const { return job_starts.empty() ? 0 : job_starts.size() - 1; }
+};
+
+template <class Lengths>
+Chunking chunk_tensors(const Lengths& lengths, size_t chunk = kChunkElements, size_t job = kChunkElements) {
+  Chunking c;
+  size_t elements = 0;
+  for (size_t t = 0; t < lengths.size(); ++t)
+    for (size_t begin = 0; begin < lengths[t]; begin += chunk) {
+      if (elements == 0) c.job_starts.push_back(c.chunks.size());
+      const size_t end = std::min<size_t>(lengths[t], begin + chunk);
+      c.chunks.push_back({t, begin, end});
+      elements += end - begin;
+      if (elements >= job) elements = 0;
+    }
+  if (!c.chunks.empty()) c.job_starts.push_back(c.chunks.size());
+  return c;
+}
 
 }  // namespace adam

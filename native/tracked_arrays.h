@@ -1,12 +1,15 @@
 // The Float32Arrays of a plan, registered once and re-validated before every step.
 //
-// A view's address and length can only change through its ArrayBuffer (detached: length 0 and no
-// data; a resizable buffer resized), and a view's byte offset never changes. So Check() looks at
-// each distinct ArrayBuffer once (its data pointer and byte length), not at each array: with the
-// optimizer's state in a few shared arenas, 10,000 tensors cost about as many look-ups as the
-// user has separate param and grad buffers. Only a buffer that changed has its views re-read one
-// by one, and only then can Check() throw. Views on a SharedArrayBuffer (which N-API cannot read
-// as an ArrayBuffer) are re-read one by one every time.
+// Registration refuses what the kernels cannot rely on: a view of a resizable ArrayBuffer or a
+// growable SharedArrayBuffer (asked through the intrinsic `resizable`/`growable` getters, on the
+// buffer N-API finds behind the array, so no property on the array can spoof it), and two arrays
+// whose memory overlaps by address (also two SharedArrayBuffers over the same memory).
+//
+// After that a view's address and length can change only when its ArrayBuffer is detached (a
+// fixed-length SharedArrayBuffer never changes). So Check() asks each distinct ArrayBuffer once
+// per step whether it was detached, not each array: the optimizer's state in a few shared arenas
+// costs a few look-ups, and separately allocated tensors one per separate param and grad buffer
+// (about 60 ns each here, mostly cache misses on the reference and the buffer object).
 #pragma once
 #include <napi.h>
 
@@ -16,35 +19,35 @@
 
 namespace adam {
 
+// The intrinsic getters, fetched once per environment when the addon loads (InitTrackedArrays).
+void InitTrackedArrays(Napi::Env env);
+
 class TrackedArrays {
  public:
-  // Registers `value` as array `index` (the caller's numbering) and returns its data and length.
-  // Throws TypeError, naming it `where`, when it is not a Float32Array.
-  float* Add(Napi::Env env, Napi::Value value, size_t index, const std::string& where, size_t* length);
+  // Registers `value` and returns its data and length. Throws TypeError, naming it `where`, when
+  // it is not a Float32Array or lies on a resizable/growable buffer; Error when it is detached.
+  float* Add(Napi::Env env, Napi::Value value, const std::string& where, size_t* length);
 
-  // Re-reads what changed into ptrs[index] for every registered array; throws Error naming the
-  // array when one was detached or now has another length than at registration.
-  void Check(Napi::Env env, float** ptrs);
+  // After the last Add: throws Error naming both arrays when two of them share memory.
+  void CheckOverlap(Napi::Env env) const;
+
+  // Throws Error naming an array of a buffer that was detached since registration.
+  void Check(Napi::Env env);
 
  private:
   struct View {
-    size_t index;       // the caller's numbering
-    size_t length;      // elements, fixed at registration
-    std::string where;  // for messages
-    Napi::ObjectReference array;
+    const char* begin;
+    const char* end;
+    std::string where;
   };
   struct Buffer {
     Napi::ObjectReference buffer;
-    void* data;
-    size_t bytes;
-    std::vector<size_t> views;  // into views_
+    size_t first_view;  // for the message
   };
 
-  void Recheck(Napi::Env env, const View& view, float** ptrs) const;
-
-  std::vector<View> views_;
-  std::vector<Buffer> buffers_;
-  std::vector<size_t> loose_;  // views re-read every time (SharedArrayBuffer-backed)
+  std::vector<View> views_;       // non-empty views, for the overlap check
+  std::vector<Buffer> buffers_;   // distinct ArrayBuffers, checked every step
+  std::vector<Napi::ObjectReference> shared_;  // SharedArrayBuffers: kept alive, never change
   std::unordered_multimap<void*, size_t> by_data_;  // buffer data pointer -> buffers_ index
 };
 

@@ -65,3 +65,63 @@ describe('known answer', () => {
     }
   });
 });
+
+// PyTorch 1.13's Adam step in float64 (denom = sqrt(v)/sqrt(1-beta2^t) + eps; p -= lr/(1-beta1^t) * m/denom),
+// from the float32 moments the step just wrote. With p = 0 before the step (no weight decay), -p after
+// it is the rule's float32 update exactly, so the ordering alone is compared.
+const TORCH_CASES = [
+  { label: 'Adam', o: { lr: 1e-3, beta2: 0.999 } },
+  { label: 'Adam amsgrad', o: { lr: 1e-3, beta2: 0.999, amsgrad: true } },
+  { label: 'Adam without bias correction, beta2 0.9999', o: { lr: 1e-3, beta2: 0.9999, biasCorrection: false } },
+];
+describe.each(TORCH_CASES)("$label: each of 100 updates equals PyTorch's formula to float32 rounding", ({ o }) => {
+  it.each(BACKENDS)('%s', (backend) => {
+    const next = rng(23);
+    const n = 1000;
+    const data = new Float32Array(n), grad = new Float32Array(n);
+    const opt = new Adam([{ data, grad }], { ...o, ...backendOptions(backend) });
+    const { lr, beta2 } = o, beta1 = 0.9, eps = 1e-8, corrected = o.biasCorrection ?? true;
+    // The efficient ordering rounds six times (stepSize, epsHat, sqrt, +, /, *), each by at most 2^-24 relative.
+    const bound = 6 * 2 ** -24;
+    let worst = 0;
+    for (let t = 1; t <= 100; t++) {
+      // Magnitudes from 1e-12 to 1e3, so that sqrt(v) is both far below and far above eps.
+      for (let i = 0; i < n; i++) grad[i] = Math.sign(next() - 0.5) * 10 ** (-12 + 15 * next());
+      data.fill(0);
+      opt.step();
+      const s = Object.values(opt.stateDict().state)[0];
+      const vd = o.amsgrad ? s.max_exp_avg_sq : s.exp_avg_sq;
+      const bc1 = corrected ? 1 - beta1 ** t : 1, bc2 = corrected ? 1 - beta2 ** t : 1;
+      for (let i = 0; i < n; i++) {
+        const torch = (lr / bc1) * (s.exp_avg[i] / (Math.sqrt(vd[i]) / Math.sqrt(bc2) + eps));
+        if (torch !== 0) worst = Math.max(worst, Math.abs(-data[i] - torch) / Math.abs(torch));
+        else expect(data[i]).toBe(0);
+      }
+    }
+    expect(worst).toBeLessThanOrEqual(bound);
+    expect(worst).toBeGreaterThan(0); // float32 did round somewhere: the comparison is live
+  });
+});
+
+describe('Adam without bias correction', () => {
+  // Both 1-beta^t are 1: stepSize = lr and epsHat = eps exactly, so the update is the paper's
+  // uncorrected formula in float32 with no extra rounding, bit for bit.
+  it.each(BACKENDS)('%s: p - lr*(m/(sqrt(v) + eps)) in float32, bitwise, over 20 steps', (backend) => {
+    const f = Math.fround, next = rng(31);
+    const n = 257, lr = 0.003, beta1 = 0.8, beta2 = 0.99, eps = 1e-3; // eps large enough to matter
+    const data = fillRandom(new Float32Array(n), next), grad = new Float32Array(n);
+    const p = Float32Array.from(data), m = new Float32Array(n), v = new Float32Array(n);
+    const opt = new Adam([{ data, grad }], { lr, beta1, beta2, eps, biasCorrection: false, ...backendOptions(backend) });
+    for (let t = 1; t <= 20; t++) {
+      fillRandom(grad, next);
+      opt.step();
+      for (let i = 0; i < n; i++) {
+        const g = grad[i];
+        m[i] = f(f(m[i] * f(beta1)) + f(g * f(1 - beta1)));
+        v[i] = f(f(v[i] * f(beta2)) + f(f(g * g) * f(1 - beta2)));
+        p[i] = f(p[i] - f(f(lr) * f(m[i] / f(f(Math.sqrt(v[i])) + f(eps)))));
+      }
+      expect(Buffer.from(data.buffer).equals(Buffer.from(p.buffer))).toBe(true);
+    }
+  });
+});

@@ -95,23 +95,24 @@ describe('stepAsync', () => {
     const n = 50000;
     const arrays = [1, 2, 3, 4].map(() => new Float32Array(n).fill(0.25));
     const layout = binding.rules.adam;
-    const plan = new binding.Plan(layout.id, layout.slots, [...arrays, null]);
-    const scalars = new Float32Array(layout.scalars);
+    const isa = binding.isas.indexOf(binding.cpuInfo().best);
+    const plan = new binding.Plan(layout.id, [...arrays, null], undefined, isa, 2);
+    const flags = new Uint32Array(1);
+    const scalars = new Float32Array(layout.scalars.length);
     adamRule.scalars(
       { lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false, decoupled: false, biasCorrection: true, gradScale: 1 },
       1,
       scalars,
     );
-    const isa = binding.isas.indexOf(binding.cpuInfo().best);
-    const pending = plan.stepAsync(isa, scalars, 0, 2);
+    const pending = plan.stepAsync(scalars, flags);
     expect(plan.busy).toBe(true);
-    expect(() => plan.step(isa, scalars, 0, 2)).toThrow(new Error('a step is already in flight on this optimizer'));
-    expect(() => plan.stepAsync(isa, scalars, 0, 2)).toThrow(new Error('a step is already in flight on this optimizer'));
+    expect(() => plan.step(scalars, flags)).toThrow(new Error('a step is already in flight on this optimizer'));
+    expect(() => plan.stepAsync(scalars, flags)).toThrow(new Error('a step is already in flight on this optimizer'));
     await pending;
     expect(plan.busy).toBe(false);
     // Exactly one step ran: the bits of one synchronous step on a twin plan.
     const twin = [1, 2, 3, 4].map(() => new Float32Array(n).fill(0.25));
-    new binding.Plan(layout.id, layout.slots, [...twin, null]).step(isa, scalars, 0, 2);
+    new binding.Plan(layout.id, [...twin, null], undefined, isa, 2).step(scalars, flags);
     expect(arrays[0][0]).not.toBe(0.25);
     arrays.forEach((a, k) => expect({ slot: k, at: firstBitDifference(a, twin[k]) }).toEqual({ slot: k, at: -1 }));
   });

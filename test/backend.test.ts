@@ -19,7 +19,8 @@ describe('backendInfo', () => {
     const info = backendInfo();
     expect(info.native).toMatchObject({ loaded: true, error: null });
     expect(info.native.source).toMatch(/^(prebuild|build)$/);
-    expect(info.supportedIsas[0]).toBe('sse2');
+    expect(info.supportedIsas[0]).toBe('scalar'); // the portable unit: every CPU
+    if (process.arch === 'x64') expect(info.supportedIsas[1]).toBe('sse2');
     expect(info.supportedIsas).toContain(info.isa);
     expect(info.threads).toBeGreaterThanOrEqual(1);
   });
@@ -42,7 +43,7 @@ describe('ADAM_NATIVE_ISA', () => {
 
   it.skipIf(!NATIVE_LOADED)('is a clear error when unknown', () => {
     process.env.ADAM_NATIVE_ISA = 'avx1024';
-    expect(() => new Adam(param())).toThrow(/ADAM_NATIVE_ISA must be one of 'auto', 'sse2', 'avx2', 'avx512', got 'avx1024'/);
+    expect(() => new Adam(param())).toThrow(/ADAM_NATIVE_ISA must be one of 'auto', 'scalar', 'sse2', 'avx2', 'avx512', got 'avx1024'/);
     expect(backendInfo().isaError).toMatch(/avx1024/);
   });
 });
@@ -84,51 +85,64 @@ describe('when the addon cannot load', () => {
 describe.skipIf(!NATIVE_LOADED)('native Plan re-checks its input', () => {
   const b = () => loadNative().binding as Binding;
   const arrays = (n: number) => [new Float32Array(n), new Float32Array(n), new Float32Array(n), new Float32Array(n), null];
-  const scalars = () => new Float32Array(b().rules.adam.scalars);
+  const scalars = (groups = 1) => new Float32Array(groups * b().rules.adam.scalars.length);
+  const flags = (...f: number[]) => new Uint32Array(f.length ? f : [0]);
+  const isa = () => b().isas.indexOf(b().cpuInfo().best);
 
   it('rejects wrong types and shapes', () => {
     const { Plan, rules } = b();
-    expect(() => new Plan(rules.adam.id, 5, [new Float64Array(3), new Float32Array(3)] as never)).toThrow(/multiple of slots/);
-    expect(() => new Plan(rules.adam.id, 5, [new Float64Array(3), ...arrays(3).slice(1)] as never)).toThrow(/tensor 0 slot 0 is not a Float32Array/);
-    expect(() => new Plan(rules.adam.id, 5, [new Float32Array(3), new Float32Array(4), ...arrays(3).slice(2)])).toThrow(/tensor 0 slot 1 has a different length/);
-    expect(() => new Plan(99, 5, arrays(3))).toThrow(/unknown rule/);
-    expect(() => new Plan(rules.adam.id, 4, arrays(3).slice(0, 4))).toThrow(/has 5 slots/);
+    const id = rules.adam.id;
+    expect(() => new Plan(id, [new Float64Array(3), new Float32Array(3)] as never, undefined, 0, 1)).toThrow(/not a multiple of rule adam's 5 slots/);
+    expect(() => new Plan(id, [new Float64Array(3), ...arrays(3).slice(1)] as never, undefined, 0, 1)).toThrow(/tensor 0 slot 0 \(param\) is not a Float32Array/);
+    expect(() => new Plan(id, [new Float32Array(3), new Float32Array(4), ...arrays(3).slice(2)], undefined, 0, 1)).toThrow(/tensor 0 slot 1 \(grad\) has a different length/);
+    expect(() => new Plan(99, arrays(3), undefined, 0, 1)).toThrow(new RangeError(`CpuPlan: rule must be an integer in [0, ${Object.keys(rules).length})`));
+    expect(() => new Plan(id, arrays(3), undefined, 1e300, 1)).toThrow(RangeError);
+    expect(() => new Plan(id, arrays(3), undefined, 0, 1025)).toThrow(new RangeError('CpuPlan: threads must be an integer in [0, 1025)'));
+    expect(() => new Plan(id, arrays(3), undefined, 0, -1e300)).toThrow(RangeError);
+    expect(() => new Plan(id, [null, null, ...arrays(3).slice(2)], undefined, 0, 1)).toThrow(/tensor 0 needs a param and a grad/);
     expect(() => new (Plan as unknown as (...a: unknown[]) => unknown)()).toThrow();
   });
 
   it('rejects bad step arguments', () => {
-    const { Plan, rules, flags } = b();
-    const plan = new Plan(rules.adam.id, 5, arrays(3));
-    expect(() => plan.step(0, new Float32Array(2), 0, 1)).toThrow(new RegExp(`takes ${rules.adam.scalars} float32 scalars`));
-    expect(() => plan.step(7, scalars(), 0, 1)).toThrow(/cannot run isa 7/);
-    expect(() => plan.step(0, scalars(), flags.amsgrad, 1)).toThrow(/state slot the options of group 0 need/);
+    const { Plan, rules, flags: bits } = b();
+    const plan = new Plan(rules.adam.id, arrays(3), undefined, isa(), 1);
+    expect(() => plan.step(new Float32Array(2), flags())).toThrow(new RegExp(`scalars must be a Float32Array of ${rules.adam.scalars.length} per group`));
+    expect(() => plan.step(scalars(), 0 as never)).toThrow(/flags must be a Uint32Array of one entry per group/);
+    expect(() => plan.step(scalars(), flags(bits.amsgrad))).toThrow(/state slot the options of group 0 need/);
     expect(() => (plan.step as (...a: unknown[]) => void)('x')).toThrow(TypeError);
-    expect(() => plan.step(0, scalars(), 0, 1)).not.toThrow();
+    expect(() => plan.step(scalars(), flags())).not.toThrow();
+  });
+
+  it('is made for an ISA this CPU runs', () => {
+    const { Plan, rules, isas, cpuInfo } = b();
+    expect(() => new Plan(rules.adam.id, arrays(3), undefined, isas.length, 1)).toThrow(new RegExp(`isa must be an integer in \\[0, ${isas.length}\\)`));
+    for (const name of isas)
+      if (cpuInfo().supported.includes(name)) expect(() => new Plan(rules.adam.id, arrays(3), undefined, isas.indexOf(name), 1)).not.toThrow();
+      else expect(() => new Plan(rules.adam.id, arrays(3), undefined, isas.indexOf(name), 1)).toThrow(`cannot run isa ${name}`);
   });
 
   it('takes parameter groups: sizes that add up, scalars and flags per group', () => {
-    const { Plan, rules, flags } = b();
+    const { Plan, rules, flags: bits } = b();
+    const id = rules.adam.id;
     const a = [...arrays(3), ...arrays(4), ...arrays(5)];
-    expect(() => new Plan(rules.adam.id, 5, a, [1, 1])).toThrow(/do not add up/);
-    expect(() => new Plan(rules.adam.id, 5, a, [1, 3])).toThrow(/groups\[1\] is not a tensor count that fits/);
-    expect(() => new Plan(rules.adam.id, 5, a, [])).toThrow(/groups is empty/);
-    const plan = new Plan(rules.adam.id, 5, a, [1, 2]);
-    const two = new Float32Array(2 * rules.adam.scalars);
-    expect(() => plan.step(0, scalars(), new Uint32Array(2), 1)).toThrow(/per group \(2 groups\)/);
-    expect(() => plan.step(0, two, 0, 1)).toThrow(/takes a Uint32Array of flags/);
-    expect(() => plan.step(0, two, new Uint32Array(3), 1)).toThrow(/one entry per group/);
-    expect(() => plan.step(0, two, new Uint32Array([0, flags.amsgrad]), 1)).toThrow(/options of group 1 need/);
-    expect(() => plan.step(0, two, new Uint32Array(2), 1)).not.toThrow();
+    expect(() => new Plan(id, a, [1, 1], 0, 1)).toThrow(/do not add up/);
+    expect(() => new Plan(id, a, [1, 3], 0, 1)).toThrow(/groups\[1\] \(tensors left: 2\) must be an integer in \[0, 3\)/);
+    expect(() => new Plan(id, a, [], 0, 1)).toThrow(/groups is empty/);
+    const plan = new Plan(id, a, [1, 2], isa(), 1);
+    expect(() => plan.step(scalars(), flags(0, 0))).toThrow(/per group \(rule adam, 2 groups\)/);
+    expect(() => plan.step(scalars(2), flags(0, 0, 0))).toThrow(/one entry per group/);
+    expect(() => plan.step(scalars(2), flags(0, bits.amsgrad))).toThrow(/options of group 1 need/);
+    expect(() => plan.step(scalars(2), flags(0, 0))).not.toThrow();
   });
 
   it('checks every group before running any: a detached array in the last group leaves the first unchanged', () => {
     const { Plan, rules } = b();
     const first = arrays(40), last = arrays(40);
     first[1]!.fill(1); // a grad: the step would move first[0]
-    const plan = new Plan(rules.adam.id, 5, [...first, ...last], [1, 1]);
-    const s = new Float32Array(2 * rules.adam.scalars).fill(0.5);
+    const plan = new Plan(rules.adam.id, [...first, ...last], [1, 1], isa(), 1);
+    const s = scalars(2).fill(0.5);
     structuredClone(last[1]!.buffer, { transfer: [last[1]!.buffer] });
-    expect(() => plan.step(0, s, new Uint32Array(2), 1)).toThrow(/tensor 1 slot 1 was detached or resized/);
+    expect(() => plan.step(s, flags(0, 0))).toThrow(/tensor 1 slot 1 \(grad\) was detached since/);
     expect(first.slice(0, 4).every((x) => x!.every((v) => v === 0 || v === 1))).toBe(true);
     expect(first[0]!.every((v) => v === 0)).toBe(true);
   });
@@ -136,9 +150,21 @@ describe.skipIf(!NATIVE_LOADED)('native Plan re-checks its input', () => {
   it('throws, instead of writing through a stale pointer, when an array was detached', () => {
     const { Plan, rules } = b();
     const a = arrays(1000);
-    const plan = new Plan(rules.adam.id, 5, a);
+    const plan = new Plan(rules.adam.id, a, undefined, isa(), 2);
     structuredClone(a[3]!.buffer, { transfer: [a[3]!.buffer] });
-    expect(() => plan.step(0, scalars(), 0, 2)).toThrow(/tensor 0 slot 3 was detached or resized/);
+    expect(() => plan.step(scalars(), flags())).toThrow(/tensor 0 slot 3 \(exp_avg_sq\) was detached since/);
+  });
+
+  it('gradient entries check their numbers before any cast', () => {
+    const { scaleArrays, clampArrays, sumSquares } = b();
+    const x = [new Float32Array(4).fill(2)];
+    expect(() => scaleArrays(isa(), 1, x, 1e300)).toThrow(new RangeError('scaleArrays: the last argument is outside the float32 range'));
+    expect(() => clampArrays(isa(), 1, x, -1e39)).toThrow(RangeError);
+    expect(() => sumSquares(isa(), 2 ** 40, x)).toThrow(RangeError);
+    expect(() => sumSquares(-1, 1, x)).toThrow(RangeError);
+    expect(Array.from(x[0])).toEqual([2, 2, 2, 2]);
+    scaleArrays(isa(), 1, x, Infinity);
+    expect(x[0][0]).toBe(Infinity);
   });
 
   it('allocFloat32 gives aligned zeroed native memory and rejects bad sizes', () => {

@@ -16,6 +16,12 @@ describe('baseline (sse2) kernel unit', () => {
     expect({ ymm: r.ymm, zmm: r.zmm }).toEqual({ ymm: 0, zmm: 0 });
   });
 
+  it('the portable unit (plain C++ on VecScalar) is baseline x86-64 too: no ymm, no zmm', () => {
+    const r = vectorRegisters(kernelObject(BUILD, 'scalar'));
+    expect(r.functions.some((f) => f.includes('adam_scalar'))).toBe(true);
+    expect({ ymm: r.ymm, zmm: r.zmm }).toEqual({ ymm: 0, zmm: 0 });
+  });
+
   it('is checked by a scan that does find wide registers (the avx2 and avx512 units have them)', () => {
     expect(vectorRegisters(kernelObject(BUILD, 'avx2')).ymm).toBeGreaterThan(0);
     expect(vectorRegisters(kernelObject(BUILD, 'avx512')).zmm).toBeGreaterThan(0);

@@ -123,7 +123,7 @@ describe('the file is safetensors, as an independent reader sees it', () => {
     expect(m.version).toBe(JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')).version);
     const groups = JSON.parse(m.groups);
     expect(groups[0].params).toEqual(params.map((p) => p.name));
-    expect(groups[0].options).toMatchObject({ amsgrad: true, beta1: 0.9, lr: { $schedule: 'cosine', args: [0.01, { totalSteps: 10, warmupSteps: 2 }] } });
+    expect(groups[0].options).toMatchObject({ amsgrad: true, beta1: 0.9, lr: { name: 'cosine', args: [0.01, { totalSteps: 10, warmupSteps: 2, minLr: 0 }] } });
     const crcs = JSON.parse(m.crc32c);
     expect(Object.keys(crcs).sort()).toEqual(Object.keys(file.tensors).sort());
     for (const [name, t] of Object.entries(file.tensors)) expect(crcs[name]).toBe(crc32cBitwise(t.bytes).toString(16).padStart(8, '0'));
@@ -177,7 +177,7 @@ describe('load checks everything first: a bad file names the problem and changes
     ['another optimizer', withHeader((h) => (h.__metadata__.optimizer = 'SGD')), /checkpoint of "SGD", not of 'Adam'/],
     ['a bad hyperparameter', withHeader((h) => (h.__metadata__.groups = h.__metadata__.groups.replace('"beta1":0.9', '"beta1":2'))), /beta1/],
     ['a missing CRC', withHeader((h) => (h.__metadata__.crc32c = '{}')), /no CRC-32C/],
-    ['an unknown schedule', withHeader((h) => (h.__metadata__.groups = h.__metadata__.groups.replace('"lr":0.01', '"lr":{"$schedule":"zigzag","args":[]}'))), /zigzag/],
+    ['an unknown schedule', withHeader((h) => (h.__metadata__.groups = h.__metadata__.groups.replace('"lr":0.01', '"lr":{"name":"zigzag","args":[]}'))), /zigzag/],
   ];
   for (const [label, content, message] of bad)
     it(label, async () => {
@@ -209,7 +209,7 @@ describe('schedules', () => {
     a.step();
     const path = fresh();
     a.saveSync(path);
-    expect(JSON.parse(readSafetensors(path).metadata.groups)[0].options.lr).toEqual({ $schedule: 'custom', args: [] });
+    expect(JSON.parse(readSafetensors(path).metadata.groups)[0].options.lr).toEqual({ name: 'custom' });
     const b = new SGD([{ name: 'w', data: new Float32Array(3), grad: new Float32Array(3) }], { lr: 0.5 });
     expect(() => b.loadSync(path)).toThrow(/custom schedule function.*give this optimizer the same function/);
     expect(b.stepCount).toBe(0);
@@ -278,13 +278,13 @@ describe('async save and load hold the optimizer', () => {
   });
 });
 
-describe('schedule records', () => {
-  it('leave out optional arguments not given, and rebuild to the same values', () => {
+describe('schedule descriptions', () => {
+  it('are the schedule\'s own description, defaults filled in, and rebuild to the same values', () => {
     const params = makeParams([3], 4);
     const opt = new Adam(params, { lr: inverseSqrt(0.02, undefined) });
     const path = fresh();
     opt.saveSync(path);
-    expect(JSON.parse(readSafetensors(path).metadata.groups)[0].options.lr).toEqual({ $schedule: 'inverseSqrt', args: [0.02] });
+    expect(JSON.parse(readSafetensors(path).metadata.groups)[0].options.lr).toEqual({ name: 'inverseSqrt', args: [0.02, { epochLength: 1 }] });
     const other = new Adam(makeParams([3], 5));
     other.loadSync(path);
     expect((other.lr as (t: number) => number)(9)).toBe((opt.lr as (t: number) => number)(9));

@@ -142,3 +142,40 @@ describe('clipGradValue', () => {
     g.forEach((x, i) => expect(firstBitDifference(x, before[i])).toBe(-1));
   });
 });
+
+describe('clipGradNorm options normType and errorIfNonfinite', () => {
+  it('normType Infinity: the largest |g|, exact, scaled by maxNorm/(norm + 1e-6)', () => {
+    const g = [new Float32Array([0.5, -3, 1]), new Float32Array([]), new Float32Array([2, -2.5])];
+    const norm = clipGradNorm(g, 1.5, { normType: Infinity });
+    expect(norm).toBe(3);
+    const coef = Math.fround(1.5 / (3 + 1e-6));
+    expect(Array.from(g[0])).toEqual([0.5, -3, 1].map((x) => Math.fround(x * coef)));
+    // Not clipped when the max is already small enough.
+    const small = [new Float32Array([0.25, -0.5])];
+    expect(clipGradNorm(small, 1, { normType: Infinity })).toBe(0.5);
+    expect(Array.from(small[0])).toEqual([0.25, -0.5]);
+  });
+
+  it.each((NATIVE_ISAS.length ? ['js', 'native'] : ['js']) as Array<'js' | 'native'>)('normType Infinity is the same on every backend (%s)', (backend) => {
+    const a = grads(3);
+    expect(clipGradNorm(copy(a), 0.1, { normType: Infinity, backend })).toBe(Math.max(...a.flatMap((x) => Array.from(x, Math.abs))));
+  });
+
+  it('a non-finite norm: returned with the grads untouched, or with errorIfNonfinite a RangeError that changes nothing', () => {
+    for (const normType of [2, Infinity] as const) {
+      const g = [new Float32Array([1, NaN, 3])];
+      expect(clipGradNorm(g, 1, { normType })).toBeNaN();
+      expect(() => clipGradNorm(g, 1, { normType, errorIfNonfinite: true })).toThrow(/norm of the grads is NaN/);
+      const inf = [new Float32Array([1, -Infinity])];
+      expect(() => clipGradNorm(inf, 1, { normType, errorIfNonfinite: true })).toThrow(RangeError);
+      expect(Array.from(inf[0])).toEqual([1, -Infinity]);
+    }
+  });
+
+  it('bad options are named', () => {
+    const g = [new Float32Array([1])];
+    expect(() => clipGradNorm(g, 1, { normType: 1 as never })).toThrow(/option 'normType' must be 2 or Infinity, got 1/);
+    expect(() => clipGradNorm(g, 1, { normType: 'inf' as never })).toThrow(TypeError);
+    expect(() => clipGradNorm(g, 1, { errorIfNonfinite: 1 as never })).toThrow(/errorIfNonfinite/);
+  });
+});

@@ -11,7 +11,7 @@ import { fusedMultiplyAdds, kernelObject } from './disasm';
 const BUILD = path.join(__dirname, '..', 'build');
 
 describe('no fused multiply-add in the kernels', () => {
-  it.each(['sse2', 'avx2', 'avx512'])('the %s unit has none', (isa) => {
+  it.each(['scalar', 'sse2', 'avx2', 'avx512'])('the %s unit has none', (isa) => {
     expect(fusedMultiplyAdds(kernelObject(BUILD, isa))).toBe(0);
   });
 

@@ -184,7 +184,7 @@ describe.each([
   it('`npx adam-native doctor` gives its verdict: OK with the prebuild, DEGRADED without', () => {
     const good = sh('npx', ['adam-native', 'doctor'], { cwd: full.dir, env: bareEnv() });
     expect(good.stdout).toMatch(/binary: +prebuild .*adam-native\.node/);
-    expect(good.stdout).toMatch(/verdict: +OK: native\/sse2/);
+    expect(good.stdout).toMatch(/verdict: +OK: native\/scalar, native\/sse2/);
     expect(good.status).toBe(0);
     const degraded = sh('npx', ['adam-native', 'doctor'], { cwd: bare.dir, env: bareEnv() });
     expect(degraded.stdout).toMatch(/verdict: +DEGRADED/);
@@ -196,7 +196,7 @@ describe('the installed prebuilt binary', () => {
   it('turns C++ exceptions into JS errors (its unwinder finds its tables via native/glibc_compat.cc)', () => {
     const installed = path.join(tmp, 'full-scripts', 'node_modules', 'adam-native', PREBUILD);
     const probe = `const b = require(${JSON.stringify(installed)}); const out = [];
-      for (const f of [() => new b.Plan(99, 1, []), () => new b.Plan(0, 4, [1, 2]), () => b.allocFloat32(-5)])
+      for (const f of [() => new b.Plan(99, [], undefined, 0, 1), () => new b.Plan(0, [1, 2], undefined, 0, 1), () => b.allocFloat32(-5)])
         try { f(); out.push('returned'); } catch (e) { out.push(e.constructor.name); }
       console.log(JSON.stringify(out));`;
     expect(JSON.parse(ok(sh(process.execPath, ['-e', probe]), 'exception probe'))).toEqual(['RangeError', 'RangeError', 'RangeError']);
@@ -212,4 +212,36 @@ describe('the installed prebuilt binary', () => {
     expect({ status: r.status, tail: r.status === 0 ? '' : `${r.stdout}\n${r.stderr}`.slice(-4000) }).toEqual({ status: 0, tail: '' });
     expect(r.stdout).toMatch(/Tests\s+.*\d+ passed/);
   }, SLOW);
+});
+
+describe('the installed tarball: adam-native/tfjs', () => {
+  it('is packed with its CJS, ESM and type entries', () => {
+    const list = ok(sh('tar', ['tzf', tarballs.full]), 'tar t');
+    for (const f of ['dist/tfjs/index.js', 'dist/tfjs/index.mjs', 'dist/tfjs/index.d.ts']) expect(list).toContain(`package/${f}`);
+  });
+
+  it('loads without tfjs installed, never loads tfjs itself, and steps a tfjs variable bit for bit as Adam', () => {
+    const dir = path.join(tmp, 'full-scripts');
+    const tfjs = path.join(ROOT, 'node_modules', '@tensorflow', 'tfjs');
+    const probe = `const tfLoaded = () => Object.keys(require.cache).some((k) => k.includes('@tensorflow'));
+      const out = {};
+      const lib = require('adam-native');
+      out.main = tfLoaded();
+      const { nativeOptimizer } = require('adam-native/tfjs');
+      out.subpath = tfLoaded();
+      try { require.resolve('@tensorflow/tfjs', { paths: [process.cwd()] }); out.installed = true; } catch { out.installed = false; }
+      const tf = require(${JSON.stringify(tfjs)});
+      tf.setBackend('cpu').then(async () => {
+        const v = tf.variable(tf.tensor1d([1, -2, 3]), true, 'w');
+        const opt = nativeOptimizer(tf, 'Adam', { lr: 0.1 });
+        const p = { name: 'w', data: new Float32Array([1, -2, 3]), grad: new Float32Array([0.5, 0.25, -1]) };
+        const direct = new lib.Adam([p], { lr: 0.1 });
+        for (let i = 0; i < 3; i++) { opt.applyGradients({ w: tf.tensor1d(p.grad) }); direct.step(); }
+        out.bits = Buffer.from(v.dataSync().buffer).equals(Buffer.from(p.data.buffer));
+        out.esm = typeof (await import('adam-native/tfjs')).nativeOptimizer;
+        console.log(JSON.stringify(out));
+      });`;
+    const r = ok(sh('node', ['-e', probe], { cwd: dir, env: bareEnv() }), 'tfjs probe');
+    expect(JSON.parse(r.trim().split('\n').pop()!)).toEqual({ main: false, subpath: false, installed: false, bits: true, esm: 'function' });
+  });
 });

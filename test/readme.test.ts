@@ -21,6 +21,7 @@ const hasDevice = (() => {
     return false;
   }
 })();
+const TFJS_BANNER = /^\s*=+\s*Hi, looks like you are running TensorFlow\.js in Node\.js[\s\S]*?=+\s*$/m;
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'adam-readme-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -30,9 +31,15 @@ describe('README snippets', () => {
   const needsGpu = (code: string) => /cuda\.upload|backend: 'cuda'/.test(code);
   const run = (code: string) => {
     const file = path.join(dir, `s${snippets.findIndex((s) => s.code === code)}.js`);
-    fs.writeFileSync(file, code.replace(/require\('adam-native'\)/g, `require(${JSON.stringify(root)})`));
-    const r = spawnSync(process.execPath, [file], { encoding: 'utf8', env: { ...process.env, NODE_NO_WARNINGS: '1' } });
-    expect(r.stderr).toBe('');
+    const source = code
+      .replace(/require\('adam-native'\)/g, `require(${JSON.stringify(root)})`)
+      .replace(/require\('adam-native\/tfjs'\)/g, `require(${JSON.stringify(path.join(root, 'dist', 'tfjs'))})`);
+    fs.writeFileSync(file, source);
+    // The snippet's own dependencies (@tensorflow/tfjs) come from this checkout, as a user's project has them.
+    const env = { ...process.env, NODE_NO_WARNINGS: '1', NODE_PATH: path.join(root, 'node_modules') };
+    const r = spawnSync(process.execPath, [file], { encoding: 'utf8', env });
+    // TF.js prints one banner on import in Node.js (pointing to tfjs-node); anything else on stderr fails.
+    expect(r.stderr.replace(TFJS_BANNER, '')).toBe('');
     expect(r.status).toBe(0);
   };
   it.each(snippets.filter((s) => !needsGpu(s.code)))('$label', ({ code }) => run(code), 30_000);

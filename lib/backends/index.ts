@@ -4,7 +4,7 @@ import { requireCuda } from '../cuda';
 import { cudaBackend } from './cuda';
 import { jsBackend } from './js';
 import { loadNative } from './load';
-import { ISA_NAMES, type IsaOption, defaultThreads, nativeBackend, resolveIsa } from './native';
+import { ISA_NAMES, type IsaOption, defaultThreads, nativeBackend, nativeGradOps, resolveIsa } from './native';
 import type { Backend } from './types';
 
 export type BackendOption = 'auto' | 'native' | 'js' | 'cuda';
@@ -28,7 +28,9 @@ export function selectBackend(
     throw new TypeError(`${owner}: ${deviceParam} is on the GPU (DeviceTensor); backend '${backend}' needs Float32Arrays, use backend 'cuda'`);
   if (backend === 'cuda' || deviceParam) {
     if (isa !== 'auto') throw new RangeError(`${owner}: option 'isa' applies to the native backend, not backend 'cuda'`);
-    return cudaBackend(requireCuda(`${owner}: backend 'cuda'`));
+    const cuda = requireCuda(`${owner}: backend 'cuda'`);
+    const binding = loadNative().binding!; // requireCuda succeeded: the addon is loaded
+    return cudaBackend(binding, cuda, nativeGradOps(binding, resolveIsa(binding, 'auto'), threads));
   }
   if (backend === 'js') {
     if (isa !== 'auto') throw new RangeError(`${owner}: option 'isa' applies to the native backend, not backend 'js'`);

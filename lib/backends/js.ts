@@ -1,7 +1,6 @@
 import { allocArena } from '../arena';
 import { gradOps } from '../gradops';
 import type { Rule } from '../rules/types';
-import { groupScalarViews } from './group-scalars';
 import type { Backend, Executor, TensorGroups } from './types';
 
 /** The TypeScript reference: the correctness oracle, and the fallback when the addon is absent. */
@@ -10,9 +9,14 @@ export const jsBackend: Backend = {
   prepare(rule: Rule<never>, groups: TensorGroups): Executor {
     // The optimizer gives DeviceTensors only to the 'cuda' backend: here every slot is on the host.
     const host = groups as ReadonlyArray<ReadonlyArray<ReadonlyArray<Float32Array | null>>>;
-    const views = groupScalarViews(rule.scalarCount, groups.length);
+    // Each group's scalars as views of the packed array (group after group), made once per array.
+    let packed: Float32Array | null = null;
+    let perGroup: Float32Array[] = [];
     const step = (scalars: Float32Array, flags: Uint32Array): void => {
-      const perGroup = views(scalars);
+      if (scalars !== packed) {
+        packed = scalars;
+        perGroup = host.map((_, g) => scalars.subarray(g * rule.scalarCount, (g + 1) * rule.scalarCount));
+      }
       host.forEach((tensors, g) => {
         for (const slots of tensors) rule.update(perGroup[g], flags[g], slots, slots[0]!.length);
       });

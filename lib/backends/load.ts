@@ -32,12 +32,25 @@ function oneLine(message: string): string {
 // lib/backends or dist/backends: the package root is two levels up.
 const ROOT = path.join(__dirname, '..', '..');
 
-function checkLayout(b: Binding): string | null {
+/** The first difference between two name lists, or null when they are equal. */
+function firstDifference(what: string, addon: readonly string[], lib: readonly string[]): string | null {
+  for (let i = 0; i < Math.max(addon.length, lib.length); i++)
+    if (addon[i] !== lib[i])
+      return `${what} ${i} is ${addon[i] === undefined ? 'missing' : `'${addon[i]}'`} in the addon and ${lib[i] === undefined ? 'missing' : `'${lib[i]}'`} in lib/`;
+  return null;
+}
+
+/**
+ * Why this addon does not fit lib/ (rules, their slot and scalar names in order, flag bits), or
+ * null when it does: names are compared, so an addon with two scalars swapped is refused.
+ */
+export function checkLayout(b: Pick<Binding, 'rules' | 'flags'>): string | null {
   for (const rule of RULES) {
     const layout = b.rules[rule.name];
-    if (!layout) return `the addon has no rule '${rule.name}'`;
-    if (layout.slots !== 2 + rule.stateSlots.length || layout.scalars !== rule.scalarCount)
-      return `the addon's rule '${rule.name}' has another layout than lib/ (rebuild the addon)`;
+    if (!layout) return `the addon has no rule '${rule.name}' (rebuild the addon)`;
+    const diff =
+      firstDifference('slot', layout.slots, rule.slotNames) ?? firstDifference('scalar', layout.scalars, rule.scalarNames);
+    if (diff) return `the addon's rule '${rule.name}' differs from lib/: ${diff} (rebuild the addon)`;
   }
   for (const [name, bit] of Object.entries(Flag))
     if (b.flags[name as keyof typeof Flag] !== bit) return `the addon's flag '${name}' differs from lib/ (rebuild the addon)`;

@@ -2,10 +2,10 @@ import * as os from 'node:os';
 import type { Binding, IsaName } from '../../binding';
 import type { Rule } from '../rules/types';
 import { allocArena } from '../arena';
-import { loadNative } from './load';
-import type { Backend, Executor, TensorGroups } from './types';
+import type { Backend, Executor, GradOps, TensorGroups } from './types';
 
-export const ISA_NAMES: readonly IsaName[] = ['sse2', 'avx2', 'avx512'];
+/** Every ISA name an addon may have (binding.isas lists the ones it was built with). */
+export const ISA_NAMES: readonly IsaName[] = ['scalar', 'sse2', 'avx2', 'avx512'];
 export type IsaOption = 'auto' | IsaName;
 
 /** The ISA the options ask for: the `isa` option, else ADAM_NATIVE_ISA, else the CPU's best. */
@@ -29,31 +29,36 @@ export function defaultThreads(): number {
   return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length || 1;
 }
 
+/** The CPU kernels' whole-gradient operations for one ISA and thread count. */
+export function nativeGradOps(binding: Binding, isa: IsaName, threads: number): GradOps {
+  const isaIndex = binding.isas.indexOf(isa);
+  return {
+    sumSquares: (arrays) => binding.sumSquares(isaIndex, threads, arrays),
+    scale: (arrays, factor) => binding.scaleArrays(isaIndex, threads, arrays, factor),
+    clamp: (arrays, limit) => binding.clampArrays(isaIndex, threads, arrays, limit),
+  };
+}
+
 export function nativeBackend(binding: Binding, isa: IsaName, threads: number): Backend {
   const isaIndex = binding.isas.indexOf(isa);
   return {
     name: `native/${isa}`,
     prepare(rule: Rule<never>, groups: TensorGroups): Executor {
-      const layout = binding.rules[rule.name];
+      const slots = rule.slotNames.length;
       const arrays: Array<Float32Array | null> = [];
       // The optimizer gives DeviceTensors only to the 'cuda' backend: here every slot is on the host.
       for (const tensors of groups)
-        for (const slots of tensors) for (let k = 0; k < layout.slots; k++) arrays.push((slots[k] ?? null) as Float32Array | null);
-      // One plan for every group: a step is one native call, checked whole before anything changes.
-      const plan = new binding.Plan(layout.id, layout.slots, arrays, groups.map((g) => g.length));
+        for (const tensor of tensors) for (let k = 0; k < slots; k++) arrays.push((tensor[k] ?? null) as Float32Array | null);
+      // One plan for every group, ISA and threads fixed: a step is one native call, checked whole
+      // before anything changes.
+      const plan = new binding.Plan(binding.rules[rule.name].id, arrays, groups.map((g) => g.length), isaIndex, threads);
       return {
-        step: (scalars, flags) => plan.step(isaIndex, scalars, flags, threads),
-        stepAsync: (scalars, flags) => plan.stepAsync(isaIndex, scalars, flags, threads),
+        step: (scalars, flags) => plan.step(scalars, flags),
+        stepAsync: (scalars, flags) => plan.stepAsync(scalars, flags),
       };
     },
     alloc: (n) => binding.allocFloat32(n),
     allocMany: (lengths) => allocArena((n) => binding.allocFloat32(n), lengths),
-    grads: {
-      sumSquares: (arrays) => binding.sumSquares(isaIndex, threads, arrays),
-      scale: (arrays, factor) => binding.scaleArrays(isaIndex, threads, arrays, factor),
-      clamp: (arrays, limit) => binding.clampArrays(isaIndex, threads, arrays, limit),
-    },
+    grads: nativeGradOps(binding, isa, threads),
   };
 }
-
-export { loadNative };

@@ -3,10 +3,9 @@ import type { Group } from '../groups';
 import { GRAD_SCALE } from '../options';
 import type { Entry } from '../params';
 import type { GradOptions } from '../rules/grad';
-import { type ScheduleRecord, rebuildSchedule, recordSchedule } from '../schedule-registry';
-import type { LearningRate } from '../schedules';
+import { type LearningRate, type Schedule, scheduleDescription, scheduleFromDescription } from '../schedules';
 import type { BaseHyper, OptimizerSpec } from '../spec';
-import { type LoadedState, type StateDict, checkStateDict } from '../state-dict';
+import { type LoadedState, type StateDict, checkStateDict, groupEntry } from '../state-dict';
 import { type Tensor, tensorLength } from '../tensor';
 import { checkBoolean, checkKnownKeys, checkNumber, checkOptions, describe, lengthOf } from '../validate';
 import { crc32c, crcHex } from './crc32c';
@@ -20,7 +19,7 @@ export { readFile, readFileSync, writeFileDurable, writeFileDurableSync } from '
 /**
  * Optimizer checkpoints as safetensors files: tensors `state.<param>.<slot>` (PyTorch's slot names)
  * and, optionally, `param.<name>`; `__metadata__` holds the optimizer's name, step, loss scale,
- * groups (parameter names and hyperparameters, schedules as records) and a CRC-32C per tensor.
+ * groups (as stateDict() records them, a schedule as its description) and a CRC-32C per tensor.
  */
 
 /** Identifies the layout of the metadata, so a later version can read older files. */
@@ -68,10 +67,21 @@ function checkLittleEndian(owner: string): void {
     throw new Error(`${owner}: checkpoints are little-endian and this machine is big-endian; not supported`);
 }
 
-/** The lr as a checkpoint records it: a number, a built-in schedule's record, or "custom". */
-function encodeLr(lr: LearningRate): number | ScheduleRecord {
+/** The lr as a checkpoint records it: a number, a built-in schedule's description, or { name: 'custom' }. */
+function encodeLr(lr: LearningRate): unknown {
   if (typeof lr === 'number') return lr;
-  return recordSchedule(lr) ?? { $schedule: 'custom', args: [] };
+  return scheduleDescription(lr) ?? { name: 'custom' };
+}
+
+// JSON has no Infinity (a plateau schedule's best before any report): written as { $float: 'Infinity' }.
+const FLOAT_TAG = '$float';
+function encodeJson(v: unknown): string {
+  return JSON.stringify(v, (_k, x) => (typeof x === 'number' && !Number.isFinite(x) ? { [FLOAT_TAG]: String(x) } : x));
+}
+function reviveFloat(_k: string, x: unknown): unknown {
+  if (typeof x !== 'object' || x === null || Array.isArray(x) || Object.keys(x).length !== 1) return x;
+  const tagged = (x as Record<string, unknown>)[FLOAT_TAG];
+  return tagged === 'Infinity' || tagged === '-Infinity' || tagged === 'NaN' ? Number(tagged) : x;
 }
 
 interface Planned {
@@ -115,7 +125,12 @@ export function planSave<H extends BaseHyper, R extends GradOptions>(owner: stri
     version: libraryVersion(),
     step: String(subject.step),
     gradScale: String(subject.gradScale),
-    groups: JSON.stringify(groups.map((g) => ({ params: g.entries.map((e) => e.name), options: { ...g.hyper, lr: encodeLr(g.hyper.lr) } }))),
+    groups: encodeJson(
+      groups.map((g) => {
+        const entry = groupEntry(g, subject.step);
+        return { ...entry, options: { ...entry.options, lr: encodeLr(g.hyper.lr) } };
+      }),
+    ),
   };
   const metadata = (): Record<string, string> => ({ ...fixed, crc32c: JSON.stringify(crcs) });
   const { layout } = encodeHeader(tensors, metadata());
@@ -153,7 +168,7 @@ interface Target {
 function parseJson(v: string | undefined, what: string, problem: (what: string) => Error): unknown {
   if (v === undefined) throw problem(`has no __metadata__ "${what}" (not a checkpoint of this library?)`);
   try {
-    return JSON.parse(v);
+    return JSON.parse(v, reviveFloat);
   } catch {
     throw problem(`has __metadata__ "${what}" that is not valid JSON`);
   }
@@ -222,7 +237,9 @@ export function checkpointReader<H extends BaseHyper, R extends GradOptions>(
       throw problem(`has no tensor "param.${missing.name}" (saved without { params: true }?), and the load asked for params`);
     }
 
-    // The hyperparameters, schedules rebuilt from their records; a custom schedule stays the optimizer's own.
+    // The hyperparameters, each schedule made from its description: the optimizer's own schedule
+    // object when its description is the same (a reduceOnPlateau the caller reports to stays
+    // connected), else a new one. A custom function is not in the file: the optimizer's own stays.
     const options = fileGroups.map((fg: unknown, gi: number) => {
       if (typeof fg !== 'object' || fg === null || Array.isArray(fg)) return fg;
       const opts = (fg as Record<string, unknown>).options;
@@ -230,12 +247,16 @@ export function checkpointReader<H extends BaseHyper, R extends GradOptions>(
       const lr = (opts as Record<string, unknown>).lr;
       if (typeof lr !== 'object' || lr === null) return fg;
       const where = `${owner}: "${path}" groups[${gi}].options.lr`;
+      const mine = groups[gi]?.hyper.lr;
       let value: unknown;
-      if ((lr as ScheduleRecord).$schedule === 'custom') {
-        value = groups[gi]?.hyper.lr;
+      if ((lr as { name?: unknown }).name === 'custom') {
+        value = mine;
         if (typeof value !== 'function')
           throw new Error(`${where} was a custom schedule function, which a file cannot hold; give this optimizer the same function (as its lr) before loading`);
-      } else value = rebuildSchedule(where, lr);
+      } else {
+        const own = typeof mine === 'function' ? scheduleDescription(mine as Schedule) : null;
+        value = own && encodeJson(own) === encodeJson(lr) ? mine : scheduleFromDescription(where, lr);
+      }
       return { ...fg, options: { ...opts, lr: value } };
     });
 

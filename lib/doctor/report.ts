@@ -63,7 +63,7 @@ export function doctor(): DoctorReport {
     } catch (e) {
       problem = `threw: ${(e as Error).message}`;
     }
-    lines.push(`  ${t.label.padEnd(24)}${problem ? `MISMATCH: ${problem}` : 'identical'}`);
+    lines.push(`  ${t.label.padEnd(26)}${problem ? `MISMATCH: ${problem}` : 'identical'}`);
     if (problem) failures.push(`${t.label}: ${problem}`);
   }
   if (targets.length === 0) lines.push('  (no native backend to compare)');

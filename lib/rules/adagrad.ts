@@ -1,4 +1,5 @@
 import { type GradOptions, effectiveGrad, gradFlags } from './grad';
+import { indices, ruleNames } from './names';
 import type { Rule } from './types';
 
 const f = Math.fround;
@@ -14,8 +15,11 @@ export interface AdagradRuleOptions extends GradOptions {
   maximize: boolean;
 }
 
-// Scalar layout; native/kernels/rules.h AdagradRule::Scalar has the same order.
-const CLR = 0, EPS = 1, WEIGHT_DECAY = 2, GRAD_SCALE = 3;
+// Names in the order of native/kernels/rules.h AdagradRule (checked against the addon when it loads).
+const SLOTS = ['param', 'grad', 'sum'] as const;
+const SCALARS = ['clr', 'eps', 'weightDecay', 'gradScale'] as const;
+const { clr: CLR, eps: EPS, weightDecay: WEIGHT_DECAY, gradScale: GRAD_SCALE } = indices(SCALARS);
+const SLOT = indices(SLOTS);
 
 /**
  * AdaGrad (Duchi et al. 2011), in the order of rules.h:
@@ -24,8 +28,7 @@ const CLR = 0, EPS = 1, WEIGHT_DECAY = 2, GRAD_SCALE = 3;
  */
 export const adagradRule: Rule<AdagradRuleOptions> = {
   name: 'adagrad',
-  stateSlots: ['sum'],
-  scalarCount: 4,
+  ...ruleNames(SLOTS, SCALARS),
   needsSlot: () => true,
   initialValue: (_slot, o) => o.initialAccumulatorValue,
   flags: (o) => gradFlags(o),
@@ -36,7 +39,7 @@ export const adagradRule: Rule<AdagradRuleOptions> = {
     out[GRAD_SCALE] = o.gradScale;
   },
   update(s, flags, slots, n) {
-    const p = slots[0]!, g = slots[1]!, sum = slots[2]!;
+    const p = slots[SLOT.param]!, g = slots[SLOT.grad]!, sum = slots[SLOT.sum]!;
     const clr = s[CLR], eps = s[EPS], wd = s[WEIGHT_DECAY], gradScale = s[GRAD_SCALE];
     for (let i = 0; i < n; i++) {
       const pi = p[i];

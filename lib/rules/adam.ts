@@ -1,5 +1,6 @@
 import { Flag } from './flags';
 import { type GradOptions, effectiveGrad, gradFlags } from './grad';
+import { indices, ruleNames } from './names';
 import type { Rule } from './types';
 
 const f = Math.fround;
@@ -24,22 +25,24 @@ export interface AdamRuleOptions extends GradOptions {
   decoupled: boolean;
 }
 
-// Scalar layout; native/kernels/rules.h AdamRule::Scalar has the same order.
-const BETA1 = 0, ONE_MINUS_BETA1 = 1, BETA2 = 2, ONE_MINUS_BETA2 = 3, EPS = 4, WEIGHT_DECAY = 5,
-  STEP_SIZE = 6, SQRT_BC2 = 7, DECAY = 8, GRAD_SCALE = 9;
+// Names in the order of native/kernels/rules.h AdamRule (checked against the addon when it loads).
+const SLOTS = ['param', 'grad', 'exp_avg', 'exp_avg_sq', 'max_exp_avg_sq'] as const;
+const SCALARS = ['beta1', 'oneMinusBeta1', 'beta2', 'oneMinusBeta2', 'weightDecay', 'stepSize', 'epsHat', 'decay', 'gradScale'] as const;
+const { beta1: BETA1, oneMinusBeta1: ONE_MINUS_BETA1, beta2: BETA2, oneMinusBeta2: ONE_MINUS_BETA2, weightDecay: WEIGHT_DECAY, stepSize: STEP_SIZE, epsHat: EPS_HAT, decay: DECAY, gradScale: GRAD_SCALE } = indices(SCALARS);
+const SLOT = indices(SLOTS);
 
 /**
- * Adam (Kingma & Ba 2015, Algorithm 1) and AdamW, in the order of rules.h:
+ * Adam (Kingma & Ba 2015, Algorithm 1) and AdamW in the paper's efficient ordering (the note after
+ * Algorithm 1: one sqrt and one division per element), in the order of rules.h:
  *   AdamW: p = p*decay;  g = effectiveGrad(grad, p) (./grad.ts; L2 only without AdamW)
  *   m = m*beta1 + g*(1-beta1);  v = v*beta2 + (g*g)*(1-beta2);  amsgrad: vmax = max(vmax, v)
- *   denom = sqrt(v)/sqrt(1-beta2^t) + eps;  p = p - (lr/(1-beta1^t))*(m/denom)
- * Without bias correction both 1-beta^t are 1 in the host scalars (dividing by 1 is exact in
- * float32), so the kernels are the same.
+ *   denom = sqrt(v) + epsHat;  p = p - stepSize*(m/denom)
+ * with, on the host in float64: stepSize = lr*sqrt(1-beta2^t)/(1-beta1^t), epsHat = eps*sqrt(1-beta2^t).
+ * Without bias correction both 1-beta^t are 1, so stepSize = lr and epsHat = eps exactly.
  */
 export const adamRule: Rule<AdamRuleOptions> = {
   name: 'adam',
-  stateSlots: ['exp_avg', 'exp_avg_sq', 'max_exp_avg_sq'],
-  scalarCount: 10,
+  ...ruleNames(SLOTS, SCALARS),
   needsSlot: (slot, o) => slot !== 'max_exp_avg_sq' || o.amsgrad,
   flags: (o) =>
     gradFlags(o, o.weightDecay !== 0 && !o.decoupled) |
@@ -52,17 +55,16 @@ export const adamRule: Rule<AdamRuleOptions> = {
     out[ONE_MINUS_BETA1] = 1 - o.beta1;
     out[BETA2] = o.beta2;
     out[ONE_MINUS_BETA2] = 1 - o.beta2;
-    out[EPS] = o.eps;
     out[WEIGHT_DECAY] = o.weightDecay;
-    out[STEP_SIZE] = o.lr / bc1;
-    out[SQRT_BC2] = Math.sqrt(bc2);
+    out[STEP_SIZE] = (o.lr * Math.sqrt(bc2)) / bc1;
+    out[EPS_HAT] = o.eps * Math.sqrt(bc2);
     out[DECAY] = 1 - o.lr * o.weightDecay;
     out[GRAD_SCALE] = o.gradScale;
   },
   update(s, flags, slots, n) {
-    const p = slots[0]!, g = slots[1]!, m = slots[2]!, v = slots[3]!, vmax = slots[4];
+    const p = slots[SLOT.param]!, g = slots[SLOT.grad]!, m = slots[SLOT.exp_avg]!, v = slots[SLOT.exp_avg_sq]!, vmax = slots[SLOT.max_exp_avg_sq];
     const beta1 = s[BETA1], omb1 = s[ONE_MINUS_BETA1], beta2 = s[BETA2], omb2 = s[ONE_MINUS_BETA2];
-    const eps = s[EPS], wd = s[WEIGHT_DECAY], stepSize = s[STEP_SIZE], sqrtBc2 = s[SQRT_BC2], decay = s[DECAY];
+    const wd = s[WEIGHT_DECAY], stepSize = s[STEP_SIZE], epsHat = s[EPS_HAT], decay = s[DECAY];
     const gradScale = s[GRAD_SCALE];
     const decoupled = (flags & Flag.decoupledDecay) !== 0, amsgrad = (flags & Flag.amsgrad) !== 0;
     for (let i = 0; i < n; i++) {
@@ -77,7 +79,7 @@ export const adamRule: Rule<AdamRuleOptions> = {
         vd = old > vi ? old : vi;
         vmax![i] = vd;
       }
-      const denom = f(f(f(Math.sqrt(vd)) / sqrtBc2) + eps);
+      const denom = f(f(Math.sqrt(vd)) + epsHat);
       p[i] = f(pi - f(stepSize * f(mi / denom)));
       m[i] = mi;
       v[i] = vi;

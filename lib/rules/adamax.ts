@@ -1,4 +1,5 @@
 import { type GradOptions, effectiveGrad, gradFlags } from './grad';
+import { indices, ruleNames } from './names';
 import type { Rule } from './types';
 
 const f = Math.fround;
@@ -13,8 +14,11 @@ export interface AdamaxRuleOptions extends GradOptions {
   maximize: boolean;
 }
 
-// Scalar layout; native/kernels/rules.h AdamaxRule::Scalar has the same order.
-const BETA1 = 0, ONE_MINUS_BETA1 = 1, BETA2 = 2, EPS = 3, WEIGHT_DECAY = 4, STEP_SIZE = 5, GRAD_SCALE = 6;
+// Names in the order of native/kernels/rules.h AdamaxRule (checked against the addon when it loads).
+const SLOTS = ['param', 'grad', 'exp_avg', 'exp_inf'] as const;
+const SCALARS = ['beta1', 'oneMinusBeta1', 'beta2', 'eps', 'weightDecay', 'stepSize', 'gradScale'] as const;
+const { beta1: BETA1, oneMinusBeta1: ONE_MINUS_BETA1, beta2: BETA2, eps: EPS, weightDecay: WEIGHT_DECAY, stepSize: STEP_SIZE, gradScale: GRAD_SCALE } = indices(SCALARS);
+const SLOT = indices(SLOTS);
 
 /**
  * AdaMax (Kingma & Ba 2015, Algorithm 2), in the order of rules.h:
@@ -24,8 +28,7 @@ const BETA1 = 0, ONE_MINUS_BETA1 = 1, BETA2 = 2, EPS = 3, WEIGHT_DECAY = 4, STEP
  */
 export const adamaxRule: Rule<AdamaxRuleOptions> = {
   name: 'adamax',
-  stateSlots: ['exp_avg', 'exp_inf'],
-  scalarCount: 7,
+  ...ruleNames(SLOTS, SCALARS),
   needsSlot: () => true,
   flags: (o) => gradFlags(o),
   scalars(o, t, out) {
@@ -38,7 +41,7 @@ export const adamaxRule: Rule<AdamaxRuleOptions> = {
     out[GRAD_SCALE] = o.gradScale;
   },
   update(s, flags, slots, n) {
-    const p = slots[0]!, g = slots[1]!, m = slots[2]!, u = slots[3]!;
+    const p = slots[SLOT.param]!, g = slots[SLOT.grad]!, m = slots[SLOT.exp_avg]!, u = slots[SLOT.exp_inf]!;
     const beta1 = s[BETA1], omb1 = s[ONE_MINUS_BETA1], beta2 = s[BETA2], eps = s[EPS];
     const wd = s[WEIGHT_DECAY], stepSize = s[STEP_SIZE], gradScale = s[GRAD_SCALE];
     for (let i = 0; i < n; i++) {

@@ -1,5 +1,6 @@
 import { Flag } from './flags';
 import { type GradOptions, effectiveGrad, gradFlags } from './grad';
+import { indices, ruleNames } from './names';
 import type { Rule } from './types';
 
 const f = Math.fround;
@@ -17,8 +18,11 @@ export interface RmspropRuleOptions extends GradOptions {
   maximize: boolean;
 }
 
-// Scalar layout; native/kernels/rules.h RmspropRule::Scalar has the same order.
-const LR = 0, RHO = 1, ONE_MINUS_RHO = 2, EPS = 3, MOMENTUM = 4, WEIGHT_DECAY = 5, GRAD_SCALE = 6;
+// Names in the order of native/kernels/rules.h RmspropRule (checked against the addon when it loads).
+const SLOTS = ['param', 'grad', 'square_avg', 'momentum_buffer', 'grad_avg'] as const;
+const SCALARS = ['lr', 'rho', 'oneMinusRho', 'eps', 'momentum', 'weightDecay', 'gradScale'] as const;
+const { lr: LR, rho: RHO, oneMinusRho: ONE_MINUS_RHO, eps: EPS, momentum: MOMENTUM, weightDecay: WEIGHT_DECAY, gradScale: GRAD_SCALE } = indices(SCALARS);
+const SLOT = indices(SLOTS);
 
 /**
  * RMSProp, in the order of rules.h:
@@ -28,8 +32,7 @@ const LR = 0, RHO = 1, ONE_MINUS_RHO = 2, EPS = 3, MOMENTUM = 4, WEIGHT_DECAY = 
  */
 export const rmspropRule: Rule<RmspropRuleOptions> = {
   name: 'rmsprop',
-  stateSlots: ['square_avg', 'momentum_buffer', 'grad_avg'],
-  scalarCount: 7,
+  ...ruleNames(SLOTS, SCALARS),
   needsSlot: (slot, o) => (slot === 'momentum_buffer' ? o.momentum !== 0 : slot === 'grad_avg' ? o.centered : true),
   flags: (o) => gradFlags(o) | (o.momentum !== 0 ? Flag.momentum : 0) | (o.centered ? Flag.centered : 0),
   scalars(o, _t, out) {
@@ -42,7 +45,7 @@ export const rmspropRule: Rule<RmspropRuleOptions> = {
     out[GRAD_SCALE] = o.gradScale;
   },
   update(s, flags, slots, n) {
-    const p = slots[0]!, g = slots[1]!, sq = slots[2]!, buf = slots[3], ga = slots[4];
+    const p = slots[SLOT.param]!, g = slots[SLOT.grad]!, sq = slots[SLOT.square_avg]!, buf = slots[SLOT.momentum_buffer], ga = slots[SLOT.grad_avg];
     const lr = s[LR], rho = s[RHO], omr = s[ONE_MINUS_RHO], eps = s[EPS], momentum = s[MOMENTUM];
     const wd = s[WEIGHT_DECAY], gradScale = s[GRAD_SCALE];
     const useMomentum = (flags & Flag.momentum) !== 0, centered = (flags & Flag.centered) !== 0;

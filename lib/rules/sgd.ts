@@ -1,5 +1,6 @@
 import { Flag } from './flags';
 import { type GradOptions, effectiveGrad, gradFlags } from './grad';
+import { indices, ruleNames } from './names';
 import type { Rule } from './types';
 
 const f = Math.fround;
@@ -18,8 +19,11 @@ export interface SgdRuleOptions extends GradOptions {
   maximize: boolean;
 }
 
-// Scalar layout; native/kernels/rules.h SgdRule::Scalar has the same order.
-const LR = 0, MOMENTUM = 1, ONE_MINUS_DAMPENING = 2, WEIGHT_DECAY = 3, GRAD_SCALE = 4;
+// Names in the order of native/kernels/rules.h SgdRule (checked against the addon when it loads).
+const SLOTS = ['param', 'grad', 'momentum_buffer'] as const;
+const SCALARS = ['lr', 'momentum', 'oneMinusDampening', 'weightDecay', 'gradScale'] as const;
+const { lr: LR, momentum: MOMENTUM, oneMinusDampening: ONE_MINUS_DAMPENING, weightDecay: WEIGHT_DECAY, gradScale: GRAD_SCALE } = indices(SCALARS);
+const SLOT = indices(SLOTS);
 
 /**
  * SGD with momentum and Nesterov momentum, in the order of rules.h:
@@ -30,8 +34,7 @@ const LR = 0, MOMENTUM = 1, ONE_MINUS_DAMPENING = 2, WEIGHT_DECAY = 3, GRAD_SCAL
  */
 export const sgdRule: Rule<SgdRuleOptions> = {
   name: 'sgd',
-  stateSlots: ['momentum_buffer'],
-  scalarCount: 5,
+  ...ruleNames(SLOTS, SCALARS),
   needsSlot: (_slot, o) => o.momentum !== 0,
   flags: (o, t) =>
     gradFlags(o) |
@@ -44,7 +47,7 @@ export const sgdRule: Rule<SgdRuleOptions> = {
     out[GRAD_SCALE] = o.gradScale;
   },
   update(s, flags, slots, n) {
-    const p = slots[0]!, g = slots[1]!, buf = slots[2];
+    const p = slots[SLOT.param]!, g = slots[SLOT.grad]!, buf = slots[SLOT.momentum_buffer];
     const lr = s[LR], momentum = s[MOMENTUM], omd = s[ONE_MINUS_DAMPENING], wd = s[WEIGHT_DECAY], gradScale = s[GRAD_SCALE];
     const useMomentum = (flags & Flag.momentum) !== 0, first = (flags & Flag.firstStep) !== 0;
     const nesterov = (flags & Flag.nesterov) !== 0;

@@ -1,4 +1,5 @@
 import type { GradOptions } from './grad';
+import type { RuleNames } from './names';
 
 /**
  * The options a rule's state depends on: its hyperparameters without the per-step `lr` (a
@@ -10,12 +11,9 @@ export type SlotOptions<O extends GradOptions> = Omit<O, 'lr' | 'gradScale'>;
  * An update rule as the backends see it: tensors of `slots` float32 arrays (param, grad, then the
  * state slots), per-step float32 scalars computed once on the host, and option bits.
  */
-export interface Rule<O extends GradOptions = GradOptions> {
+export interface Rule<O extends GradOptions = GradOptions> extends RuleNames {
   /** Key of the rule in the native addon's table (`adam`, `adamax`, ...). */
   readonly name: string;
-  /** PyTorch names of the state slots, in slot order after param and grad. */
-  readonly stateSlots: readonly string[];
-  readonly scalarCount: number;
   /** Whether the options need this state slot (e.g. `max_exp_avg_sq` only with amsgrad). */
   needsSlot(slot: string, hyper: SlotOptions<O>): boolean;
   /** The value a new state slot starts at (0 unless given; AdaGrad's initialAccumulatorValue). */

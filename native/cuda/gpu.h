@@ -15,9 +15,6 @@
 namespace adam {
 namespace gpu {
 
-constexpr uint32_t kMaxSlots = 8;
-constexpr uint32_t kMaxScalars = 16;
-
 struct DeviceProps {
   std::string name;
   uint64_t memory = 0;  // bytes
@@ -50,27 +47,29 @@ std::string time_copy(float* dst, const float* src, size_t n, int iters, double*
 struct PlanTensor {
   float* slots[kMaxSlots] = {};
   size_t n = 0;
+  uint32_t group = 0;  // its parameter group: which scalars and flags it steps with
   bool mirror = false;
 };
 
-// Host arrays of a mirrored tensor, re-read by the N-API layer before every step.
+// Host arrays of a mirrored tensor, registered by the N-API layer (which checks them before every step).
 struct HostPair {
   float* data = nullptr;
   const float* grad = nullptr;
 };
 
-class Plan;  // one optimizer's tensors on the device: tables, stream, mirror arenas
+class DevicePlan;  // one optimizer's tensors on the device: tables, stream, mirror arenas
 
 // Uploads the tables once; for mirrored tensors allocates device param/grad arenas and pinned
-// staging buffers, and uploads host_params[t] (the param values the device copy starts from).
-std::string plan_create(RuleId rule, uint32_t slots, const std::vector<PlanTensor>& tensors,
-                        const std::vector<HostPair>& host, Plan** out);
-// One step: uploads mirrored grads, one kernel launch for every tensor, downloads mirrored params.
+// staging buffers, and uploads host[t].data (the param values the device copy starts from).
+std::string plan_create(RuleId rule, uint32_t groups, const std::vector<PlanTensor>& tensors,
+                        const std::vector<HostPair>& host, DevicePlan** out);
+// One step for every group: `scalars` holds kMaxScalars floats per group, `flags` one entry per
+// group. Uploads mirrored grads, launches one kernel for every tensor, downloads mirrored params.
 // Blocks the calling thread until the device is done (stepAsync calls it from a worker thread).
-std::string plan_step(Plan* plan, const float* scalars, uint32_t flags, const std::vector<HostPair>& host);
+std::string plan_step(DevicePlan* plan, const float* scalars, const uint32_t* flags, const std::vector<HostPair>& host);
 // bench: `iters` kernel launches back to back (no mirror traffic), timed with CUDA events.
-std::string plan_time(Plan* plan, const float* scalars, uint32_t flags, int iters, double* ms);
-void plan_destroy(Plan* plan);
+std::string plan_time(DevicePlan* plan, const float* scalars, const uint32_t* flags, int iters, double* ms);
+void plan_destroy(DevicePlan* plan);
 
 }  // namespace gpu
 }  // namespace adam

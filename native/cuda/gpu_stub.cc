@@ -23,13 +23,14 @@ std::string download(float*, const float*, size_t) { return kReason; }
 std::string copy(float*, const float*, size_t) { return kReason; }
 std::string zero(float*, size_t) { return kReason; }
 std::string time_copy(float*, const float*, size_t, int, double*) { return kReason; }
-std::string plan_create(RuleId, uint32_t, const std::vector<PlanTensor>&, const std::vector<HostPair>&, Plan** out) {
+std::string plan_create(RuleId, uint32_t, const std::vector<PlanTensor>&, const std::vector<HostPair>&,
+                        DevicePlan** out) {
   *out = nullptr;
   return kReason;
 }
-std::string plan_step(Plan*, const float*, uint32_t, const std::vector<HostPair>&) { return kReason; }
-std::string plan_time(Plan*, const float*, uint32_t, int, double*) { return kReason; }
-void plan_destroy(Plan*) {}
+std::string plan_step(DevicePlan*, const float*, const uint32_t*, const std::vector<HostPair>&) { return kReason; }
+std::string plan_time(DevicePlan*, const float*, const uint32_t*, int, double*) { return kReason; }
+void plan_destroy(DevicePlan*) {}
 
 }  // namespace gpu
 }  // namespace adam

@@ -1,4 +1,4 @@
-// CPU detection (once, at load) and the kernel tables, indexed by Isa.
+// CPU detection (once, at load) and the kernel tables, both from ADAM_ISA_LIST.
 #include "dispatch.h"
 
 #include <cstdint>
@@ -6,11 +6,12 @@
 namespace adam {
 
 namespace layout {
-#include "rules.h"  // only the enums are used here: no code is instantiated in this unit
+#include "rules.h"  // only the enums and names are used here: no code is instantiated in this unit
 }  // namespace layout
 
 const RuleLayout kRuleLayouts[kRuleCount] = {
-#define ADAM_LAYOUT_ENTRY(name, Rule) {#name, layout::Rule::kSlots, layout::Rule::kScalars},
+#define ADAM_LAYOUT_ENTRY(name, Rule) \
+  {#name, layout::Rule::kSlots, layout::Rule::kScalars, layout::Rule::kSlotNames, layout::Rule::kScalarNames},
     ADAM_RULE_LIST(ADAM_LAYOUT_ENTRY)
 #undef ADAM_LAYOUT_ENTRY
 };
@@ -27,32 +28,38 @@ uint32_t required_slots(RuleId rule, uint32_t flags) {
   }
 }
 
-static bool detect(Isa isa) {
-  switch (isa) {
-    case kIsaSse2:
-      return true;  // part of x86-64
-    case kIsaAvx2:
-      return __builtin_cpu_supports("avx2");
-    case kIsaAvx512:
-      return __builtin_cpu_supports("avx512f");  // libgcc also checks the OS saves zmm state
-    default:
-      return false;
+namespace {
+struct Detected {
+  bool supported[kIsaCount];
+  Isa best;
+  Detected() : best(kIsaCount) {
+#define ADAM_ISA_DETECT(name, detected) supported[kIsa_##name] = (detected);
+    ADAM_ISA_LIST(ADAM_ISA_DETECT)
+#undef ADAM_ISA_DETECT
+    for (uint32_t i = 0; i < kIsaCount; ++i)
+      if (supported[i]) best = static_cast<Isa>(i);
   }
+};
+
+const Detected& detected() {
+  static const Detected d;
+  return d;
 }
 
-bool isa_supported(Isa isa) {
-  static const bool supported[kIsaCount] = {detect(kIsaSse2), detect(kIsaAvx2), detect(kIsaAvx512)};
-  return isa < kIsaCount && supported[isa];
-}
+// Addresses, not values: valid before the units' own initializers have run.
+const IsaKernels* const kTables[kIsaCount] = {
+#define ADAM_ISA_TABLE(name, detected) &kernels_##name,
+    ADAM_ISA_LIST(ADAM_ISA_TABLE)
+#undef ADAM_ISA_TABLE
+};
+}  // namespace
 
-Isa best_isa() {
-  static const Isa best = isa_supported(kIsaAvx512) ? kIsaAvx512 : isa_supported(kIsaAvx2) ? kIsaAvx2 : kIsaSse2;
-  return best;
-}
+bool isa_supported(Isa isa) { return isa < kIsaCount && detected().supported[isa]; }
 
-const KernelTable& kernel_table(Isa isa) {
-  static const KernelTable* const tables[kIsaCount] = {&kKernelsSse2, &kKernelsAvx2, &kKernelsAvx512};
-  return *tables[isa];
-}
+Isa best_isa() { return detected().best; }
+
+const char* isa_name(Isa isa) { return kTables[isa]->name; }
+
+const IsaKernels& isa_kernels(Isa isa) { return *kTables[isa]; }
 
 }  // namespace adam

@@ -5,17 +5,7 @@
 // The loop is compiled once per combination of the flags a rule declares in kFlags, so the
 // option tests of Rule::update and the choice of slots to load and store are constants inside it
 // (gcc neither hoists the slot-pointer loads past the may-alias stores of the intrinsics nor
-// unswitches the option tests by itself). Flags a rule does not declare stay run-time tests.
-
-// The flags a rule reads (Rule::kFlags), or none when it does not say: then all are run-time tests.
-template <class Rule, class = void>
-struct RuleFlags {
-  static constexpr uint32_t kValue = 0;
-};
-template <class Rule>
-struct RuleFlags<Rule, decltype(void(Rule::kFlags))> {
-  static constexpr uint32_t kValue = Rule::kFlags;
-};
+// unswitches the option tests by itself). Flags outside kFlags stay run-time tests.
 
 // Loads exactly the slots in `need` (Rule::required(flags): the caller guarantees each is
 // non-null, and the rule reads no other), updates, and stores the needed slots the rule writes.
@@ -53,7 +43,7 @@ void run_fixed(const float* scalars, uint32_t runtime_flags, float* const* slots
 // Picks the loop for the run-time flags, one declared bit at a time (bit b and up still open).
 template <class Rule, class V, uint32_t kSet, int kBit>
 void run_dispatch(const float* scalars, uint32_t flags, float* const* slots, size_t n) {
-  constexpr uint32_t kKnown = RuleFlags<Rule>::kValue;
+  constexpr uint32_t kKnown = Rule::kFlags;
   if constexpr (kBit == 32) {
     run_fixed<Rule, V, kKnown, kSet>(scalars, flags, slots, n);
   } else if constexpr (((kKnown >> kBit) & 1u) == 0) {

@@ -1,5 +1,5 @@
-// Gradient utilities per ISA (clipping, the non-finite check): the contract between
-// kernels_<isa>.cc and native/grad_ops.cc. Plain C++, safe to include anywhere.
+// Gradient utilities per ISA (clipping, the non-finite check), part of each unit's IsaKernels
+// (kernel_api.h) and run by native/grad_ops.cc. Plain C++, safe to include anywhere.
 #pragma once
 #include <cstddef>
 
@@ -16,10 +16,5 @@ struct GradKernels {
   void (*scale)(float* x, size_t n, float factor);        // x = x*factor
   void (*clamp)(float* x, size_t n, float limit);         // x = min(limit, max(-limit, x)), NaN kept
 };
-
-// Defined by kernels_<isa>.cc (kernels_isa.inc).
-extern const GradKernels kGradKernels_sse2;
-extern const GradKernels kGradKernels_avx2;
-extern const GradKernels kGradKernels_avx512;
 
 }  // namespace adam

@@ -4,6 +4,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "grad_api.h"
+
 namespace adam {
 
 // One kernel updates `n` elements of one tensor. `slots[k]` points at slot k of that tensor
@@ -45,29 +47,54 @@ enum Flag : uint32_t {
   X(amsgrad, kFlagAmsgrad) X(gradScale, kFlagGradScale) X(momentum, kFlagMomentum)                 \
   X(nesterov, kFlagNesterov) X(firstStep, kFlagFirstStep) X(centered, kFlagCentered)
 
-enum Isa : uint32_t { kIsaSse2 = 0, kIsaAvx2 = 1, kIsaAvx512 = 2, kIsaCount };
+// Every ISA with a kernel unit, written once: X(name, detected). Each name has a unit
+// kernels_<name>.cc exporting `kernels_<name>`. `scalar` is the portable unit (VecScalar, any CPU);
+// the x86 units exist only in x86-64 builds (CMakeLists.txt). Later entries are preferred.
+#if defined(__x86_64__) || defined(_M_X64)
+#define ADAM_ISA_LIST(X)                               \
+  X(scalar, true)                                      \
+  X(sse2, true) /* part of x86-64 */                   \
+  X(avx2, __builtin_cpu_supports("avx2"))              \
+  X(avx512, __builtin_cpu_supports("avx512f")) /* libgcc also checks the OS saves zmm state */
+#else
+#define ADAM_ISA_LIST(X) X(scalar, true)
+#endif
 
-struct KernelTable {
-  const char* isa;
-  KernelFn rules[kRuleCount];
+enum Isa : uint32_t {
+#define ADAM_ISA_ID(name, detected) kIsa_##name,
+  ADAM_ISA_LIST(ADAM_ISA_ID)
+#undef ADAM_ISA_ID
+  kIsaCount
 };
-
-// Defined by kernels_<isa>.cc.
-extern const KernelTable kKernelsSse2;
-extern const KernelTable kKernelsAvx2;
-extern const KernelTable kKernelsAvx512;
 
 // The bandwidth probe's kernel (kernels/stream.h): p += g, m += g, v += g over n elements.
 using StreamFn = void (*)(float* p, const float* g, float* m, float* v, size_t n);
-extern const StreamFn kStream_sse2;
-extern const StreamFn kStream_avx2;
-extern const StreamFn kStream_avx512;
 
-// Per-rule layout (slot and scalar counts), shared with the TypeScript layer for a load-time check.
+// Everything one ISA's unit exports.
+struct IsaKernels {
+  const char* name;
+  KernelFn rules[kRuleCount];
+  GradKernels grad;
+  StreamFn stream;
+};
+
+#define ADAM_ISA_DECLARE(name, detected) extern const IsaKernels kernels_##name;
+ADAM_ISA_LIST(ADAM_ISA_DECLARE)
+#undef ADAM_ISA_DECLARE
+
+// Bounds on every rule's layout (static_assert in rules.h, so every CPU unit and the CUDA unit
+// check them): the N-API layer and the CUDA tables size their per-group arrays by them.
+constexpr uint32_t kMaxSlots = 8;
+constexpr uint32_t kMaxScalars = 16;
+
+// Per-rule layout: the slot and scalar names in order (rules.h), exported by the addon and
+// compared name by name with lib/rules/*.ts when the addon loads.
 struct RuleLayout {
   const char* name;
   uint32_t slots;
   uint32_t scalars;
+  const char* const* slot_names;
+  const char* const* scalar_names;
 };
 extern const RuleLayout kRuleLayouts[kRuleCount];
 

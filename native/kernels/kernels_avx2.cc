@@ -3,5 +3,4 @@
 
 #define ADAM_ISA avx2
 #define ADAM_VEC_HEADER "vec_avx2.h"
-#define ADAM_TABLE kKernelsAvx2
 #include "kernels_isa.inc"

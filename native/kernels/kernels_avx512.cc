@@ -3,5 +3,4 @@
 
 #define ADAM_ISA avx512
 #define ADAM_VEC_HEADER "vec_avx512.h"
-#define ADAM_TABLE kKernelsAvx512
 #include "kernels_isa.inc"

@@ -13,6 +13,17 @@
 #define ADAM_HD
 #endif
 
+// A rule's slots and scalars, each named once: X(enumerator, "name"). ADAM_RULE_NAMES makes the
+// Slot and Scalar enums and kSlotNames/kScalarNames from them; the addon exports the names and
+// lib/rules/<rule>.ts declares the same names in the same order (checked when the addon loads).
+#define ADAM_NAME_ENUM(id, name) id,
+#define ADAM_NAME_STRING(id, name) name,
+#define ADAM_RULE_NAMES(SLOTS, SCALARS)                                            \
+  enum Slot : int { SLOTS(ADAM_NAME_ENUM) kSlots };                                \
+  enum Scalar : int { SCALARS(ADAM_NAME_ENUM) kScalars };                          \
+  static constexpr const char* kSlotNames[kSlots] = {SLOTS(ADAM_NAME_STRING)};     \
+  static constexpr const char* kScalarNames[kScalars] = {SCALARS(ADAM_NAME_STRING)};
+
 // The gradient every rule steps with, written once (lib/rules/grad.ts mirrors it):
 //   gradScale: g = grad/gradScale       loss scaling; an IEEE division, never a reciprocal multiply
 //   maximize:  g = -g
@@ -27,18 +38,26 @@ ADAM_HD inline typename V::F effective_grad(uint32_t flags, typename V::F grad, 
   return g;
 }
 
-// Adam (Kingma & Ba 2015, Algorithm 1) and AdamW (decoupled decay), PyTorch 1.13 formulas:
+// Adam (Kingma & Ba 2015, Algorithm 1) and AdamW (decoupled decay), in the paper's efficient
+// ordering (the note after Algorithm 1): the bias corrections fold into two host scalars, so an
+// element costs one sqrt and one division. Equal to PyTorch 1.13's formula up to float32 rounding.
 //   AdamW: p = p * decay                  decay    = 1 - lr*weightDecay
 //   g  = effective_grad(grad, p)          (L2 only without AdamW)
 //   m  = m*beta1 + g*(1-beta1)            first moment
 //   v  = v*beta2 + (g*g)*(1-beta2)        uncentred second moment
 //   amsgrad: vmax = max(vmax, v); v' = vmax, else v' = v
-//   denom = sqrt(v')/sqrtBc2 + eps        sqrtBc2  = sqrt(1 - beta2^t)
-//   p  = p - stepSize*(m/denom)           stepSize = lr/(1 - beta1^t)
+//   denom = sqrt(v') + epsHat             epsHat   = eps*sqrt(1 - beta2^t)
+//   p  = p - stepSize*(m/denom)           stepSize = lr*sqrt(1 - beta2^t)/(1 - beta1^t)
 struct AdamRule {
-  enum Slot { kParam, kGrad, kExpAvg, kExpAvgSq, kMaxExpAvgSq, kSlots };
-  enum Scalar { kBeta1, kOneMinusBeta1, kBeta2, kOneMinusBeta2, kEps, kWeightDecay, kStepSize, kSqrtBc2,
-                kDecay, kGradScale, kScalars };
+#define ADAM_SLOTS(X) X(kParam, "param") X(kGrad, "grad") X(kExpAvg, "exp_avg") X(kExpAvgSq, "exp_avg_sq") \
+  X(kMaxExpAvgSq, "max_exp_avg_sq")
+#define ADAM_SCALARS(X)                                                                                \
+  X(kBeta1, "beta1") X(kOneMinusBeta1, "oneMinusBeta1") X(kBeta2, "beta2") X(kOneMinusBeta2, "oneMinusBeta2") \
+  X(kWeightDecay, "weightDecay") X(kStepSize, "stepSize") X(kEpsHat, "epsHat") X(kDecay, "decay")        \
+  X(kGradScale, "gradScale")
+  ADAM_RULE_NAMES(ADAM_SLOTS, ADAM_SCALARS)
+#undef ADAM_SLOTS
+#undef ADAM_SCALARS
   static constexpr uint32_t kWrites = 1u << kParam | 1u << kExpAvg | 1u << kExpAvgSq | 1u << kMaxExpAvgSq;
   static constexpr uint32_t kFlags = kFlagMaximize | kFlagL2 | kFlagDecoupledDecay | kFlagAmsgrad;
   ADAM_HD static uint32_t required(uint32_t flags) {
@@ -59,7 +78,7 @@ struct AdamRule {
       vd = V::max(x[kMaxExpAvgSq], v);
       x[kMaxExpAvgSq] = vd;
     }
-    F denom = V::add(V::div(V::sqrt(vd), s[kSqrtBc2]), s[kEps]);
+    F denom = V::add(V::sqrt(vd), s[kEpsHat]);
     x[kParam] = V::sub(p, V::mul(s[kStepSize], V::div(m, denom)));
     x[kExpAvg] = m;
     x[kExpAvgSq] = v;
@@ -72,8 +91,13 @@ struct AdamRule {
 //   u = max(u*beta2, |g| + eps)           infinity norm; no bias correction on u
 //   p = p - stepSize*(m/u)                stepSize = lr/(1 - beta1^t)
 struct AdamaxRule {
-  enum Slot { kParam, kGrad, kExpAvg, kExpInf, kSlots };
-  enum Scalar { kBeta1, kOneMinusBeta1, kBeta2, kEps, kWeightDecay, kStepSize, kGradScale, kScalars };
+#define ADAMAX_SLOTS(X) X(kParam, "param") X(kGrad, "grad") X(kExpAvg, "exp_avg") X(kExpInf, "exp_inf")
+#define ADAMAX_SCALARS(X)                                                                  \
+  X(kBeta1, "beta1") X(kOneMinusBeta1, "oneMinusBeta1") X(kBeta2, "beta2") X(kEps, "eps") \
+  X(kWeightDecay, "weightDecay") X(kStepSize, "stepSize") X(kGradScale, "gradScale")
+  ADAM_RULE_NAMES(ADAMAX_SLOTS, ADAMAX_SCALARS)
+#undef ADAMAX_SLOTS
+#undef ADAMAX_SCALARS
   static constexpr uint32_t kWrites = 1u << kParam | 1u << kExpAvg | 1u << kExpInf;
   static constexpr uint32_t kFlags = kFlagMaximize | kFlagL2;
   ADAM_HD static uint32_t required(uint32_t) { return (1u << kSlots) - 1u; }
@@ -97,8 +121,13 @@ struct AdamaxRule {
 //             nesterov: g = g + buf*momentum, else g = buf
 //   p = p - lr*g
 struct SgdRule {
-  enum Slot { kParam, kGrad, kMomentumBuffer, kSlots };
-  enum Scalar { kLr, kMomentum, kOneMinusDampening, kWeightDecay, kGradScale, kScalars };
+#define SGD_SLOTS(X) X(kParam, "param") X(kGrad, "grad") X(kMomentumBuffer, "momentum_buffer")
+#define SGD_SCALARS(X)                                                                      \
+  X(kLr, "lr") X(kMomentum, "momentum") X(kOneMinusDampening, "oneMinusDampening")          \
+  X(kWeightDecay, "weightDecay") X(kGradScale, "gradScale")
+  ADAM_RULE_NAMES(SGD_SLOTS, SGD_SCALARS)
+#undef SGD_SLOTS
+#undef SGD_SCALARS
   static constexpr uint32_t kWrites = 1u << kParam | 1u << kMomentumBuffer;
   static constexpr uint32_t kFlags = kFlagMaximize | kFlagL2 | kFlagMomentum | kFlagNesterov | kFlagFirstStep;
   ADAM_HD static uint32_t required(uint32_t flags) {
@@ -126,8 +155,11 @@ struct SgdRule {
 //   sum = sum + g*g                       (sum starts at initialAccumulatorValue)
 //   p = p - clr*(g/(sqrt(sum) + eps))     clr = lr/(1 + (t-1)*lrDecay)
 struct AdagradRule {
-  enum Slot { kParam, kGrad, kSum, kSlots };
-  enum Scalar { kClr, kEps, kWeightDecay, kGradScale, kScalars };
+#define ADAGRAD_SLOTS(X) X(kParam, "param") X(kGrad, "grad") X(kSum, "sum")
+#define ADAGRAD_SCALARS(X) X(kClr, "clr") X(kEps, "eps") X(kWeightDecay, "weightDecay") X(kGradScale, "gradScale")
+  ADAM_RULE_NAMES(ADAGRAD_SLOTS, ADAGRAD_SCALARS)
+#undef ADAGRAD_SLOTS
+#undef ADAGRAD_SCALARS
   static constexpr uint32_t kWrites = 1u << kParam | 1u << kSum;
   static constexpr uint32_t kFlags = kFlagMaximize | kFlagL2;
   ADAM_HD static uint32_t required(uint32_t) { return (1u << kSlots) - 1u; }
@@ -150,8 +182,14 @@ struct AdagradRule {
 //   centered: ga = ga*rho + g*(1-rho); avg = sqrt(sq - ga*ga) + eps, else avg = sqrt(sq) + eps
 //   momentum: buf = buf*momentum + g/avg; p = p - lr*buf, else p = p - lr*(g/avg)
 struct RmspropRule {
-  enum Slot { kParam, kGrad, kSquareAvg, kMomentumBuffer, kGradAvg, kSlots };
-  enum Scalar { kLr, kRho, kOneMinusRho, kEps, kMomentum, kWeightDecay, kGradScale, kScalars };
+#define RMSPROP_SLOTS(X) \
+  X(kParam, "param") X(kGrad, "grad") X(kSquareAvg, "square_avg") X(kMomentumBuffer, "momentum_buffer") X(kGradAvg, "grad_avg")
+#define RMSPROP_SCALARS(X)                                                                        \
+  X(kLr, "lr") X(kRho, "rho") X(kOneMinusRho, "oneMinusRho") X(kEps, "eps") X(kMomentum, "momentum") \
+  X(kWeightDecay, "weightDecay") X(kGradScale, "gradScale")
+  ADAM_RULE_NAMES(RMSPROP_SLOTS, RMSPROP_SCALARS)
+#undef RMSPROP_SLOTS
+#undef RMSPROP_SCALARS
   static constexpr uint32_t kWrites = 1u << kParam | 1u << kSquareAvg | 1u << kMomentumBuffer | 1u << kGradAvg;
   static constexpr uint32_t kFlags = kFlagMaximize | kFlagL2 | kFlagMomentum | kFlagCentered;
   ADAM_HD static uint32_t required(uint32_t flags) {
@@ -181,3 +219,9 @@ struct RmspropRule {
     x[kSquareAvg] = sq;
   }
 };
+
+// Every rule fits the fixed-size per-group arrays of the N-API layer and the CUDA tables.
+#define ADAM_CHECK_BOUNDS(name, Rule) \
+  static_assert(Rule::kSlots <= kMaxSlots && Rule::kScalars <= kMaxScalars, #Rule ": raise kMaxSlots/kMaxScalars");
+ADAM_RULE_LIST(ADAM_CHECK_BOUNDS)
+#undef ADAM_CHECK_BOUNDS

@@ -1,4 +1,4 @@
-// One float per "vector": the SSE2 unit's tail, and the element type of the CUDA kernels.
+// One float per "vector": the tails of the SSE2 unit, the portable unit, and the CUDA kernels.
 // Included inside an ISA namespace (see kernels_isa.inc); no includes of its own.
 #ifndef ADAM_HD
 #define ADAM_HD
@@ -7,6 +7,7 @@
 struct VecScalar {
   using F = float;
   static constexpr size_t kWidth = 1;
+  static constexpr bool kMasked = false;
   ADAM_HD static F load(const float* p) { return *p; }
   ADAM_HD static void store(float* p, F x) { *p = x; }
   ADAM_HD static F set1(float x) { return x; }

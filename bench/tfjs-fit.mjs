@@ -1,0 +1,184 @@
+// npm run bench -- --tfjs [--quick]: model.fit epochs on TensorFlow.js 'cpu' and 'wasm' with
+// tf.train.adam against nativeOptimizer(tf, 'Adam'), the update phase (applyGradients) timed on
+// its own. Prints one table and writes bench/results/tfjs-<date>.json.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { nativeOptimizer } from '../dist/tfjs/index.mjs';
+import { machine } from './machine.mjs';
+import { collect, fillGrad } from './measure.mjs';
+
+const quick = process.argv.includes('--quick');
+const log = (...a) => process.stderr.write(a.join(' ') + '\n');
+const BATCH = 128;
+const EPOCHS = quick ? 1 : 2;
+const ONLY = process.env.TFJS_BENCH_ONLY; // development: one backend // timed epochs, after one untimed warm-up batch
+
+// tf.layers.embedding's gradient (unsortedSegmentSum) runs one kernel per row on 'cpu' (200,000
+// per step) and has no 'wasm' kernel; this embedding scatters its gradient rows into a dense zero
+// tensor instead (what the optimizers see is the same: a dense 200,000 x 64 gradient per step).
+class ScatterEmbedding extends tf.layers.Layer {
+  static className = 'ScatterEmbedding';
+
+  constructor(config) {
+    super(config);
+    this.inputDim = config.inputDim;
+    this.outputDim = config.outputDim;
+  }
+
+  build() {
+    this.table = this.addWeight('table', [this.inputDim, this.outputDim], 'float32', tf.initializers.randomUniform({ minval: -0.05, maxval: 0.05 }));
+    this.built = true;
+  }
+
+  computeOutputShape(inputShape) {
+    return [...inputShape, this.outputDim];
+  }
+
+  call(inputs) {
+    const ids = (Array.isArray(inputs) ? inputs[0] : inputs).toInt();
+    const [rows, dim] = [this.inputDim, this.outputDim];
+    const lookup = tf.customGrad((table, save) => {
+      const flat = ids.reshape([-1]);
+      save([flat]);
+      return {
+        value: tf.gather(table, flat).reshape([...ids.shape, dim]),
+        gradFunc: (dy, [saved]) => tf.scatterND(saved.reshape([-1, 1]), dy.reshape([-1, dim]), [rows, dim]),
+      };
+    });
+    return lookup(this.table.read());
+  }
+}
+
+// The demo's MLP (784-256-256-10, ReLU), and a model dominated by parameters: an embedding of
+// 200,000 x 64 (8 ids per sample, averaged) and a dense head. Its embedding gradient is dense in
+// tfjs, so every step updates all 12.8M embedding parameters.
+const MODELS = [
+  {
+    name: 'mlp 784-256-256-10',
+    batches: quick ? 8 : 32,
+    make: () =>
+      tf.sequential({
+        layers: [
+          tf.layers.dense({ inputShape: [784], units: 256, activation: 'relu' }),
+          tf.layers.dense({ units: 256, activation: 'relu' }),
+          tf.layers.dense({ units: 10, activation: 'softmax' }),
+        ],
+      }),
+    data: (n) => {
+      const x = tf.tensor2d(fillGrad(new Float32Array(n * 784), 3), [n, 784]).add(0.5);
+      const y = tf.oneHot(tf.tensor1d(Array.from({ length: n }, (_, i) => (i * 7) % 10), 'int32'), 10).toFloat();
+      return { x, y, loss: 'categoricalCrossentropy' };
+    },
+  },
+  {
+    name: 'embedding 200000x64 + dense',
+    batches: quick ? 2 : 4,
+    make: () =>
+      tf.sequential({
+        layers: [
+          new ScatterEmbedding({ inputDim: 200_000, outputDim: 64, inputShape: [8] }),
+          tf.layers.globalAveragePooling1d(),
+          tf.layers.dense({ units: 64, activation: 'relu' }),
+          tf.layers.dense({ units: 10, activation: 'softmax' }),
+        ],
+      }),
+    data: (n) => {
+      const ids = Int32Array.from({ length: n * 8 }, (_, i) => (i * 2654435761) % 200_000);
+      const x = tf.tensor2d(ids, [n, 8], 'int32');
+      const y = tf.oneHot(tf.tensor1d(Array.from({ length: n }, (_, i) => (i * 3) % 10), 'int32'), 10).toFloat();
+      return { x, y, loss: 'categoricalCrossentropy' };
+    },
+  },
+];
+
+const OPTIMIZERS = [
+  { name: 'tf.train.adam', make: () => tf.train.adam(1e-3, 0.9, 0.999, 1e-7) },
+  { name: 'nativeOptimizer Adam', make: () => nativeOptimizer(tf, 'Adam', { lr: 1e-3, eps: 1e-7 }) },
+];
+
+/** Wraps applyGradients to add its seconds to `timer.update` (cpu and wasm kernels run synchronously). */
+function timeUpdates(optimizer, timer) {
+  const apply = optimizer.applyGradients.bind(optimizer);
+  optimizer.applyGradients = (grads) => {
+    const t0 = process.hrtime.bigint();
+    apply(grads);
+    timer.update += Number(process.hrtime.bigint() - t0) / 1e9;
+    timer.steps++;
+  };
+}
+
+async function measure(backend, model, opt) {
+  const m = model.make();
+  const params = m.countParams();
+  const optimizer = opt.make();
+  const timer = { update: 0, steps: 0 };
+  timeUpdates(optimizer, timer);
+  m.compile({ optimizer, loss: 'categoricalCrossentropy' });
+  const { x, y } = model.data(model.batches * BATCH);
+  // Warm-up: one batch (builds the state, compiles wasm kernels).
+  await m.fit(x.slice(0, BATCH), y.slice(0, BATCH), { epochs: 1, batchSize: BATCH, verbose: 0 });
+  const epochs = [];
+  const updates = [];
+  for (let e = 0; e < EPOCHS; e++) {
+    timer.update = 0;
+    timer.steps = 0;
+    const t0 = process.hrtime.bigint();
+    await m.fit(x, y, { epochs: 1, batchSize: BATCH, verbose: 0, shuffle: false });
+    epochs.push(Number(process.hrtime.bigint() - t0) / 1e9);
+    updates.push(timer.update);
+  }
+  const steps = timer.steps;
+  tf.dispose([x, y]);
+  m.dispose();
+  optimizer.dispose();
+  collect();
+  const best = Math.min(...epochs);
+  const update = Math.min(...updates);
+  return { backend, model: model.name, params, optimizer: opt.name, steps, epochSeconds: best, updateSeconds: update, updateMsPerStep: (1000 * update) / steps };
+}
+
+function printTable(rows) {
+  const header = ['backend', 'model', 'params', 'optimizer', 'epoch s', 'update s', 'update ms/step', 'update x', 'epoch x'];
+  const lines = rows.map((r) => {
+    const base = rows.find((b) => b.backend === r.backend && b.model === r.model && b.optimizer === 'tf.train.adam');
+    return [
+      r.backend, r.model, r.params.toLocaleString('en-US'), r.optimizer, r.epochSeconds.toFixed(2), r.updateSeconds.toFixed(3),
+      r.updateMsPerStep.toFixed(2), (base.updateSeconds / r.updateSeconds).toFixed(1), (base.epochSeconds / r.epochSeconds).toFixed(2),
+    ];
+  });
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
+  const fmt = (l) => l.map((c, i) => (i < 2 || i === 3 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  console.log([fmt(header), widths.map((w) => '-'.repeat(w)).join('  '), ...lines.map(fmt)].join('\n'));
+}
+
+async function main() {
+  const info = machine();
+  log(`bench --tfjs${quick ? ' --quick' : ''}: ${info.cpu}, ${info.cores} cores, load ${info.load}; ${EPOCHS} timed epoch(s) each, best kept`);
+  const rows = [];
+  for (const backend of ONLY ? [ONLY] : ['cpu', 'wasm']) {
+    await tf.setBackend(backend);
+    await tf.ready();
+    for (const model of MODELS.filter((m) => !process.env.TFJS_BENCH_MODEL || m.name.startsWith(process.env.TFJS_BENCH_MODEL)))
+      for (const opt of OPTIMIZERS) {
+        const row = await measure(backend, model, opt);
+        log(`  ${backend} ${model.name} ${opt.name}: epoch ${row.epochSeconds.toFixed(2)} s, update ${row.updateSeconds.toFixed(3)} s`);
+        rows.push(row);
+      }
+  }
+  printTable(rows);
+  const result = { date: new Date().toISOString(), quick, machine: info, batch: BATCH, epochs: EPOCHS, rows };
+  const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results');
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `tfjs-${result.date.replace(/[:.]/g, '-')}.json`);
+  fs.writeFileSync(file, JSON.stringify(result, null, 1));
+  console.log(`\nbatch ${BATCH}, best of ${EPOCHS} epoch(s) after a warm-up batch; update = time inside applyGradients; ` +
+    `${info.cpu}, ${info.cores} cores, node ${info.node}, isa ${info.isa}, load at start ${info.load}. JSON: ${path.relative(process.cwd(), file)}`);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -1,0 +1,297 @@
+import * as tf from '@tensorflow/tfjs';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { AdaGrad, AdaMax, Adam, AdamW, Optimizer, RMSProp, SGD, clipGradNorm, cosine } from '../lib';
+import { nativeOptimizer } from '../lib/tfjs';
+import { fillRandom, firstBitDifference, rng } from './helpers';
+
+// Variables of a few shapes (a tail past every vector width), and per-step gradients from a seed.
+const SHAPES: number[][] = [[17, 5], [33], [4, 4, 3], [1]];
+const BACKEND = { backend: 'auto' as const };
+
+function initial(seed: number): Float32Array[] {
+  const next = rng(seed);
+  return SHAPES.map((s) => fillRandom(new Float32Array(s.reduce((a, b) => a * b, 1)), next));
+}
+
+function gradsAt(step: number, seed = 7): Float32Array[] {
+  const next = rng(seed * 1000 + step);
+  return SHAPES.map((s) => fillRandom(new Float32Array(s.reduce((a, b) => a * b, 1)), next, 0.1));
+}
+
+let run = 0;
+function makeVariables(values: Float32Array[]): tf.Variable[] {
+  run++;
+  return values.map((v, i) => tf.variable(tf.tensor(v.slice(), SHAPES[i]), true, `t${run}/v${i}`));
+}
+
+function named(vars: tf.Variable[], grads: Float32Array[]): tf.NamedTensorMap {
+  return Object.fromEntries(vars.map((v, i) => [v.name, tf.tensor(grads[i], SHAPES[i])]));
+}
+
+/** Steps `opt` n times with gradsAt(1..n), disposing each step's gradient tensors. */
+function stepTf(opt: tf.Optimizer, vars: tf.Variable[], n: number, from = 1): void {
+  for (let t = from; t < from + n; t++) {
+    const g = named(vars, gradsAt(t));
+    opt.applyGradients(g);
+    tf.dispose(Object.values(g));
+  }
+}
+
+/** The same steps on this library's optimizer directly. */
+function stepDirect(make: (params: Array<{ name: string; data: Float32Array; grad: Float32Array }>) => Optimizer<any, any>, values: Float32Array[], n: number, clip?: number) {
+  const params = values.map((v, i) => ({ name: `v${i}`, data: v.slice(), grad: new Float32Array(v.length) }));
+  const opt = make(params);
+  for (let t = 1; t <= n; t++) {
+    gradsAt(t).forEach((g, i) => params[i].grad.set(g));
+    if (clip !== undefined) clipGradNorm(params, clip);
+    opt.step();
+  }
+  return params.map((p) => p.data);
+}
+
+function expectBits(vars: tf.Variable[], expected: Float32Array[]): void {
+  vars.forEach((v, i) => {
+    const got = v.dataSync() as Float32Array;
+    expect({ variable: i, firstDifference: firstBitDifference(got, expected[i]) }).toEqual({ variable: i, firstDifference: -1 });
+  });
+}
+
+const CASES: Array<{ name: string; options: Record<string, unknown>; make: (p: any[], o: any) => Optimizer<any, any> }> = [
+  { name: 'Adam', options: { lr: 0.01 }, make: (p, o) => new Adam(p, o) },
+  { name: 'Adam', options: { lr: 0.01, amsgrad: true, weightDecay: 1e-3 }, make: (p, o) => new Adam(p, o) },
+  { name: 'AdamW', options: { lr: 0.01 }, make: (p, o) => new AdamW(p, o) },
+  { name: 'AdaMax', options: { lr: 0.02 }, make: (p, o) => new AdaMax(p, o) },
+  { name: 'SGD', options: { lr: 0.1, momentum: 0.9, nesterov: true }, make: (p, o) => new SGD(p, o) },
+  { name: 'AdaGrad', options: { lr: 0.1 }, make: (p, o) => new AdaGrad(p, o) },
+  { name: 'RMSProp', options: { lr: 0.01, momentum: 0.5 }, make: (p, o) => new RMSProp(p, o) },
+];
+
+describe.each(['cpu', 'wasm'])('nativeOptimizer on the tfjs %s backend', (backend) => {
+  beforeAll(async () => {
+    if (backend === 'wasm') await import('@tensorflow/tfjs-backend-wasm');
+    expect(await tf.setBackend(backend)).toBe(true);
+    await tf.ready();
+  });
+
+  it.each(CASES)('$name $options: after 25 steps the variables equal the library stepped directly, bit for bit', ({ name, options, make }) => {
+    const values = initial(1);
+    const vars = makeVariables(values);
+    const opt = nativeOptimizer(tf, name, { ...options, ...BACKEND });
+    stepTf(opt, vars, 25);
+    expect(opt.iterations).toBe(25);
+    expectBits(vars, stepDirect((p) => make(p, options), values, 25));
+    opt.dispose();
+    tf.dispose(vars);
+  });
+
+  it('groups by variable name, a schedule and clipGradNorm: the same bits as the library with the same groups', () => {
+    const values = initial(2);
+    const vars = makeVariables(values);
+    const lr = cosine(0.02, { totalSteps: 30, warmupSteps: 3 });
+    const opt = nativeOptimizer(tf, 'Adam', { lr, clipGradNorm: 0.5, groups: [{ match: /\/v[13]$/, lr: 0.001, beta2: 0.99 }, { match: (n) => n.endsWith('/v0'), eps: 1e-6 }] });
+    stepTf(opt, vars, 20);
+    const expected = stepDirect(
+      (p) => new Adam([{ params: [p[1], p[3]], lr: 0.001, beta2: 0.99 }, { params: [p[0]], eps: 1e-6 }, { params: [p[2]] }], { lr }),
+      values, 20, 0.5,
+    );
+    expectBits(vars, expected);
+    expect(opt.lastGradNorm).toBeGreaterThan(0);
+    expect(opt.optimizer!.paramGroups.map((g) => g.params.map((p) => p.name))).toEqual([[vars[1].name, vars[3].name], [vars[0].name], [vars[2].name]]);
+    opt.dispose();
+    tf.dispose(vars);
+  });
+
+  it('a tensor taken from a variable (clone, model.getWeights) keeps its values through later steps', () => {
+    const v = makeVariables(initial(11));
+    const opt = nativeOptimizer(tf, 'Adam', { lr: 0.01 });
+    stepTf(opt, v, 2);
+    const kept = v.map((x) => x.clone());
+    const values = kept.map((k) => (k.dataSync() as Float32Array).slice());
+    stepTf(opt, v, 2, 3);
+    kept.forEach((k, i) => expect(firstBitDifference(k.dataSync() as Float32Array, values[i])).toBe(-1));
+    expect(firstBitDifference(v[0].dataSync() as Float32Array, values[0])).not.toBe(-1);
+    tf.dispose([...kept, ...v]);
+    opt.dispose();
+  });
+
+  it('model.compile + fit trains a model, leaks no tensors per step, and keeps iterations', async () => {
+    const next = rng(3);
+    const x = tf.tensor2d(Array.from({ length: 256 * 8 }, () => next() - 0.5), [256, 8]);
+    const y = tf.tidy(() => x.sum(1, true).mul(2).add(1));
+    const model = tf.sequential({ layers: [tf.layers.dense({ inputShape: [8], units: 16, activation: 'relu' }), tf.layers.dense({ units: 1 })] });
+    const opt = nativeOptimizer(tf, 'Adam', { lr: 0.01 });
+    model.compile({ optimizer: opt, loss: 'meanSquaredError' });
+    await model.fit(x, y, { epochs: 1, batchSize: 32, verbose: 0 });
+    const tensors = tf.memory().numTensors;
+    const history = await model.fit(x, y, { epochs: 8, batchSize: 32, verbose: 0, shuffle: false });
+    expect(tf.memory().numTensors).toBe(tensors);
+    const loss = history.history.loss as number[];
+    expect(loss[loss.length - 1]).toBeLessThan(loss[0] / 2);
+    expect(opt.iterations).toBe(9 * 8);
+    expect(opt.optimizer!.stepCount).toBe(9 * 8);
+    model.dispose();
+    opt.dispose();
+    tf.dispose([x, y]);
+  });
+});
+
+describe('nativeOptimizer (tfjs cpu)', () => {
+  beforeAll(async () => {
+    await tf.setBackend('cpu');
+  });
+  const vars: tf.Variable[] = [];
+  afterEach(() => {
+    tf.dispose(vars.splice(0));
+  });
+
+  it('minimize(f, returnCost, varList) steps the listed variables and returns the cost', () => {
+    const w = tf.variable(tf.tensor1d([3, -2]), true, 'min/w');
+    const b = tf.variable(tf.scalar(1), true, 'min/b');
+    vars.push(w, b);
+    const opt = nativeOptimizer(tf, 'SGD', { lr: 0.1 });
+    const cost = opt.minimize(() => w.square().sum().add(b.square()) as tf.Scalar, true, [w]);
+    expect(cost!.dataSync()[0]).toBe(14);
+    // d/dw = 2w; b was not in varList and stays.
+    expect(Array.from(w.dataSync())).toEqual([Math.fround(3 - Math.fround(0.1 * 6)), Math.fround(-2 + Math.fround(0.1 * 4))]);
+    expect(b.dataSync()[0]).toBe(1);
+    expect(opt.variableNames).toEqual(['min/w']);
+    cost!.dispose();
+    opt.dispose();
+  });
+
+  it('a variable assigned elsewhere (model.setWeights) is read back before the next step', () => {
+    const values = initial(4);
+    const v = makeVariables(values);
+    vars.push(...v);
+    const opt = nativeOptimizer(tf, 'Adam', { lr: 0.01 });
+    stepTf(opt, v, 3);
+    const reset = initial(5);
+    v[2].assign(tf.tensor(reset[2], SHAPES[2]));
+    stepTf(opt, v, 1, 4);
+    // The direct run: 3 steps, then variable 2 replaced, then step 4.
+    const params = values.map((d, i) => ({ name: `v${i}`, data: d.slice(), grad: new Float32Array(d.length) }));
+    const direct = new Adam(params, { lr: 0.01 });
+    for (let t = 1; t <= 4; t++) {
+      if (t === 4) params[2].data.set(reset[2]);
+      gradsAt(t).forEach((g, i) => params[i].grad.set(g));
+      direct.step();
+    }
+    expectBits(v, params.map((p) => p.data));
+    opt.dispose();
+  });
+
+  it('getWeights/setWeights: a new optimizer restored from them continues bit for bit', async () => {
+    const values = initial(6);
+    const a = makeVariables(values), b = makeVariables(values);
+    vars.push(...a, ...b);
+    const first = nativeOptimizer(tf, 'RMSProp', { lr: 0.01, momentum: 0.9, centered: true });
+    const other = nativeOptimizer(tf, 'RMSProp', { lr: 0.01, momentum: 0.9, centered: true });
+    stepTf(first, a, 5);
+    stepTf(other, b, 5);
+    const weights = await first.getWeights();
+    expect(weights[0].name).toBe('iter');
+    expect(weights.slice(1).map((w) => w.name)).toContain(`${a[0].name}/square_avg`);
+    // Restore into a fresh optimizer for the b variables (names differ: rename a's to b's).
+    const renamedWeights = weights.map((w, i) => (i === 0 ? w : { name: w.name.replace(/^t\d+/, b[0].name.split('/')[0]), tensor: w.tensor }));
+    const restored = nativeOptimizer(tf, 'RMSProp', { lr: 0.01, momentum: 0.9, centered: true });
+    await restored.setWeights(renamedWeights);
+    expect(restored.iterations).toBe(5);
+    stepTf(first, a, 5, 6);
+    stepTf(restored, b, 5, 6);
+    b.forEach((v, i) => expect(firstBitDifference(v.dataSync() as Float32Array, a[i].dataSync() as Float32Array)).toBe(-1));
+    expect(restored.stateDict().step).toBe(10);
+    tf.dispose(weights.map((w) => w.tensor));
+    for (const o of [first, other, restored]) o.dispose();
+  });
+
+  it('stateDict/loadStateDict reach the wrapped optimizer', () => {
+    const v = makeVariables(initial(7));
+    vars.push(...v);
+    const opt = nativeOptimizer(tf, 'AdaGrad', { lr: 0.1 });
+    expect(() => opt.stateDict()).toThrow(/no variables yet/);
+    stepTf(opt, v, 2);
+    const sd = opt.stateDict();
+    expect(sd.step).toBe(2);
+    expect(Object.keys(sd.state)).toEqual(v.map((x) => x.name));
+    stepTf(opt, v, 1, 3);
+    opt.loadStateDict(sd);
+    expect(opt.iterations).toBe(2);
+    opt.dispose();
+  });
+
+  it('skipNonFinite: a NaN gradient changes nothing and is not counted', () => {
+    const v = makeVariables(initial(8));
+    vars.push(...v);
+    const opt = nativeOptimizer(tf, 'Adam', { lr: 0.01, skipNonFinite: true });
+    stepTf(opt, v, 1);
+    const before = v.map((x) => (x.dataSync() as Float32Array).slice());
+    const bad = gradsAt(2);
+    bad[1][3] = NaN;
+    const g = named(v, bad);
+    opt.applyGradients(g);
+    tf.dispose(Object.values(g));
+    expect(opt.lastStepped).toBe(false);
+    expect(opt.iterations).toBe(1);
+    v.forEach((x, i) => expect(firstBitDifference(x.dataSync() as Float32Array, before[i])).toBe(-1));
+    opt.dispose();
+  });
+
+  it('errors name the argument; a throwing call changes nothing', () => {
+    expect(() => nativeOptimizer({} as typeof tf, 'Adam')).toThrow(TypeError);
+    expect(() => nativeOptimizer(tf, 'Adamm')).toThrow(/name must be one of .*Adam.*got "Adamm"/);
+    expect(() => nativeOptimizer(tf, 'Adamm')).toThrow(RangeError);
+    expect(() => nativeOptimizer(tf, 'Adam', { lr: -1 })).toThrow(RangeError);
+    expect(() => nativeOptimizer(tf, 'Adam', { betaOne: 0.9 })).toThrow(/unknown option "betaOne"/);
+    expect(() => nativeOptimizer(tf, 'SGD', {})).toThrow(/'lr' is required/);
+    expect(() => nativeOptimizer(tf, 'Adam', { groups: [{ match: /a/, lr: 0.1 }, { match: /b/, beta1: 2 }] })).toThrow(/groups\[1\] option 'beta1'/);
+    expect(() => nativeOptimizer(tf, 'Adam', { groups: [{ match: 3 }] })).toThrow(/groups\[0\]\.match must be/);
+    expect(() => nativeOptimizer(tf, 'Adam', { clipGradNorm: -1 })).toThrow(RangeError);
+
+    const v = makeVariables(initial(9));
+    vars.push(...v);
+    const opt = nativeOptimizer(tf, 'Adam', { lr: 0.01 });
+    stepTf(opt, v, 1);
+    const before = v.map((x) => (x.dataSync() as Float32Array).slice());
+    const some = named(v.slice(0, 3), gradsAt(2));
+    expect(() => opt.applyGradients(some)).toThrow(new RegExp(`no gradient for "${v[3].name}"`));
+    const wrong = named(v, gradsAt(2));
+    wrong[v[1].name].dispose();
+    wrong[v[1].name] = tf.ones([5]);
+    expect(() => opt.applyGradients(wrong)).toThrow(/gradient ".*\/v1" has 5 elements, the variable 33/);
+    expect(() => opt.applyGradients({ nosuch: tf.ones([1]) })).toThrow(/"nosuch" names no registered variable/);
+    v.forEach((x, i) => expect(firstBitDifference(x.dataSync() as Float32Array, before[i])).toBe(-1));
+    expect(opt.iterations).toBe(1);
+    tf.dispose([...Object.values(some), ...Object.values(wrong)]);
+    opt.dispose();
+    expect(() => stepTf(opt, v, 1)).toThrow(/disposed/);
+  });
+
+  it('against tf.train.adam (epsilon 1e-7): within float32 rounding after 1,000 steps', () => {
+    const values = initial(10);
+    const a = makeVariables(values), b = makeVariables(values);
+    vars.push(...a, ...b);
+    const ours = nativeOptimizer(tf, 'Adam', { lr: 1e-3, eps: 1e-7 });
+    const theirs = tf.train.adam(1e-3, 0.9, 0.999, 1e-7);
+    stepTf(ours, a, 1000);
+    stepTf(theirs, b, 1000);
+    let maxAbs = 0, maxRel = 0, same = 0, total = 0;
+    a.forEach((v, i) => {
+      const x = v.dataSync() as Float32Array, y = b[i].dataSync() as Float32Array;
+      for (let k = 0; k < x.length; k++) {
+        const d = Math.abs(x[k] - y[k]);
+        maxAbs = Math.max(maxAbs, d);
+        maxRel = Math.max(maxRel, d / Math.max(Math.abs(values[i][k] - x[k]), 1e-30));
+        same += d === 0 ? 1 : 0;
+        total++;
+      }
+    });
+    console.log(
+      `tfjs adam vs nativeOptimizer Adam, 1000 steps: ${same}/${total} equal, max |difference| ${maxAbs.toExponential(2)} ` +
+        `(${(maxAbs / 1e-3).toExponential(2)} of one step's size lr), max relative to the distance travelled ${maxRel.toExponential(2)}`,
+    );
+    // Each step moves every element by about lr; the two differ in float32 rounding only.
+    expect(maxAbs).toBeLessThan(1e-5);
+    ours.dispose();
+    theirs.dispose();
+  });
+});
