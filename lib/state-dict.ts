@@ -45,15 +45,20 @@ export function saveStateDict<H>(name: string, step: number, groups: ReadonlyArr
       for (const [slot, array] of e.state) define(slots, slot, readTensor(array));
       define(state, e.name, slots);
     }
-  const group = (g: Group<H>) => ({
+  return { optimizer: name, step, groups: groups.map((g) => groupEntry(g, step)), state };
+}
+
+/** A group as a state dict (and a checkpoint) records it: everything but the tensors. */
+export function groupEntry<H>(g: Group<H>, step: number): StateDict<H>['groups'][number] {
+  const schedule = scheduleState(g.hyper);
+  return {
     params: g.entries.map((e) => e.name),
     options: { ...g.hyper },
     ...(g.stepsBefore > 0 ? { step: step - g.stepsBefore } : {}),
     // A schedule that changes with what the caller reports (reduceOnPlateau): its state, a copy.
-    ...(scheduleState(g.hyper) ? { lrState: scheduleState(g.hyper)!.state!() } : {}),
+    ...(schedule ? { lrState: schedule.state!() } : {}),
     ...(Object.keys(g.host).length > 0 ? { hostState: { ...g.host } } : {}),
-  });
-  return { optimizer: name, step, groups: groups.map(group), state };
+  };
 }
 
 /** A checked state dict, ready to apply: nothing of the user's is read again. */
@@ -75,8 +80,8 @@ export function checkStateDict<H extends BaseHyper, R extends GradOptions>(
   spec: OptimizerSpec<H, R>,
   groups: ReadonlyArray<Group<H>>,
   sd: unknown,
+  owner = `${spec.name}.loadStateDict`,
 ): LoadedState<H> {
-  const owner = `${spec.name}.loadStateDict`;
   const dict = checkPlainObject(`${owner}: state dict`, sd);
   checkKnownKeys(`${owner}: state dict`, dict, ['optimizer', 'step', 'groups', 'state']);
   const optimizer = dict.optimizer;
