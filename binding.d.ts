@@ -108,6 +108,11 @@ export interface Binding {
    * any other array. Optional: builds without it leave the memory to the garbage collector.
    */
   freeFloat32?(array: Float32Array): boolean;
+  /**
+   * [i, j] (i < j): two of the arrays whose memory overlaps by address (also views of distinct
+   * SharedArrayBuffer objects over the same memory, e.g. a structuredClone), or null.
+   */
+  overlappingPair(arrays: ReadonlyArray<Float32Array>): [number, number] | null;
   /** Float64 sum of squares (threads: as CpuPlan's) of every element, in the fixed block order of lib/gradops.ts. */
   sumSquares(isa: number, threads: number, arrays: ReadonlyArray<Float32Array>): number;
   /** x = x*factor, factor rounded to float32. */

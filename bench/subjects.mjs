@@ -10,6 +10,10 @@ const BENCHED = {
   AdamW: { label: 'AdamW', options: {}, bytes: 28, tf: null },
   AdaMax: { label: 'AdaMax', options: {}, bytes: 28, tf: (tf) => tf.train.adamax(2e-3) },
   SGD: { label: 'SGD/Nesterov', options: { lr: 0.01, momentum: 0.9, nesterov: true }, bytes: 20, tf: (tf) => tf.train.momentum(0.01, 0.9, true) },
+  Adadelta: { label: 'Adadelta', options: {}, bytes: 28, tf: null },
+  NAdam: { label: 'NAdam', options: {}, bytes: 28, tf: null },
+  RAdam: { label: 'RAdam', options: {}, bytes: 28, tf: null },
+  Lion: { label: 'Lion', options: {}, bytes: 20, tf: null },
 };
 
 export const SUBJECTS = OPTIMIZERS.filter((e) => e.name in BENCHED).map((e) => {

@@ -29,6 +29,10 @@ export interface Group<H> {
   entries: Entry[];
   /** This group's per-step scalars: a view into the optimizer's packed array. */
   scalars: Float32Array;
+  /** The rule's host state after this group's last step (Rule.hostState; empty for most rules). */
+  host: Record<string, number>;
+  /** The host state after the step being prepared: becomes `host` once that step is taken. */
+  nextHost?: Record<string, number>;
   view: ParamGroup<H>;
 }
 
@@ -67,7 +71,7 @@ export function checkGroups<H extends BaseHyper, R extends GradOptions>(
  * `set` (the optimizer checks, allocates any state the new value needs, then assigns).
  */
 export function makeGroup<H>(
-  init: { lrWhere: string; hyper: Hyperparameters<H>; entries: Entry[]; stepsBefore?: number },
+  init: { lrWhere: string; hyper: Hyperparameters<H>; entries: Entry[]; stepsBefore?: number; host: Record<string, number> },
   scalars: Float32Array,
   keys: readonly string[],
   set: (group: Group<H>, key: string, value: unknown) => void,

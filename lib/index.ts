@@ -10,6 +10,8 @@ export {
   type ParamGroupInit,
   type Hyperparameters,
   type StateDict,
+  type SaveOptions,
+  type LoadOptions,
 } from './optimizer';
 export {
   constant,

@@ -1,4 +1,5 @@
 import { checkBackendOptions, selectBackend } from './backends';
+import * as checkpoint from './checkpoint';
 import type { Backend, Executor } from './backends/types';
 import { FiniteCheck } from './finite';
 import { type Group, type ParamGroup, type ParamGroupInit, checkGroups, makeGroup } from './groups';
@@ -9,8 +10,8 @@ import type { Rule } from './rules/types';
 import { type LearningRate, checkLearningRate, learningRateAt } from './schedules';
 import { type BaseHyper, type Hyperparameters, type OptimizerSpec, checkHyper, slotOptions } from './spec';
 import { allocState, freeState, neededSlots } from './state';
-import { type StateDict, applyStateDict, checkStateDict, saveStateDict } from './state-dict';
-import { type Tensor, checkDistinct, tensorProblem, zeroTensor } from './tensor';
+import { type LoadedState, type StateDict, applyStateDict, checkStateDict, saveStateDict } from './state-dict';
+import { type Tensor, checkDistinct, tensorProblem, writeTensor, zeroTensor } from './tensor';
 import { checkBoolean, checkKnownKeys, checkNumber, checkOptions, checkPlainObject } from './validate';
 
 export type { AnyParam, Param } from './params';
@@ -18,6 +19,7 @@ export type { BackendOptions, OptimizerOptions, TrainingOptions } from './option
 export type { ParamGroup, ParamGroupInit } from './groups';
 export type { BaseHyper, Hyperparameters, HyperSpec, OptimizerSpec } from './spec';
 export type { StateDict } from './state-dict';
+export type { LoadOptions, SaveOptions } from './checkpoint';
 
 /**
  * The shared machinery of every optimizer: checks before anything changes, owns the state, computes
@@ -129,7 +131,7 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
     const t = this.#beginStep('step');
     if (!this.#stepIsFinite()) return false;
     this.#ensureExecutor().step(this.#scalars, this.#flags);
-    this.#step = t;
+    this.#stepTaken(t);
     return true;
   }
 
@@ -144,7 +146,7 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
     this.#busy = 'a stepAsync is in flight; await it first';
     try {
       await pending;
-      this.#step = t;
+      this.#stepTaken(t);
     } finally {
       this.#busy = null;
     }
@@ -221,11 +223,81 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
   /** Restores a stateDict(): stepping on is bitwise identical to never having stopped. Checks all first. */
   loadStateDict(sd: StateDict<H>): void {
     this.#checkIdle('loadStateDict');
-    const loaded = checkStateDict(this.#spec, this.#groups, sd);
+    this.#applyState(checkStateDict(this.#spec, this.#groups, sd));
+  }
+
+  #applyState(loaded: LoadedState<H>): void {
     applyStateDict(loaded, this.#groups, this.#backend);
     // A fresh executor sees the new slots, and in host-mirror mode re-uploads the current params.
     this.#dropExecutor();
     this.#step = loaded.step;
+  }
+
+  /**
+   * Writes a checkpoint: one safetensors file (state.<param>.<slot>, and param.<name> with
+   * `params: true`), durably (a crash leaves the old file or the new one). Other calls wait for it.
+   */
+  async save(path: string, options?: checkpoint.SaveOptions): Promise<void> {
+    const owner = `${this.#spec.name}.save`;
+    this.#checkIdle('save');
+    const file = checkpoint.checkPath(owner, path);
+    this.#syncArrays('save');
+    const pieces = checkpoint.planSave(owner, this.#checkpointSubject(), options);
+    this.#busy = 'a save is in flight; await it first';
+    try {
+      await checkpoint.writeFileDurable(file, pieces);
+    } finally {
+      this.#busy = null;
+    }
+  }
+
+  saveSync(path: string, options?: checkpoint.SaveOptions): void {
+    const owner = `${this.#spec.name}.saveSync`;
+    this.#checkIdle('saveSync');
+    const file = checkpoint.checkPath(owner, path);
+    this.#syncArrays('saveSync');
+    checkpoint.writeFileDurableSync(file, checkpoint.planSave(owner, this.#checkpointSubject(), options));
+  }
+
+  /**
+   * Restores a checkpoint (and the parameters, when the file has them), after checking all of it:
+   * on any problem it throws and the optimizer is unchanged. Stepping on is bitwise identical to
+   * never having stopped. A custom schedule function is not in the file: give it again first.
+   */
+  async load(path: string, options?: checkpoint.LoadOptions): Promise<void> {
+    const owner = `${this.#spec.name}.load`;
+    this.#checkIdle('load');
+    const file = checkpoint.checkPath(owner, path);
+    this.#syncArrays('load');
+    const reader = checkpoint.checkpointReader(owner, file, this.#checkpointSubject(), options);
+    this.#busy = 'a load is in flight; await it first';
+    let loaded: checkpoint.LoadedCheckpoint<H>;
+    try {
+      loaded = await checkpoint.readFile(file, reader);
+    } finally {
+      this.#busy = null;
+    }
+    this.#applyCheckpoint(loaded);
+  }
+
+  loadSync(path: string, options?: checkpoint.LoadOptions): void {
+    const owner = `${this.#spec.name}.loadSync`;
+    this.#checkIdle('loadSync');
+    const file = checkpoint.checkPath(owner, path);
+    this.#syncArrays('loadSync');
+    const reader = checkpoint.checkpointReader(owner, file, this.#checkpointSubject(), options);
+    this.#applyCheckpoint(checkpoint.readFileSync(file, reader));
+  }
+
+  #checkpointSubject(): checkpoint.CheckpointSubject<H, R> {
+    return { spec: this.#spec, groups: this.#groups, step: this.#step, gradScale: this.#gradScale };
+  }
+
+  #applyCheckpoint(loaded: checkpoint.LoadedCheckpoint<H>): void {
+    this.#applyState(loaded.state);
+    // After the state (which allocates): the next step's fresh executor sees these values.
+    for (const { entry, values } of loaded.params) writeTensor(entry.data, values);
+    this.#gradScale = loaded.gradScale;
   }
 
   // Setters that only change a value the next step reads may run while a step is in flight.
@@ -297,7 +369,7 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
   }
 
   #makeGroup(init: { lrWhere: string; hyper: Hyperparameters<H>; entries: Entry[]; stepsBefore?: number }, scalars: Float32Array): Group<H> {
-    return makeGroup(init, scalars, Object.keys(this.#spec.hyper), (group, key, value) => this.#setHyper(group, key, value));
+    return makeGroup({ ...init, host: { ...this.#spec.rule.hostState } }, scalars, Object.keys(this.#spec.hyper), (group, key, value) => this.#setHyper(group, key, value));
   }
 
   // `opt.paramGroups[i][key] = value`: checked (alone and against the group's other options), any
@@ -330,9 +402,19 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
       return { ...slotOptions(this.#spec, g.hyper), lr, gradScale: this.#gradScale } as unknown as R;
     });
     this.#groups.forEach((g, i) => {
-      rule.scalars(options[i], t - g.stepsBefore, g.scalars);
+      g.nextHost = { ...g.host };
+      rule.scalars(options[i], t - g.stepsBefore, g.scalars, g.nextHost);
       this.#flags[i] = rule.flags(options[i], t - g.stepsBefore);
     });
+  }
+
+  // Step t is done: it counts, and each group's host state moves on with it.
+  #stepTaken(t: number): void {
+    this.#step = t;
+    for (const g of this.#groups) {
+      if (g.nextHost) g.host = g.nextHost;
+      g.nextHost = undefined;
+    }
   }
 
   // With skipNonFinite: finite grads, and an update that stays finite.

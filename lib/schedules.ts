@@ -18,7 +18,7 @@ export interface BuiltInSchedule extends Schedule {
 }
 
 /** A built-in schedule: `fn` with its description attached (not enumerable, not writable). */
-function described<T extends Schedule>(fn: T, name: string, args: readonly unknown[]): T & BuiltInSchedule {
+function described<T extends Schedule>(fn: T, name: ScheduleName, args: readonly unknown[]): T & BuiltInSchedule {
   Object.defineProperty(fn, 'schedule', { value: Object.freeze({ name, args: Object.freeze([...args]) }) });
   return fn as T & BuiltInSchedule;
 }
@@ -157,7 +157,7 @@ export function multiStep(lr: number, options: { milestones: readonly number[]; 
   checkKnownKeys('multiStep: options', opts, ['milestones', 'gamma']);
   const milestones = checkMilestones("multiStep: option 'milestones'", opts.milestones);
   const gamma = opts.gamma === undefined ? 0.1 : checkNumber("multiStep: option 'gamma'", opts.gamma, { min: 0 });
-  return described((step: number) => lr * Math.pow(gamma, countUpTo(milestones, step - 1)), 'multiStep', [lr, { milestones, gamma }]);
+  return described((step: number) => lr * Math.pow(gamma, countUpTo(milestones, step - 1)), 'multiStep', [lr, { milestones: [...milestones], gamma }]);
 }
 
 export interface OneCycleOptions {
@@ -240,7 +240,7 @@ export function sequential(schedules: readonly Schedule[], milestones: readonly 
     const i = countUpTo(ms, step - 1);
     return list[i](i === 0 ? step : step - ms[i - 1]);
   };
-  const described_ = described(fn, 'sequential', [list.map((s) => (s as Partial<BuiltInSchedule>).schedule ?? null), ms]);
+  const described_ = described(fn, 'sequential', [list.map((s) => (s as Partial<BuiltInSchedule>).schedule ?? null), [...ms]]);
   if (list.some((s) => (s as Partial<BuiltInSchedule>).state)) {
     described_.state = () => Object.fromEntries(list.flatMap((s, i) => Object.entries((s as Partial<BuiltInSchedule>).state?.() ?? {}).map(([k, v]) => [`${i}.${k}`, v])));
     described_.loadState = (state: unknown) => {
@@ -350,4 +350,45 @@ export function reduceOnPlateau(lr: number, options: ReduceOnPlateauOptions = {}
     };
   };
   return fn;
+}
+
+/**
+ * Every built-in schedule's factory under the name its description carries: the one table from
+ * which a description is made again (a checkpoint's load). `described` only takes these names.
+ */
+const BUILT_IN = { constant, inverseSqrt, stepDecay, exponential, cosine, linearWarmup, multiStep, oneCycle, sequential, reduceOnPlateau };
+type ScheduleName = keyof typeof BUILT_IN;
+
+/** A schedule's description, or null for a function that is not a built-in (or holds one that is not). */
+export function scheduleDescription(lr: Schedule): BuiltInSchedule['schedule'] | null {
+  const d = (lr as Partial<BuiltInSchedule>).schedule;
+  if (!d || !Object.hasOwn(BUILT_IN, d.name)) return null;
+  // sequential's parts: a custom function among them has no description (null).
+  if (d.name === 'sequential' && (d.args[0] as unknown[]).some((part) => part === null)) return null;
+  return d;
+}
+
+/**
+ * The schedule a description names, made again through its factory (and the factory's checks);
+ * sequential's parts are descriptions too. Errors name `where`.
+ */
+export function scheduleFromDescription(where: string, description: unknown): BuiltInSchedule {
+  const d = checkPlainObject(where, description);
+  checkKnownKeys(where, d, ['name', 'args']);
+  const { name, args } = d;
+  if (typeof name !== 'string' || !Object.hasOwn(BUILT_IN, name))
+    throw new RangeError(`${where}.name must be one of ${Object.keys(BUILT_IN).join(', ')}, got ${describe(name)}`);
+  if (!Array.isArray(args)) throw new TypeError(`${where}.args must be an array, got ${describe(args)}`);
+  let given = args;
+  if (name === 'sequential') {
+    if (!Array.isArray(args[0])) throw new TypeError(`${where}.args[0] must be an array of schedule descriptions, got ${describe(args[0])}`);
+    given = [args[0].map((part: unknown, i: number) => scheduleFromDescription(`${where}.args[0][${i}]`, part)), ...args.slice(1)];
+  }
+  const factory = BUILT_IN[name as ScheduleName] as (...a: unknown[]) => BuiltInSchedule;
+  try {
+    return factory(...given);
+  } catch (e) {
+    const Kind = e instanceof RangeError ? RangeError : e instanceof TypeError ? TypeError : Error;
+    throw new Kind(`${where}: ${(e as Error).message}`);
+  }
 }

@@ -12,9 +12,10 @@ export interface StateDict<H = Record<string, number | boolean>> {
   step: number;
   /**
    * Per group, its parameters' names and its hyperparameters (a schedule is kept by reference);
-   * `step`, the group's own step count, only for a group added after steps were taken.
+   * `step`, the group's own step count, only for a group added after steps were taken;
+   * `hostState`, float64 values the rule carries between steps (NAdam's `mu_product`), for rules that have them.
    */
-  groups: Array<{ params: string[]; options: Hyperparameters<H>; step?: number; lrState?: Record<string, number> }>;
+  groups: Array<{ params: string[]; options: Hyperparameters<H>; step?: number; lrState?: Record<string, number>; hostState?: Record<string, number> }>;
   /** Per parameter name, its state slots by PyTorch name (copies). */
   state: Record<string, Record<string, Float32Array>>;
 }
@@ -44,14 +45,20 @@ export function saveStateDict<H>(name: string, step: number, groups: ReadonlyArr
       for (const [slot, array] of e.state) define(slots, slot, readTensor(array));
       define(state, e.name, slots);
     }
-  const group = (g: Group<H>) => ({
+  return { optimizer: name, step, groups: groups.map((g) => groupEntry(g, step)), state };
+}
+
+/** A group as a state dict (and a checkpoint) records it: everything but the tensors. */
+export function groupEntry<H>(g: Group<H>, step: number): StateDict<H>['groups'][number] {
+  const schedule = scheduleState(g.hyper);
+  return {
     params: g.entries.map((e) => e.name),
     options: { ...g.hyper },
     ...(g.stepsBefore > 0 ? { step: step - g.stepsBefore } : {}),
     // A schedule that changes with what the caller reports (reduceOnPlateau): its state, a copy.
-    ...(scheduleState(g.hyper) ? { lrState: scheduleState(g.hyper)!.state!() } : {}),
-  });
-  return { optimizer: name, step, groups: groups.map(group), state };
+    ...(schedule ? { lrState: schedule.state!() } : {}),
+    ...(Object.keys(g.host).length > 0 ? { hostState: { ...g.host } } : {}),
+  };
 }
 
 /** A checked state dict, ready to apply: nothing of the user's is read again. */
@@ -62,6 +69,8 @@ export interface LoadedState<H> {
   stepsBefore: number[];
   /** Per group, the lr schedule's state to restore (already checked on a trial copy), or undefined. */
   lrStates: unknown[];
+  /** Per group, the rule's host state (Rule.hostState). */
+  hosts: Array<Record<string, number>>;
   /** Per group, per entry: each needed slot's values. */
   slots: Array<Array<Map<string, Float32Array>>>;
 }
@@ -71,8 +80,8 @@ export function checkStateDict<H extends BaseHyper, R extends GradOptions>(
   spec: OptimizerSpec<H, R>,
   groups: ReadonlyArray<Group<H>>,
   sd: unknown,
+  owner = `${spec.name}.loadStateDict`,
 ): LoadedState<H> {
-  const owner = `${spec.name}.loadStateDict`;
   const dict = checkPlainObject(`${owner}: state dict`, sd);
   checkKnownKeys(`${owner}: state dict`, dict, ['optimizer', 'step', 'groups', 'state']);
   const optimizer = dict.optimizer;
@@ -80,7 +89,7 @@ export function checkStateDict<H extends BaseHyper, R extends GradOptions>(
     throw new Error(`${owner}: the state dict is for ${describe(optimizer)}, not '${spec.name}'`);
   const step = checkNumber(`${owner}: step`, dict.step, { min: 0, integer: true });
   if (step > MAX_STEP) throw new RangeError(`${owner}: step must be <= ${MAX_STEP} (2^53 - 2), got ${step}`);
-  const { hypers, stepsBefore, lrStates } = checkGroupsEntry(spec, owner, groups, dict.groups, step);
+  const { hypers, stepsBefore, lrStates, hosts } = checkGroupsEntry(spec, owner, groups, dict.groups, step);
   const state = checkPlainObject(`${owner}: state`, dict.state);
   const names = new Set(groups.flatMap((g) => g.entries.map((e) => e.name)));
   for (const key of Object.keys(state))
@@ -106,7 +115,7 @@ export function checkStateDict<H extends BaseHyper, R extends GradOptions>(
       return map;
     });
   });
-  return { step, hypers, stepsBefore, lrStates, slots };
+  return { step, hypers, stepsBefore, lrStates, hosts, slots };
 }
 
 // The `groups` of a state dict: the same groups with the same parameters; returns each group's
@@ -117,18 +126,22 @@ function checkGroupsEntry<H extends BaseHyper, R extends GradOptions>(
   mine: ReadonlyArray<Group<H>>,
   groups: unknown,
   step: number,
-): { hypers: Array<Hyperparameters<H>>; stepsBefore: number[]; lrStates: unknown[] } {
+): { hypers: Array<Hyperparameters<H>>; stepsBefore: number[]; lrStates: unknown[]; hosts: Array<Record<string, number>> } {
   const current = mine.map((g) => ({ ...g.hyper }));
   const stepsBefore = mine.map(() => 0);
   const lrStates: unknown[] = mine.map(() => undefined);
-  if (groups === undefined) return { hypers: current, stepsBefore, lrStates };
+  if (groups === undefined) {
+    const hosts = mine.map((_, i) => checkHostState(spec, `${owner}: groups[${i}].hostState`, undefined, step));
+    return { hypers: current, stepsBefore, lrStates, hosts };
+  }
   if (!Array.isArray(groups)) throw new TypeError(`${owner}: groups must be an array, got ${describe(groups)}`);
   const count = groups.length;
   if (count !== mine.length) throw new Error(`${owner}: the state dict has ${count} parameter groups, this optimizer ${mine.length}`);
+  const hosts: Array<Record<string, number>> = [];
   const hypers = current.map((hyper, i) => {
     const at = `${owner}: groups[${i}]`;
     const group = checkPlainObject(at, groups[i]);
-    checkKnownKeys(at, group, ['params', 'options', 'step', 'lrState']);
+    checkKnownKeys(at, group, ['params', 'options', 'step', 'lrState', 'hostState']);
     if (group.step !== undefined) {
       const own = checkNumber(`${at}.step`, group.step, { min: 0, integer: true });
       if (own > step) throw new RangeError(`${at}.step must be <= the optimizer's step (${step}), got ${own}`);
@@ -156,9 +169,35 @@ function checkGroupsEntry<H extends BaseHyper, R extends GradOptions>(
       }
       lrStates[i] = group.lrState;
     }
+    hosts.push(checkHostState(spec, `${at}.hostState`, group.hostState, step - stepsBefore[i]));
     return applied;
   });
-  return { hypers, stepsBefore, lrStates };
+  return { hypers, stepsBefore, lrStates, hosts };
+}
+
+// A group's host state (Rule.hostState): every name, each a finite number. Absent is allowed only
+// before the group's first step (the starting values); a rule without host state takes none.
+function checkHostState<H extends BaseHyper, R extends GradOptions>(
+  spec: OptimizerSpec<H, R>,
+  where: string,
+  given: unknown,
+  ownStep: number,
+): Record<string, number> {
+  const initial = spec.rule.hostState ?? {};
+  const names = Object.keys(initial);
+  if (given === undefined) {
+    if (names.length > 0 && ownStep > 0)
+      throw new Error(`${where} is missing: ${spec.name} carries ${names.join(', ')} from step to step (save it with stateDict())`);
+    return { ...initial };
+  }
+  const host = checkPlainObject(where, given);
+  checkKnownKeys(where, host, names);
+  const out: Record<string, number> = {};
+  for (const name of names) {
+    if (!Object.hasOwn(host, name)) throw new Error(`${where}.${name} is missing`);
+    out[name] = checkNumber(`${where}.${name}`, host[name]);
+  }
+  return out;
 }
 
 /** Up to 8 names, quoted, for a message. */
@@ -183,6 +222,7 @@ export function applyStateDict<H>(loaded: LoadedState<H>, groups: ReadonlyArray<
   groups.forEach((g, gi) => {
     g.hyper = loaded.hypers[gi];
     g.stepsBefore = loaded.stepsBefore[gi];
+    g.host = { ...loaded.hosts[gi] };
     if (loaded.lrStates[gi] !== undefined) scheduleState(g.hyper)!.loadState!(loaded.lrStates[gi]);
     g.entries.forEach((e, i) => {
       const wanted = loaded.slots[gi][i];

@@ -180,6 +180,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports["isas"] = isas;
   exports["allocFloat32"] = Napi::Function::New(env, AllocFloat32, "allocFloat32");
   exports["freeFloat32"] = Napi::Function::New(env, FreeFloat32, "freeFloat32");
+  exports["overlappingPair"] = Napi::Function::New(env, OverlappingPair, "overlappingPair");
   exports["streamProbe"] = Napi::Function::New(env, StreamProbe, "streamProbe");
   RegisterGradOps(env, exports);
   exports["cuda"] = CudaExports(env);

@@ -1,6 +1,7 @@
 #include "tracked_arrays.h"
 
 #include <algorithm>
+#include <utility>
 
 namespace adam {
 namespace {
@@ -77,18 +78,60 @@ float* TrackedArrays::Add(Napi::Env env, Napi::Value value, const std::string& w
   return static_cast<float*>(data);
 }
 
-void TrackedArrays::CheckOverlap(Napi::Env env) const {
+namespace {
+
+constexpr size_t kNone = static_cast<size_t>(-1);
+
+// The first two views (indices into begins/ends) whose address ranges overlap, by a sweep over the
+// views sorted by start; {npos, npos} when none do. Empty views never overlap.
+std::pair<size_t, size_t> FirstOverlap(const std::vector<const char*>& begins, const std::vector<const char*>& ends) {
   std::vector<size_t> order;
-  for (size_t v = 0; v < views_.size(); ++v)
-    if (views_[v].end != views_[v].begin) order.push_back(v);
-  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return views_[a].begin < views_[b].begin; });
-  size_t reach = 0;  // the view reaching furthest so far
+  for (size_t v = 0; v < begins.size(); ++v)
+    if (ends[v] != begins[v]) order.push_back(v);
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return begins[a] < begins[b]; });
+  size_t reach = 0;  // position in `order` of the view reaching furthest so far
   for (size_t i = 1; i < order.size(); ++i) {
-    if (views_[order[i - 1]].end > views_[order[reach]].end) reach = i - 1;
-    if (views_[order[i]].begin < views_[order[reach]].end)
-      throw Napi::Error::New(env, views_[order[reach]].where + " and " + views_[order[i]].where +
-                                      " share memory: every array of an optimizer needs its own");
+    if (ends[order[i - 1]] > ends[order[reach]]) reach = i - 1;
+    if (begins[order[i]] < ends[order[reach]]) return {order[reach], order[i]};
   }
+  return {kNone, kNone};
+}
+
+}  // namespace
+
+void TrackedArrays::CheckOverlap(Napi::Env env) const {
+  std::vector<const char*> begins, ends;
+  for (const View& v : views_) begins.push_back(v.begin), ends.push_back(v.end);
+  auto pair = FirstOverlap(begins, ends);
+  if (pair.first != kNone)
+    throw Napi::Error::New(env, views_[pair.first].where + " and " + views_[pair.second].where +
+                                    " share memory: every array of an optimizer needs its own");
+}
+
+Napi::Value OverlappingPair(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() != 1 || !info[0].IsArray())
+    throw Napi::TypeError::New(env, "overlappingPair(arrays): expected one argument, an Array of Float32Arrays");
+  Napi::Array arrays = info[0].As<Napi::Array>();
+  const uint32_t n = arrays.Length();
+  std::vector<const char*> begins(n), ends(n);
+  for (uint32_t i = 0; i < n; ++i) {
+    Napi::Value v = arrays[i];
+    if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+      throw Napi::TypeError::New(env, "overlappingPair: arrays[" + std::to_string(i) + "] is not a Float32Array");
+    napi_typedarray_type type;
+    size_t length = 0;
+    void* data = nullptr;
+    NAPI_THROW_IF_FAILED(env, napi_get_typedarray_info(env, v, &type, &length, &data, nullptr, nullptr), Napi::Value());
+    begins[i] = static_cast<const char*>(data);
+    ends[i] = data == nullptr ? begins[i] : begins[i] + length * sizeof(float);
+  }
+  auto pair = FirstOverlap(begins, ends);
+  if (pair.first == kNone) return env.Null();
+  Napi::Array out = Napi::Array::New(env, 2);
+  out[0u] = static_cast<double>(std::min(pair.first, pair.second));
+  out[1u] = static_cast<double>(std::max(pair.first, pair.second));
+  return out;
 }
 
 void TrackedArrays::Check(Napi::Env env) {

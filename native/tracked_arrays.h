@@ -51,4 +51,9 @@ class TrackedArrays {
   std::unordered_multimap<void*, size_t> by_data_;  // buffer data pointer -> buffers_ index
 };
 
+// overlappingPair(arrays): [i, j] (i < j), two of the Float32Arrays whose memory overlaps by
+// address, or null. lib/ asks it about views of distinct SharedArrayBuffer objects, which JavaScript
+// cannot tell apart from clones of one another (structuredClone shares the memory).
+Napi::Value OverlappingPair(const Napi::CallbackInfo& info);
+
 }  // namespace adam

@@ -2,9 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { allocArena } from '../lib/arena';
 import { loadNative } from '../lib/backends/load';
 import { adamRule } from '../lib/rules/adam';
-import { NATIVE_ISAS, NATIVE_LOADED, fillRandom, firstBitDifference, rng } from './helpers';
+import { NATIVE_ISAS, NO_NATIVE, fillRandom, firstBitDifference, itUnless, rng } from './helpers';
 
-const noNative = !NATIVE_LOADED;
 const binding = () => loadNative().binding!;
 
 function adamScalars(t: number): Float32Array {
@@ -44,7 +43,7 @@ function detach(buffer: ArrayBuffer): void {
 }
 
 describe('the per-step array check (one look-up per ArrayBuffer)', () => {
-  it.skipIf(noNative)('throws, naming tensor and slot, when a state buffer was detached, and writes nothing (skipped: no native addon)', () => {
+  itUnless(NO_NATIVE)('throws, naming tensor and slot, when a state buffer was detached, and writes nothing', () => {
     const [p, g, m, v] = seeded(1000, 1);
     const p2 = new Float32Array(1000).fill(1);
     const before = new Float32Array(p);
@@ -57,7 +56,7 @@ describe('the per-step array check (one look-up per ArrayBuffer)', () => {
     expect(p2.every((x) => x === 1)).toBe(true);
   });
 
-  it.skipIf(noNative)('sees a detach through any view of a shared buffer (skipped: no native addon)', () => {
+  itUnless(NO_NATIVE)('sees a detach through any view of a shared buffer', () => {
     const next = rng(2);
     const shared = fillRandom(new Float32Array(4 * 300), next).map(Math.abs);
     const views = [0, 1, 2, 3].map((k) => shared.subarray(k * 300, (k + 1) * 300));
@@ -67,7 +66,7 @@ describe('the per-step array check (one look-up per ArrayBuffer)', () => {
     expect(() => steps.step(adamScalars(2))).toThrow(/^tensor 0 slot 0 \(param\) was detached since/);
   });
 
-  it.skipIf(noNative)('refuses arrays on a resizable ArrayBuffer at registration, even behind a spoofed buffer property (skipped: no native addon)', () => {
+  itUnless(NO_NATIVE)('refuses arrays on a resizable ArrayBuffer at registration, even behind a spoofed buffer property', () => {
     const [, g, m, v] = seeded(64, 3);
     const buffer = new ArrayBuffer(4 * 64, { maxByteLength: 4 * 128 });
     const tracking = new Float32Array(buffer).fill(0.5);
@@ -79,7 +78,7 @@ describe('the per-step array check (one look-up per ArrayBuffer)', () => {
     expect(() => plan([fixed, g, m, v, null])).toThrow(message);
   });
 
-  it.skipIf(noNative)('refuses arrays on a growable SharedArrayBuffer (skipped: no native addon)', () => {
+  itUnless(NO_NATIVE)('refuses arrays on a growable SharedArrayBuffer', () => {
     const [p, g, m] = seeded(64, 3);
     const growable = new Float32Array(new SharedArrayBuffer(4 * 64, { maxByteLength: 4 * 128 }));
     expect(() => plan([p, g, m, growable, null])).toThrow(
@@ -87,7 +86,7 @@ describe('the per-step array check (one look-up per ArrayBuffer)', () => {
     );
   });
 
-  it.skipIf(noNative)('refuses arrays that share memory, by address: overlapping views and SharedArrayBuffer clones (skipped: no native addon)', () => {
+  itUnless(NO_NATIVE)('refuses arrays that share memory, by address: overlapping views and SharedArrayBuffer clones', () => {
     const [p, g, m, v] = seeded(64, 3);
     const one = new Float32Array(4 * 64);
     const views = [0, 1, 2, 3].map((k) => one.subarray(k * 64, (k + 1) * 64));
@@ -105,7 +104,7 @@ describe('the per-step array check (one look-up per ArrayBuffer)', () => {
     );
   });
 
-  it.skipIf(noNative)('steps arrays on a SharedArrayBuffer exactly (skipped: no native addon)', () => {
+  itUnless(NO_NATIVE)('steps arrays on a SharedArrayBuffer exactly', () => {
     const [p, g, m, v] = seeded(5000, 5);
     const expected = referenceStep([p, g, m, v]);
     const shared = new Float32Array(new SharedArrayBuffer(4 * 5000));
@@ -115,7 +114,7 @@ describe('the per-step array check (one look-up per ArrayBuffer)', () => {
     expect(firstBitDifference(v, expected[3])).toBe(-1);
   });
 
-  it.skipIf(noNative)('keeps tiny arrays (stored inside the V8 heap until registered) in place across garbage collections (skipped: no native addon)', () => {
+  itUnless(NO_NATIVE)('keeps tiny arrays (stored inside the V8 heap until registered) in place across garbage collections', () => {
     const [p, g, m, v] = seeded(3, 8); // 12 bytes each: V8 keeps such arrays on its heap, where GC moves them
     let expected = [p, g, m, v].map((a) => new Float32Array(a));
     const steps = plan([p, g, m, v, null]);
@@ -131,7 +130,7 @@ describe('the per-step array check (one look-up per ArrayBuffer)', () => {
     [p, m, v].forEach((a, k) => expect({ k, at: firstBitDifference(a, expected[[0, 2, 3][k]]) }).toEqual({ k, at: -1 }));
   });
 
-  it.skipIf(noNative)('still rejects a non-Float32Array at construction (skipped: no native addon)', () => {
+  itUnless(NO_NATIVE)('still rejects a non-Float32Array at construction', () => {
     const [p, g, m] = seeded(8, 6);
     expect(() => plan([p, g, m, new Float64Array(8) as unknown as Float32Array, null])).toThrow(
       new TypeError('tensor 0 slot 3 (exp_avg_sq) is not a Float32Array'),
@@ -171,7 +170,7 @@ describe('streamProbe (the bench roof)', () => {
     },
   );
 
-  it.skipIf(noNative)('checks its arguments (skipped: no native addon)', () => {
+  itUnless(NO_NATIVE)('checks its arguments', () => {
     const a = () => new Float32Array(10);
     const probe = binding().streamProbe as (...args: unknown[]) => void;
     expect(() => probe(0, [a(), a(), a()], 1)).toThrow(new RangeError('streamProbe: arrays must hold 4 Float32Arrays'));

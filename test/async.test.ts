@@ -3,9 +3,8 @@ import { Adam } from '../lib';
 import { loadNative } from '../lib/backends/load';
 import { adamRule } from '../lib/rules/adam';
 import { fillGrads, makeParams } from './cases';
-import { NATIVE_LOADED, firstBitDifference } from './helpers';
+import { NO_NATIVE, firstBitDifference, itUnless } from './helpers';
 
-const noNative = !NATIVE_LOADED;
 
 /**
  * Runs stepAsync up to `rounds` times, until a 1 ms interval timer has fired `wanted` times while
@@ -34,7 +33,7 @@ function bigParam(n: number) {
 }
 
 describe('stepAsync', () => {
-  it.skipIf(noNative)('keeps the event loop free: a timer fires while the step is in flight (skipped: no native addon)', async () => {
+  itUnless(NO_NATIVE)('keeps the event loop free: a timer fires while the step is in flight', async () => {
     const opt = new Adam(bigParam(1 << 22), { backend: 'native', threads: 1 });
     expect(await ticksDuringSteps(opt, 3, 1000)).toBeGreaterThanOrEqual(3);
   });
@@ -44,7 +43,7 @@ describe('stepAsync', () => {
     expect(await ticksDuringSteps(opt, 1, 5)).toBe(0);
   });
 
-  it.skipIf(noNative)('gives the bits of step() (skipped: no native addon)', async () => {
+  itUnless(NO_NATIVE)('gives the bits of step()', async () => {
     const lengths = [70001, 5, 1024, 33];
     const a = makeParams(lengths, 11), b = makeParams(lengths, 11);
     const syncOpt = new Adam(a, { backend: 'native', amsgrad: true, threads: 2 });
@@ -59,7 +58,7 @@ describe('stepAsync', () => {
     a.forEach((p, i) => expect(firstBitDifference(b[i].data, p.data)).toBe(-1));
   });
 
-  it.skipIf(noNative)('refuses step, stepAsync, zeroGrad, stateDict and loadStateDict while in flight, and changes nothing (skipped: no native addon)', async () => {
+  itUnless(NO_NATIVE)('refuses step, stepAsync, zeroGrad, stateDict and loadStateDict while in flight, and changes nothing', async () => {
     const lengths = [100000, 17];
     const params = makeParams(lengths, 5), reference = makeParams(lengths, 5);
     fillGrads(params, 5, 1);
@@ -90,7 +89,7 @@ describe('stepAsync', () => {
     expect(() => opt.stateDict()).not.toThrow();
   });
 
-  it.skipIf(noNative)('the native plan itself refuses a second step while one is in flight (skipped: no native addon)', async () => {
+  itUnless(NO_NATIVE)('the native plan itself refuses a second step while one is in flight', async () => {
     const binding = loadNative().binding!;
     const n = 50000;
     const arrays = [1, 2, 3, 4].map(() => new Float32Array(n).fill(0.25));

@@ -77,7 +77,7 @@ describe('when the addon cannot load', () => {
   it('the ESM entry exports the same API', () => {
     const r = runNode(`import * as m from 'adam-native'; import { Adam } from 'adam-native';
       console.log(Object.keys(m).sort().join(','), typeof Adam)`, env, 'module');
-    expect(r.stdout).toMatch(/^AdaGrad,AdaMax,Adam,AdamW,.*RMSProp,SGD,.*backendInfo.*clipGradNorm.*inverseSqrt.* function/);
+    expect(r.stdout).toMatch(/^AdaGrad,AdaMax,Adadelta,Adam,AdamW,.*Lion,.*NAdam,.*RAdam,RMSProp,SGD,.*backendInfo.*clipGradNorm.*inverseSqrt.* function/);
   });
 });
 

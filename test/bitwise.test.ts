@@ -27,7 +27,7 @@ describe.each(CASES)('$label', (c) => {
   });
 });
 
-const THREAD_CASES = ['Adam {"amsgrad":true', 'SGD with three parameter groups', 'RMSProp gradScale 3'].map(
+const THREAD_CASES = ['Adam {"amsgrad":true', 'SGD with three parameter groups', 'RMSProp gradScale 3', 'Adadelta gradScale 3', 'NAdam gradScale 3', 'RAdam gradScale 3', 'Lion gradScale 3'].map(
   (prefix) => CASES.find((x) => x.label.startsWith(prefix))!,
 );
 

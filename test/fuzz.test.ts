@@ -1,9 +1,7 @@
 // Property-based fuzz of the public API (fast-check, fixed seed: every run sees the same cases).
 // Each case: either a thrown Error of the documented class naming what was wrong, with params,
 // grads and state byte-for-byte as before the call; or, when it does not throw, the native backend
-// gives the bits of the js backend. Cases whose handling belongs to branch `arch-lib` (Proxies,
-// Object.create(Float32Array.prototype), holes in params arrays, SharedArrayBuffer clones,
-// inverseSqrt(lr, null)) join with ADAM_PENDING=1 (see test/crash-pending.test.ts).
+// gives the bits of the js backend.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -22,13 +20,11 @@ import {
   inverseSqrt,
   stepDecay,
 } from '../lib';
-import { NATIVE_LOADED } from './helpers';
+import { NO_NATIVE, describeUnless } from './helpers';
 
 const SEED = 20261201;
-const PENDING = process.env.ADAM_PENDING === '1';
 /** Cases per property; the whole file runs a few thousand in well under a minute. */
 export const FUZZ_RUNS = { optimizer: 1500, params: 600, stateDict: 600, clip: 800, schedule: 400, alloc: 200 };
-const noNative = !NATIVE_LOADED;
 
 const CLASSES = { Adam, AdamW, AdaMax, SGD, AdaGrad, RMSProp } as const;
 type ClassName = keyof typeof CLASSES;
@@ -122,7 +118,7 @@ function attempt(f: () => unknown): Outcome {
   }
 }
 
-describe.skipIf(noNative)('fuzz: public API (skipped: no native addon)', () => {
+describeUnless(NO_NATIVE)('fuzz: public API', () => {
   it(`optimizers: options, params and steps (${FUZZ_RUNS.optimizer} cases)`, async () => {
     const arb = fc.record({
       cls: fc.constantFrom(...(Object.keys(CLASSES) as ClassName[])),
@@ -181,9 +177,8 @@ describe.skipIf(noNative)('fuzz: public API (skipped: no native addon)', () => {
     );
   });
 
-  it(`hostile params: detached, holes, SharedArrayBuffers, own \`buffer\`, odd names (${FUZZ_RUNS.params} cases)`, () => {
-    const KINDS = ['plain', 'detached grad', 'detached data later', 'shared', 'own buffer', 'not an object', 'length mismatch'];
-    if (PENDING) KINDS.push('hole', 'proxy', 'object-create', 'shared clone');
+  it(`hostile params: detached, holes, Proxies, SharedArrayBuffers and their clones, own \`buffer\`, odd names (${FUZZ_RUNS.params} cases)`, () => {
+    const KINDS = ['plain', 'detached grad', 'detached data later', 'shared', 'shared clone', 'own buffer', 'not an object', 'length mismatch', 'hole', 'proxy', 'object-create'];
     fc.assert(
       fc.property(fc.constantFrom(...(Object.keys(CLASSES) as ClassName[])), fc.array(fc.constantFrom(...KINDS), { minLength: 1, maxLength: 3 }), fc.constantFrom(...NAMES), (cls, kinds, name) => {
         const Cls = CLASSES[cls] as unknown as new (p: unknown, o: unknown) => InstanceType<typeof Adam>;
@@ -325,7 +320,7 @@ describe.skipIf(noNative)('fuzz: public API (skipped: no native addon)', () => {
         number,
         fc.oneof(
           number,
-          fc.constantFrom<unknown>(undefined, {}, { totalSteps: 10 }, { stepSize: 3, gamma: 0.5 }, { epochLength: 0 }, ...(PENDING ? [null] : [])),
+          fc.constantFrom<unknown>(undefined, {}, { totalSteps: 10 }, { stepSize: 3, gamma: 0.5 }, { epochLength: 0 }, null),
         ),
         fc.nat({ max: 100 }),
         (name, lr, second, t) => {
@@ -353,5 +348,3 @@ describe.skipIf(noNative)('fuzz: public API (skipped: no native addon)', () => {
     );
   });
 });
-
-export { PENDING };

@@ -1,3 +1,4 @@
+import { describe, it } from 'vitest';
 import { backendInfo } from '../lib';
 
 /** Deterministic uniform [0, 1) generator, so every run sees the same data (the demo's). */
@@ -27,3 +28,29 @@ const info = backendInfo();
 /** Every native ISA this CPU runs; empty when the addon did not load. */
 export const NATIVE_ISAS = info.native.loaded ? info.supportedIsas : [];
 export const NATIVE_LOADED = info.native.loaded;
+
+/** A reason a test may be skipped: [whether it applies here, why]. */
+export type SkipReason = readonly [boolean, string];
+export const NO_NATIVE: SkipReason = [!NATIVE_LOADED, 'no native addon'];
+
+/** The title, with the first applying reason appended only when the test is really skipped. */
+function titled(title: string, reasons: readonly SkipReason[]): { skip: boolean; title: string } {
+  const why = reasons.find(([applies]) => applies)?.[1];
+  return { skip: why !== undefined, title: why === undefined ? title : `${title} (skipped: ${why})` };
+}
+
+/** `it`, skipped (saying why in its title) when any of the reasons applies. */
+export function itUnless(...reasons: SkipReason[]) {
+  return (title: string, fn: () => unknown, timeout?: number) => {
+    const t = titled(title, reasons);
+    it.skipIf(t.skip)(t.title, fn, timeout);
+  };
+}
+
+/** `describe`, skipped (saying why in its title) when any of the reasons applies. */
+export function describeUnless(...reasons: SkipReason[]) {
+  return (title: string, fn: () => void) => {
+    const t = titled(title, reasons);
+    describe.skipIf(t.skip)(t.title, fn);
+  };
+}

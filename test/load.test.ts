@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Binding } from '../binding';
-import { RULES, checkLayout, loadNative } from '../lib/backends/load';
+import { checkLayout, libRules, loadNative } from '../lib/backends/load';
 import { Flag } from '../lib/rules/flags';
 import { NATIVE_LOADED } from './helpers';
 
@@ -8,7 +8,7 @@ import { NATIVE_LOADED } from './helpers';
 // names, in order, with the addon's and refuses an addon that differs, naming the first difference.
 function fakeBinding(): Pick<Binding, 'rules' | 'flags'> {
   const rules: Binding['rules'] = {};
-  RULES.forEach((r, id) => (rules[r.name] = { id, slots: [...r.slotNames], scalars: [...r.scalarNames] }));
+  libRules().forEach((r, id) => (rules[r.name] = { id, slots: [...r.slotNames], scalars: [...r.scalarNames] }));
   return { rules, flags: { ...Flag } };
 }
 

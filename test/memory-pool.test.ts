@@ -1,15 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { describeChild, expectClean, runChild } from './child';
-import { NATIVE_LOADED } from './helpers';
+import { NO_NATIVE, itUnless } from './helpers';
 
-const noNative = !NATIVE_LOADED;
 // Under `npm run test:asan` V8's calloc of 4 GiB+ takes ~15 s (ASan fills the shadow): there the
 // refused-buffer path runs once, at the smallest size that takes it.
 const SANITIZED = /libasan/.test(process.env.LD_PRELOAD ?? '');
 const canDropToNobody = process.getuid?.() === 0 && runChild('', { wrap: ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'] }).status === 0;
 
 describe('allocFloat32: sizes up to 2^32, lazily committed', () => {
-  it.skipIf(noNative)('gives arrays beyond Node.js external-buffer limit (2^30 + 1 .. 2^32 elements) without a double free (skipped: no native addon)', () => {
+  itUnless(NO_NATIVE)('gives arrays beyond Node.js external-buffer limit (2^30 + 1 .. 2^32 elements) without a double free', () => {
     // Untouched pages cost nothing: 16 GiB of address space, a few pages written.
     const r = runChild(`
 const { allocFloat32 } = require('./dist');
@@ -24,7 +23,7 @@ console.log('ok');`, { timeout: 300_000 });
     expectClean(r);
   }, 300_000);
 
-  it.skipIf(noNative)('refuses n > 2^32 with a RangeError before allocating (skipped: no native addon)', async () => {
+  itUnless(NO_NATIVE)('refuses n > 2^32 with a RangeError before allocating', async () => {
     const { loadNative } = await import('../lib/backends/load');
     const b = loadNative().binding!;
     expect(() => b.allocFloat32(2 ** 32 + 1)).toThrow(RangeError);
@@ -32,7 +31,7 @@ console.log('ok');`, { timeout: 300_000 });
     expect(() => b.allocFloat32(NaN)).toThrow(RangeError);
   });
 
-  it.skipIf(noNative)('commits on first touch: 2^28 elements (1 GiB) in well under the ~800 ms a memset takes (skipped: no native addon)', () => {
+  itUnless(NO_NATIVE)('commits on first touch: 2^28 elements (1 GiB) in well under the ~800 ms a memset takes', () => {
     const r = runChild(`
 const { allocFloat32 } = require('./dist');
 allocFloat32(1 << 22);  // warm up
@@ -45,7 +44,7 @@ console.log(a.length === 2 ** 28 && a[12345] === 0 ? ms : -1);`);
     expect(ms).toBeLessThan(200);
   });
 
-  it.skipIf(noNative || SANITIZED)('a param of 2^30 + 16 elements: its state arena is allocated without a crash (skipped: no native addon, or under ASan: 16 GiB of calloc)', () => {
+  itUnless(NO_NATIVE, [SANITIZED, 'under ASan: 16 GiB of calloc'])('a param of 2^30 + 16 elements: its state arena is allocated without a crash', () => {
     const r = runChild(`
 const { Adam } = require('./dist');
 const n = 2 ** 30 + 16;
@@ -61,7 +60,7 @@ console.log('ok');`);
 const TASKS = "const tasks = () => require('node:fs').readdirSync('/proc/self/task').length;";
 
 describe('thread pool', () => {
-  it.skipIf(noNative)('uses one thread per job at most: 3 jobs with threads 4 start 2 helpers, 1 job none (skipped: no native addon)', () => {
+  itUnless(NO_NATIVE)('uses one thread per job at most: 3 jobs with threads 4 start 2 helpers, 1 job none', () => {
     const r = runChild(`${TASKS}
 const { Adam } = require('./dist');
 const make = (n) => [{ name: 'w', data: new Float32Array(n).fill(1), grad: new Float32Array(n).fill(0.5) }];
@@ -76,7 +75,7 @@ console.log(afterOne - base, tasks() - base);`);
     expect(r.stdout.trim(), describeChild(r)).toBe('0 2');
   });
 
-  it.skipIf(noNative)('threads 1024 does not keep 1,023 threads: idle helpers end after about a second (skipped: no native addon)', () => {
+  itUnless(NO_NATIVE)('threads 1024 does not keep 1,023 threads: idle helpers end after about a second', () => {
     const r = runChild(`${TASKS}
 const { Adam } = require('./dist');
 const p = { name: 'w', data: new Float32Array(1024 * 16384).fill(1), grad: new Float32Array(1024 * 16384).fill(0.5) };
@@ -94,7 +93,7 @@ const poll = setInterval(() => {
     expect(r.stdout.trim(), describeChild(r)).toBe('started 0');
   });
 
-  it.skipIf(noNative)('a tiny synchronous call does not wait for an unrelated async step on the pool (skipped: no native addon)', () => {
+  itUnless(NO_NATIVE)('a tiny synchronous call does not wait for an unrelated async step on the pool', () => {
     const r = runChild(`
 const { Adam, clipGradNorm } = require('./dist');
 const n = 1 << 25;
@@ -119,7 +118,7 @@ const small = new Float32Array(16).fill(3);
     expect(clipMs).toBeLessThan(stepMs / 4);
   });
 
-  it.skipIf(noNative || !canDropToNobody)('where the OS refuses threads, runs on fewer instead of aborting (skipped: no native addon, or not root with setpriv to drop to an unprivileged user for RLIMIT_NPROC)', () => {
+  itUnless(NO_NATIVE, [!canDropToNobody, 'not root with setpriv to drop to an unprivileged user for RLIMIT_NPROC'])('where the OS refuses threads, runs on fewer instead of aborting', () => {
     const r = runChild(
       `${TASKS}
 const { Adam } = require('./dist');

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { AdaGrad, Adam, type Param, RMSProp, SGD } from '../lib';
+import { AdaGrad, Adadelta, Adam, Lion, NAdam, type Param, RAdam, RMSProp, SGD } from '../lib';
 import { fillGrads, makeParams } from './cases';
 import { NATIVE_LOADED } from './helpers';
-import { adagrad64, rmsprop64, sgd64 } from './reference64';
+import { adadelta64, adagrad64, lion64, nadam64, radam64, rmsprop64, sgd64 } from './reference64';
 
 type Options = Record<string, unknown>;
 type Numeric = Record<string, number | boolean>;
@@ -29,6 +29,34 @@ const FAMILIES = [
     ref: rmsprop64,
     defaults: { lr: 0.01, rho: 0.99, eps: 1e-8, weightDecay: 0, momentum: 0, centered: false, maximize: false },
     variants: [{}, { centered: true }, { momentum: 0.9, weightDecay: 0.01 }, { centered: true, momentum: 0.5, maximize: true }],
+  },
+  {
+    name: 'Adadelta',
+    make: (p: Param[], o: Options) => new Adadelta(p, o),
+    ref: adadelta64,
+    defaults: { lr: 1, rho: 0.9, eps: 1e-6, weightDecay: 0, maximize: false },
+    variants: [{}, { rho: 0 }, { lr: 0.5, rho: 0.5, eps: 1e-3, weightDecay: 0.01, maximize: true }],
+  },
+  {
+    name: 'NAdam',
+    make: (p: Param[], o: Options) => new NAdam(p, o),
+    ref: nadam64,
+    defaults: { lr: 2e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, momentumDecay: 4e-3, maximize: false },
+    variants: [{}, { momentumDecay: 0.5, weightDecay: 0.01 }, { beta1: 0.5, beta2: 0.9, eps: 1e-3, maximize: true }],
+  },
+  {
+    name: 'RAdam',
+    make: (p: Param[], o: Options) => new RAdam(p, o),
+    ref: radam64,
+    defaults: { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, maximize: false },
+    variants: [{}, { beta2: 0.9, weightDecay: 0.01 }, { beta1: 0.5, beta2: 0.8, eps: 1e-3, maximize: true }],
+  },
+  {
+    name: 'Lion',
+    make: (p: Param[], o: Options) => new Lion(p, o),
+    ref: lion64,
+    defaults: { lr: 1e-4, beta1: 0.9, beta2: 0.99, weightDecay: 0, maximize: false },
+    variants: [{}, { weightDecay: 0.5 }, { lr: 0.01, beta1: 0.5, beta2: 0.9, maximize: true }],
   },
 ];
 

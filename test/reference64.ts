@@ -93,3 +93,51 @@ export const rmsprop64: ElementReference = (p, grad, s, t, o) => {
   }
   return p - ((o.lr as number) * g) / avg;
 };
+
+export const adadelta64: ElementReference = (p, grad, s, t, o) => {
+  const rho = o.rho as number, eps = o.eps as number;
+  const g = (o.maximize ? -grad : grad) + (o.weightDecay as number) * p;
+  if (t === 1) s.sq = s.acc = 0;
+  s.sq = s.sq * rho + (1 - rho) * g * g;
+  const delta = (Math.sqrt(s.acc + eps) / Math.sqrt(s.sq + eps)) * g;
+  s.acc = s.acc * rho + (1 - rho) * delta * delta;
+  return p - (o.lr as number) * delta;
+};
+
+// PyTorch 1.13's NAdam: mu_product is its running product of mu_t (state['mu_product']).
+export const nadam64: ElementReference = (p, grad, s, t, o) => {
+  const beta1 = o.beta1 as number, beta2 = o.beta2 as number, lr = o.lr as number, psi = o.momentumDecay as number;
+  const g = (o.maximize ? -grad : grad) + (o.weightDecay as number) * p;
+  if (t === 1) (s.m = s.v = 0), (s.mu_product = 1);
+  const mu = beta1 * (1 - 0.5 * 0.96 ** (t * psi)), muNext = beta1 * (1 - 0.5 * 0.96 ** ((t + 1) * psi));
+  s.mu_product *= mu;
+  const productNext = s.mu_product * muNext;
+  s.m = beta1 * s.m + (1 - beta1) * g;
+  s.v = beta2 * s.v + (1 - beta2) * g * g;
+  const denom = Math.sqrt(s.v / (1 - beta2 ** t)) + (o.eps as number);
+  return p - ((lr * (1 - mu)) / (1 - s.mu_product)) * (g / denom) - ((lr * muNext) / (1 - productNext)) * (s.m / denom);
+};
+
+export const radam64: ElementReference = (p, grad, s, t, o) => {
+  const beta1 = o.beta1 as number, beta2 = o.beta2 as number, lr = o.lr as number;
+  const g = (o.maximize ? -grad : grad) + (o.weightDecay as number) * p;
+  if (t === 1) s.m = s.v = 0;
+  s.m = beta1 * s.m + (1 - beta1) * g;
+  s.v = beta2 * s.v + (1 - beta2) * g * g;
+  const bc1 = 1 - beta1 ** t, bc2 = 1 - beta2 ** t;
+  const rhoInf = 2 / (1 - beta2) - 1, rho = rhoInf - (2 * t * beta2 ** t) / bc2;
+  if (rho <= 5) return p - (s.m / bc1) * lr;
+  const rect = Math.sqrt(((rho - 4) * (rho - 2) * rhoInf) / ((rhoInf - 4) * (rhoInf - 2) * rho));
+  return p - (s.m / bc1) * lr * (Math.sqrt(bc2) / (Math.sqrt(s.v) + (o.eps as number))) * rect;
+};
+
+// Chen et al. 2023, Program 1, with the decay decoupled (p*(1 - lr*wd) first).
+export const lion64: ElementReference = (p, grad, s, t, o) => {
+  const beta1 = o.beta1 as number, beta2 = o.beta2 as number, lr = o.lr as number;
+  const g = o.maximize ? -grad : grad;
+  if (t === 1) s.m = 0;
+  const decayed = p * (1 - lr * (o.weightDecay as number));
+  const c = beta1 * s.m + (1 - beta1) * g;
+  s.m = beta2 * s.m + (1 - beta2) * g;
+  return decayed - lr * Math.sign(c);
+};

@@ -1,17 +1,17 @@
 import * as path from 'node:path';
 import type { Binding } from '../../binding';
+import { OPTIMIZERS } from '../optimizers';
 import { Flag } from '../rules/flags';
-import { adamRule } from '../rules/adam';
-import { adamaxRule } from '../rules/adamax';
-import { adagradRule } from '../rules/adagrad';
-import { rmspropRule } from '../rules/rmsprop';
-import { sgdRule } from '../rules/sgd';
 import type { Rule } from '../rules/types';
 
-/** Every rule the TypeScript layer knows; the addon must agree on each one's layout. */
-export const RULES: ReadonlyArray<Rule<never>> = [adamRule, adamaxRule, sgdRule, adagradRule, rmspropRule] as ReadonlyArray<
-  Rule<never>
->;
+/**
+ * Every rule the TypeScript layer knows, from the optimizer registry (each once, in registry
+ * order); the addon must agree on each one's layout. Read when called, never while modules load:
+ * the registry's classes import this module through the backends.
+ */
+export function libRules(): ReadonlyArray<Rule<never>> {
+  return [...new Set(OPTIMIZERS.map((o) => o.rule))];
+}
 
 export interface LoadResult {
   binding: Binding | null;
@@ -45,7 +45,7 @@ function firstDifference(what: string, addon: readonly string[], lib: readonly s
  * null when it does: names are compared, so an addon with two scalars swapped is refused.
  */
 export function checkLayout(b: Pick<Binding, 'rules' | 'flags'>): string | null {
-  for (const rule of RULES) {
+  for (const rule of libRules()) {
     const layout = b.rules[rule.name];
     if (!layout) return `the addon has no rule '${rule.name}' (rebuild the addon)`;
     const diff =

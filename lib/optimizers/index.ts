@@ -1,19 +1,31 @@
 import type { AnyParam, Optimizer } from '../optimizer';
 import type { Rule } from '../rules/types';
+import { adadeltaRule } from '../rules/adadelta';
 import { adagradRule } from '../rules/adagrad';
 import { adamRule } from '../rules/adam';
 import { adamaxRule } from '../rules/adamax';
+import { lionRule } from '../rules/lion';
+import { nadamRule } from '../rules/nadam';
+import { radamRule } from '../rules/radam';
 import { rmspropRule } from '../rules/rmsprop';
 import { sgdRule } from '../rules/sgd';
+import { Adadelta } from './adadelta';
 import { AdaGrad } from './adagrad';
 import { Adam, AdamW } from './adam';
 import { AdaMax } from './adamax';
+import { Lion } from './lion';
+import { NAdam } from './nadam';
+import { RAdam } from './radam';
 import { RMSProp } from './rmsprop';
 import { SGD } from './sgd';
 
+export * from './adadelta';
 export * from './adagrad';
 export * from './adam';
 export * from './adamax';
+export * from './lion';
+export * from './nadam';
+export * from './radam';
 export * from './rmsprop';
 export * from './sgd';
 
@@ -95,5 +107,42 @@ export const OPTIMIZERS: readonly OptimizerEntry[] = [
     grid: { centered: [false, true], momentum: [0, 0.9], weightDecay: [0, 0.05], maximize: [false, true] },
     scalars: { rho: 0.9, eps: 1e-6, momentum: 0.5, centered: true },
     paths: { centered: true, momentum: 0.5, maximize: true },
+  },
+  {
+    name: 'Adadelta',
+    Class: Adadelta,
+    rule: adadeltaRule,
+    base: {},
+    grid: { weightDecay: [0, 0.05], maximize: [false, true], rho: [0.9, 0] },
+    scalars: { lr: 0.5, rho: 0.5, eps: 1e-3 },
+    paths: { weightDecay: 0.05, maximize: true },
+  },
+  {
+    name: 'NAdam',
+    Class: NAdam,
+    rule: nadamRule,
+    base: {},
+    grid: { weightDecay: [0, 0.05], maximize: [false, true], momentumDecay: [4e-3, 0.5] },
+    scalars: { lr: 0.01, beta1: 0.8, beta2: 0.99, eps: 1e-4 },
+    paths: { weightDecay: 0.05, momentumDecay: 0.1 },
+  },
+  {
+    name: 'RAdam',
+    Class: RAdam,
+    rule: radamRule,
+    base: {},
+    // Rectified from step 6 (beta2 0.999) or 7 (0.8): both paths within the 30 steps of a parity case.
+    grid: { weightDecay: [0, 0.05], maximize: [false, true], beta2: [0.999, 0.8] },
+    scalars: { lr: 0.01, beta1: 0.8, beta2: 0.9, eps: 1e-3 },
+    paths: { weightDecay: 0.05, maximize: true },
+  },
+  {
+    name: 'Lion',
+    Class: Lion,
+    rule: lionRule,
+    base: {},
+    grid: { weightDecay: [0, 0.1], maximize: [false, true] },
+    scalars: { lr: 0.003, beta1: 0.5, beta2: 0.9 },
+    paths: { weightDecay: 0.1, maximize: true },
   },
 ];

@@ -9,4 +9,5 @@ export const Flag = {
   nesterov: 1 << 6,
   firstStep: 1 << 7,
   centered: 1 << 8,
+  rectified: 1 << 9,
 } as const;

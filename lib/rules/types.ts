@@ -20,8 +20,16 @@ export interface Rule<O extends GradOptions = GradOptions> extends RuleNames {
   initialValue?(slot: string, hyper: SlotOptions<O>): number;
   /** Option bits for step t (1-based; SGD marks its first step). */
   flags(options: O, step: number): number;
-  /** Writes the step-t scalars into `out`: float64 math, each value rounded to float32 once. */
-  scalars(options: O, step: number, out: Float32Array): void;
+  /**
+   * Values a group carries from step to step on the host, in float64, by name, with their starting
+   * values (NAdam's running product `mu_product`: 1); saved in stateDict as groups[i].hostState.
+   */
+  readonly hostState?: Readonly<Record<string, number>>;
+  /**
+   * Writes the step-t scalars into `out`: float64 math, each value rounded to float32 once. `host`
+   * (a copy of the group's host state before step t) is updated to after step t.
+   */
+  scalars(options: O, step: number, out: Float32Array, host: Record<string, number>): void;
   /** The 'js' backend: the rule in TypeScript, float32 after every operation. */
   update(scalars: Float32Array, flags: number, slots: ReadonlyArray<Float32Array | null>, n: number): void;
 }

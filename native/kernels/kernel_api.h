@@ -14,12 +14,16 @@ namespace adam {
 using KernelFn = void (*)(const float* scalars, uint32_t flags, float* const* slots, size_t n);
 
 // The list of update rules, written once: X(name, RuleType).
-#define ADAM_RULE_LIST(X) \
-  X(adam, AdamRule)       \
-  X(adamax, AdamaxRule)   \
-  X(sgd, SgdRule)         \
-  X(adagrad, AdagradRule) \
-  X(rmsprop, RmspropRule)
+#define ADAM_RULE_LIST(X)   \
+  X(adam, AdamRule)         \
+  X(adamax, AdamaxRule)     \
+  X(sgd, SgdRule)           \
+  X(adagrad, AdagradRule)   \
+  X(rmsprop, RmspropRule)   \
+  X(adadelta, AdadeltaRule) \
+  X(nadam, NadamRule)       \
+  X(radam, RadamRule)       \
+  X(lion, LionRule)
 
 enum RuleId : uint32_t {
 #define ADAM_RULE_ID(name, Rule) kRule_##name,
@@ -39,13 +43,15 @@ enum Flag : uint32_t {
   kFlagNesterov = 1u << 6,        // SGD: g = g + momentum*buf
   kFlagFirstStep = 1u << 7,       // SGD: the momentum buffer starts as g (PyTorch's "buf is None")
   kFlagCentered = 1u << 8,        // RMSProp: subtract the squared mean gradient
+  kFlagRectified = 1u << 9,       // RAdam: the variance is tractable (rho_t > 5): adaptive step
 };
 
 // Every flag by its lib/ name, for the addon's load-time check against lib/rules/flags.ts.
 #define ADAM_FLAG_LIST(X)                                                                          \
   X(maximize, kFlagMaximize) X(l2, kFlagL2) X(decoupledDecay, kFlagDecoupledDecay)                 \
   X(amsgrad, kFlagAmsgrad) X(gradScale, kFlagGradScale) X(momentum, kFlagMomentum)                 \
-  X(nesterov, kFlagNesterov) X(firstStep, kFlagFirstStep) X(centered, kFlagCentered)
+  X(nesterov, kFlagNesterov) X(firstStep, kFlagFirstStep) X(centered, kFlagCentered)      \
+  X(rectified, kFlagRectified)
 
 // Every ISA with a kernel unit, written once: X(name, detected). Each name has a unit
 // kernels_<name>.cc exporting `kernels_<name>`. `scalar` is the portable unit (VecScalar, any CPU);

@@ -220,6 +220,141 @@ struct RmspropRule {
   }
 };
 
+// Adadelta (Zeiler 2012), PyTorch 1.13 formulas:
+//   g     = effective_grad(grad, p)
+//   sq    = sq*rho + (g*g)*(1-rho)
+//   std   = sqrt(sq + eps)
+//   delta = (sqrt(acc + eps)/std)*g
+//   acc   = acc*rho + (delta*delta)*(1-rho)
+//   p     = p - lr*delta
+struct AdadeltaRule {
+#define ADADELTA_SLOTS(X) X(kParam, "param") X(kGrad, "grad") X(kSquareAvg, "square_avg") X(kAccDelta, "acc_delta")
+#define ADADELTA_SCALARS(X)                                                                           \
+  X(kLr, "lr") X(kRho, "rho") X(kOneMinusRho, "oneMinusRho") X(kEps, "eps") X(kWeightDecay, "weightDecay") \
+  X(kGradScale, "gradScale")
+  ADAM_RULE_NAMES(ADADELTA_SLOTS, ADADELTA_SCALARS)
+#undef ADADELTA_SLOTS
+#undef ADADELTA_SCALARS
+  static constexpr uint32_t kWrites = 1u << kParam | 1u << kSquareAvg | 1u << kAccDelta;
+  static constexpr uint32_t kFlags = kFlagMaximize | kFlagL2;
+  ADAM_HD static uint32_t required(uint32_t) { return (1u << kSlots) - 1u; }
+
+  template <class V>
+  ADAM_HD static void update(const typename V::F* s, uint32_t flags, typename V::F* x) {
+    using F = typename V::F;
+    F p = x[kParam];
+    F g = effective_grad<V>(flags, x[kGrad], p, s[kGradScale], s[kWeightDecay]);
+    F sq = V::add(V::mul(x[kSquareAvg], s[kRho]), V::mul(V::mul(g, g), s[kOneMinusRho]));
+    F std = V::sqrt(V::add(sq, s[kEps]));
+    F delta = V::mul(V::div(V::sqrt(V::add(x[kAccDelta], s[kEps])), std), g);
+    x[kAccDelta] = V::add(V::mul(x[kAccDelta], s[kRho]), V::mul(V::mul(delta, delta), s[kOneMinusRho]));
+    x[kParam] = V::sub(p, V::mul(s[kLr], delta));
+    x[kSquareAvg] = sq;
+  }
+};
+
+// NAdam (Dozat 2016), PyTorch 1.13 formulas, with Adam's bias correction of v folded into host
+// scalars as above (one sqrt, one division per element):
+//   g = effective_grad(grad, p)
+//   m = m*beta1 + g*(1-beta1);  v = v*beta2 + (g*g)*(1-beta2)
+//   denom = sqrt(v) + epsHat                          epsHat     = eps*sqrt(1 - beta2^t)
+//   p = p - (g*gradCoef + m*expAvgCoef)/denom         gradCoef   = lr*(1 - mu_t)/(1 - prod_t)*sqrt(1 - beta2^t)
+//                                                     expAvgCoef = lr*mu_{t+1}/(1 - prod_t*mu_{t+1})*sqrt(1 - beta2^t)
+// mu_t = beta1*(1 - 0.5*0.96^(t*momentumDecay)); prod_t = mu_1*...*mu_t, a running product the
+// host keeps in float64 (lib/rules/nadam.ts).
+struct NadamRule {
+#define NADAM_SLOTS(X) X(kParam, "param") X(kGrad, "grad") X(kExpAvg, "exp_avg") X(kExpAvgSq, "exp_avg_sq")
+#define NADAM_SCALARS(X)                                                                                        \
+  X(kBeta1, "beta1") X(kOneMinusBeta1, "oneMinusBeta1") X(kBeta2, "beta2") X(kOneMinusBeta2, "oneMinusBeta2") \
+  X(kWeightDecay, "weightDecay") X(kGradCoef, "gradCoef") X(kExpAvgCoef, "expAvgCoef") X(kEpsHat, "epsHat")   \
+  X(kGradScale, "gradScale")
+  ADAM_RULE_NAMES(NADAM_SLOTS, NADAM_SCALARS)
+#undef NADAM_SLOTS
+#undef NADAM_SCALARS
+  static constexpr uint32_t kWrites = 1u << kParam | 1u << kExpAvg | 1u << kExpAvgSq;
+  static constexpr uint32_t kFlags = kFlagMaximize | kFlagL2;
+  ADAM_HD static uint32_t required(uint32_t) { return (1u << kSlots) - 1u; }
+
+  template <class V>
+  ADAM_HD static void update(const typename V::F* s, uint32_t flags, typename V::F* x) {
+    using F = typename V::F;
+    F p = x[kParam];
+    F g = effective_grad<V>(flags, x[kGrad], p, s[kGradScale], s[kWeightDecay]);
+    F m = V::add(V::mul(x[kExpAvg], s[kBeta1]), V::mul(g, s[kOneMinusBeta1]));
+    F v = V::add(V::mul(x[kExpAvgSq], s[kBeta2]), V::mul(V::mul(g, g), s[kOneMinusBeta2]));
+    F denom = V::add(V::sqrt(v), s[kEpsHat]);
+    F num = V::add(V::mul(g, s[kGradCoef]), V::mul(m, s[kExpAvgCoef]));
+    x[kParam] = V::sub(p, V::div(num, denom));
+    x[kExpAvg] = m;
+    x[kExpAvgSq] = v;
+  }
+};
+
+// RAdam (Liu et al. 2020), PyTorch 1.13 formulas:
+//   g = effective_grad(grad, p)
+//   m = m*beta1 + g*(1-beta1);  v = v*beta2 + (g*g)*(1-beta2)
+//   rectified (rho_t > 5): p = p - stepSize*(m/(sqrt(v) + eps))   stepSize = lr*r_t*sqrt(1 - beta2^t)/(1 - beta1^t)
+//   else:                  p = p - stepSize*m                      stepSize = lr/(1 - beta1^t)
+// rho_inf = 2/(1-beta2) - 1, rho_t = rho_inf - 2t*beta2^t/(1 - beta2^t) and the rectification
+// r_t = sqrt((rho_t-4)(rho_t-2)rho_inf/((rho_inf-4)(rho_inf-2)rho_t)), all on the host in float64.
+struct RadamRule {
+#define RADAM_SLOTS(X) X(kParam, "param") X(kGrad, "grad") X(kExpAvg, "exp_avg") X(kExpAvgSq, "exp_avg_sq")
+#define RADAM_SCALARS(X)                                                                                        \
+  X(kBeta1, "beta1") X(kOneMinusBeta1, "oneMinusBeta1") X(kBeta2, "beta2") X(kOneMinusBeta2, "oneMinusBeta2") \
+  X(kWeightDecay, "weightDecay") X(kStepSize, "stepSize") X(kEps, "eps") X(kGradScale, "gradScale")
+  ADAM_RULE_NAMES(RADAM_SLOTS, RADAM_SCALARS)
+#undef RADAM_SLOTS
+#undef RADAM_SCALARS
+  static constexpr uint32_t kWrites = 1u << kParam | 1u << kExpAvg | 1u << kExpAvgSq;
+  static constexpr uint32_t kFlags = kFlagMaximize | kFlagL2 | kFlagRectified;
+  ADAM_HD static uint32_t required(uint32_t) { return (1u << kSlots) - 1u; }
+
+  template <class V>
+  ADAM_HD static void update(const typename V::F* s, uint32_t flags, typename V::F* x) {
+    using F = typename V::F;
+    F p = x[kParam];
+    F g = effective_grad<V>(flags, x[kGrad], p, s[kGradScale], s[kWeightDecay]);
+    F m = V::add(V::mul(x[kExpAvg], s[kBeta1]), V::mul(g, s[kOneMinusBeta1]));
+    F v = V::add(V::mul(x[kExpAvgSq], s[kBeta2]), V::mul(V::mul(g, g), s[kOneMinusBeta2]));
+    F step = (flags & kFlagRectified) ? V::div(m, V::add(V::sqrt(v), s[kEps])) : m;
+    x[kParam] = V::sub(p, V::mul(s[kStepSize], step));
+    x[kExpAvg] = m;
+    x[kExpAvgSq] = v;
+  }
+};
+
+// Lion (Chen et al. 2023, "Symbolic Discovery of Optimization Algorithms", Program 1), with the
+// decay decoupled as in AdamW:
+//   p = p*decay                           decay = 1 - lr*weightDecay
+//   g = effective_grad(grad, p)           (no L2: the decay is decoupled only)
+//   c = m*beta1 + g*(1-beta1)
+//   p = p - lr*sign(c)                    sign: +1, -1, +0 for either zero, NaN kept (V::sign)
+//   m = m*beta2 + g*(1-beta2)
+struct LionRule {
+#define LION_SLOTS(X) X(kParam, "param") X(kGrad, "grad") X(kExpAvg, "exp_avg")
+#define LION_SCALARS(X)                                                                                      \
+  X(kLr, "lr") X(kBeta1, "beta1") X(kOneMinusBeta1, "oneMinusBeta1") X(kBeta2, "beta2")                     \
+  X(kOneMinusBeta2, "oneMinusBeta2") X(kDecay, "decay") X(kGradScale, "gradScale")
+  ADAM_RULE_NAMES(LION_SLOTS, LION_SCALARS)
+#undef LION_SLOTS
+#undef LION_SCALARS
+  static constexpr uint32_t kWrites = 1u << kParam | 1u << kExpAvg;
+  static constexpr uint32_t kFlags = kFlagMaximize | kFlagDecoupledDecay;
+  ADAM_HD static uint32_t required(uint32_t) { return (1u << kSlots) - 1u; }
+
+  template <class V>
+  ADAM_HD static void update(const typename V::F* s, uint32_t flags, typename V::F* x) {
+    using F = typename V::F;
+    F p = x[kParam];
+    if (flags & kFlagDecoupledDecay) p = V::mul(p, s[kDecay]);
+    // L2 masked off, so the weight-decay argument is never read.
+    F g = effective_grad<V>(flags & ~uint32_t{kFlagL2}, x[kGrad], p, s[kGradScale], p);
+    F c = V::add(V::mul(x[kExpAvg], s[kBeta1]), V::mul(g, s[kOneMinusBeta1]));
+    x[kParam] = V::sub(p, V::mul(s[kLr], V::sign(c)));
+    x[kExpAvg] = V::add(V::mul(x[kExpAvg], s[kBeta2]), V::mul(g, s[kOneMinusBeta2]));
+  }
+};
+
 // Every rule fits the fixed-size per-group arrays of the N-API layer and the CUDA tables.
 #define ADAM_CHECK_BOUNDS(name, Rule) \
   static_assert(Rule::kSlots <= kMaxSlots && Rule::kScalars <= kMaxScalars, #Rule ": raise kMaxSlots/kMaxScalars");

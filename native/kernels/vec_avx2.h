@@ -22,6 +22,13 @@ struct VecAvx2 {
   static F abs(F a) { return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), a); }
   static F neg(F a) { return _mm256_xor_ps(a, _mm256_set1_ps(-0.0f)); }
   static F min(F a, F b) { return _mm256_min_ps(a, b); }
+  // VecScalar::sign: ordered compares select +1 or -1 (both false for zeros and NaN); NaN lanes keep a.
+  static F sign(F a) {
+    const F zero = _mm256_setzero_ps();
+    const F pos = _mm256_and_ps(_mm256_cmp_ps(a, zero, _CMP_GT_OQ), _mm256_set1_ps(1.0f));
+    const F neg = _mm256_and_ps(_mm256_cmp_ps(a, zero, _CMP_LT_OQ), _mm256_set1_ps(-1.0f));
+    return _mm256_or_ps(_mm256_or_ps(pos, neg), _mm256_and_ps(_mm256_cmp_ps(a, a, _CMP_UNORD_Q), a));
+  }
 
   using D = __m256d;
   static constexpr size_t kDWidth = 4;

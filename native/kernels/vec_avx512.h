@@ -25,6 +25,13 @@ struct VecAvx512 {
         _mm512_xor_si512(_mm512_castps_si512(a), _mm512_set1_epi32(static_cast<int>(0x80000000u))));
   }
   static F min(F a, F b) { return _mm512_min_ps(a, b); }
+  // VecScalar::sign: +1 and -1 under ordered compare masks (zeros and NaN stay 0), then NaN lanes keep a.
+  static F sign(F a) {
+    const F zero = _mm512_setzero_ps();
+    F r = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(a, zero, _CMP_GT_OQ), _mm512_set1_ps(1.0f));
+    r = _mm512_mask_mov_ps(r, _mm512_cmp_ps_mask(a, zero, _CMP_LT_OQ), _mm512_set1_ps(-1.0f));
+    return _mm512_mask_mov_ps(r, _mm512_cmp_ps_mask(a, a, _CMP_UNORD_Q), a);
+  }
 
   using D = __m512d;
   static constexpr size_t kDWidth = 8;

@@ -19,6 +19,14 @@ struct VecNeon {
   static F abs(F a) { return vabsq_f32(a); }  // clears the sign bit only, NaN payload kept
   static F neg(F a) { return vnegq_f32(a); }  // flips the sign bit only
   static F min(F a, F b) { return vbslq_f32(vcltq_f32(a, b), a, b); }
+  // VecScalar::sign: ordered compares select +1 or -1 (both false for zeros and NaN); NaN lanes keep a.
+  static F sign(F a) {
+    const F zero = vdupq_n_f32(0.0f);
+    const uint32x4_t pos = vandq_u32(vcgtq_f32(a, zero), vreinterpretq_u32_f32(vdupq_n_f32(1.0f)));
+    const uint32x4_t neg = vandq_u32(vcltq_f32(a, zero), vreinterpretq_u32_f32(vdupq_n_f32(-1.0f)));
+    const uint32x4_t nan = vbicq_u32(vreinterpretq_u32_f32(a), vceqq_f32(a, a));
+    return vreinterpretq_f32_u32(vorrq_u32(vorrq_u32(pos, neg), nan));
+  }
 
   using D = float64x2_t;
   static constexpr size_t kDWidth = 2;

@@ -22,6 +22,8 @@ struct VecScalar {
   ADAM_HD static F neg(F a) { return -a; }
   // a < b ? a : b, the semantics of minps.
   ADAM_HD static F min(F a, F b) { return a < b ? a : b; }
+  // +1 for a > 0, -1 for a < 0, +0 for either zero, and a NaN returned as it is (Lion's update).
+  ADAM_HD static F sign(F a) { return a > 0.0f ? 1.0f : a < 0.0f ? -1.0f : a == 0.0f ? 0.0f : a; }
 
   // Float64 lanes for reductions (gradops.h): kDWidth floats widened to doubles.
   using D = double;

@@ -16,6 +16,13 @@ struct VecSse2 {
   static F abs(F a) { return _mm_andnot_ps(_mm_set1_ps(-0.0f), a); }
   static F neg(F a) { return _mm_xor_ps(a, _mm_set1_ps(-0.0f)); }
   static F min(F a, F b) { return _mm_min_ps(a, b); }
+  // VecScalar::sign: ordered compares select +1 or -1 (both false for zeros and NaN); NaN lanes keep a.
+  static F sign(F a) {
+    const F zero = _mm_setzero_ps();
+    const F pos = _mm_and_ps(_mm_cmpgt_ps(a, zero), _mm_set1_ps(1.0f));
+    const F neg = _mm_and_ps(_mm_cmplt_ps(a, zero), _mm_set1_ps(-1.0f));
+    return _mm_or_ps(_mm_or_ps(pos, neg), _mm_and_ps(_mm_cmpunord_ps(a, a), a));
+  }
 
   using D = __m128d;
   static constexpr size_t kDWidth = 2;
