@@ -1,8 +1,8 @@
 // The exact surface of the compiled addon (build/Release/adam_native.node, prebuilds/*/adam-native.node).
 // lib/ validates every argument before it reaches these; the addon re-checks what it relies on.
 
-/** 'scalar' is the portable unit (every CPU); the others exist in x86-64 builds. */
-export type IsaName = 'scalar' | 'sse2' | 'avx2' | 'avx512';
+/** 'scalar' is the portable unit (every CPU); sse2/avx2/avx512 exist in x86-64 builds, neon in AArch64 ones. */
+export type IsaName = 'scalar' | 'sse2' | 'avx2' | 'avx512' | 'neon';
 
 /** One optimizer's tensors on the CPU, registered once; a step over all of them is one native call. */
 export declare class CpuPlan {

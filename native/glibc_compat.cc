@@ -1,10 +1,11 @@
 // Only in portable builds (ADAM_NATIVE_STATIC_RUNTIME, the prebuilt binaries): keeps the glibc
-// symbol versions the addon needs as old as x86-64 glibc itself, so a binary built on a new
+// symbol versions the addon needs as old as the architecture's glibc itself (2.2.5 on x86-64,
+// 2.17 on AArch64), so a binary built on a new
 // distribution loads on old ones. The statically linked libstdc++/libgcc_eh and our own code
 // reference a few functions whose default version is new (pthread_create@GLIBC_2.34 since libpthread
 // merged into libc, memcpy@GLIBC_2.14, _dl_find_object@GLIBC_2.35). CMake passes -Wl,--wrap=<name>
-// for each, which sends every reference to __wrap_<name> here; each forwards to the 2.2.5 version.
-#if defined(__x86_64__) && defined(__linux__)  // and glibc: CMake adds this unit only then
+// for each, which sends every reference to __wrap_<name> here; each forwards to the oldest version.
+#if (defined(__x86_64__) || defined(__aarch64__)) && defined(__linux__)  // and glibc: CMake adds this unit only then
 
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -17,11 +18,16 @@
 #include <cstdint>
 
 #define ADAM_HIDDEN __attribute__((visibility("hidden")))
+#if defined(__aarch64__)
+#define ADAM_GLIBC_BASE "GLIBC_2.17"
+#else
+#define ADAM_GLIBC_BASE "GLIBC_2.2.5"
+#endif
 
-// adam_glibc_<name> is bound to <name>@GLIBC_2.2.5; __wrap_<name> forwards to it.
+// adam_glibc_<name> is bound to <name>@ADAM_GLIBC_BASE; __wrap_<name> forwards to it.
 #define ADAM_OLD_GLIBC(ret, name, params, args)                             \
   extern "C" ret adam_glibc_##name params;                                  \
-  __asm__(".symver adam_glibc_" #name "," #name "@GLIBC_2.2.5");            \
+  __asm__(".symver adam_glibc_" #name "," #name "@" ADAM_GLIBC_BASE);       \
   extern "C" ADAM_HIDDEN ret __wrap_##name params { return adam_glibc_##name args; }
 
 ADAM_OLD_GLIBC(int, pthread_create, (pthread_t * t, const pthread_attr_t* a, void* (*f)(void*), void* arg), (t, a, f, arg))
@@ -33,7 +39,7 @@ ADAM_OLD_GLIBC(int, pthread_key_delete, (pthread_key_t k), (k))
 ADAM_OLD_GLIBC(int, __pthread_key_create, (pthread_key_t * k, void (*d)(void*)), (k, d))
 ADAM_OLD_GLIBC(void*, pthread_getspecific, (pthread_key_t k), (k))
 ADAM_OLD_GLIBC(int, pthread_setspecific, (pthread_key_t k, const void* v), (k, v))
-// memcpy@GLIBC_2.2.5 copies like memmove: a superset of the contract, same bytes.
+// memcpy@GLIBC_2.2.5 (x86-64) copies like memmove: a superset of the contract, same bytes.
 ADAM_OLD_GLIBC(void*, memcpy, (void* d, const void* s, size_t n), (d, s, n))
 
 // libstdc++ (glibc >= 2.32 headers) skips atomic reference counts while this says the process is
@@ -46,7 +52,7 @@ ADAM_HIDDEN char __libc_single_threaded = 0;
 // libgcc's unwinder (throwing C++ exceptions) finds the unwind tables of the code at `pc` with
 // _dl_find_object (glibc 2.35). The same answer from dl_iterate_phdr, which every glibc has: the
 // loaded object whose segments hold pc, and its PT_GNU_EH_FRAME. The unwinder reads dlfo_eh_frame
-// (and dlfo_eh_dbase where the struct has it, not on x86-64).
+// (and dlfo_eh_dbase where the struct has it, not on x86-64 or AArch64).
 namespace {
 struct FindQuery {
   uintptr_t pc;
@@ -84,4 +90,4 @@ extern "C" ADAM_HIDDEN int __wrap__dl_find_object(void* pc, dl_find_object* out)
 }
 #endif  // DLFO_STRUCT_HAS_EH_DBASE
 
-#endif  // x86-64 Linux
+#endif  // x86-64 or AArch64 Linux

@@ -1,12 +1,16 @@
 // The package's `install` script. In order:
-//   1. a source build is required (ADAM_NATIVE_BUILD_FROM_SOURCE=1, or a git checkout: a developer
-//      must never silently end up on the fallback) -> build from source; a failure fails the install;
-//   2. the prebuilt binary for this platform loads -> done;
-//   3. cmake-js, cmake and a C++ compiler are here -> build from source;
-//   4. otherwise one warning, and success: the library then runs on its TypeScript backend.
-// A registry tarball never holds .git, so users always take steps 2-4 and never see a failed install.
-// ADAM_NATIVE_BUILD_FROM_SOURCE=0 opts a checkout out of step 1. Arguments after the script name and
-// ADAM_NATIVE_CMAKE_ARGS go to cmake-js (e.g. --CDADAM_NATIVE_CUDA=ON).
+//   1. npm is preparing this package as a git dependency -> nothing: the packed result installs
+//      (and runs this script) again at its destination, without .git;
+//   2. a source build is required -> build from source; a failure fails the install. Required by
+//      ADAM_NATIVE_BUILD_FROM_SOURCE=1, ADAM_NATIVE_CUDA=1 (the CUDA backend), ADAM_NATIVE_CMAKE_ARGS,
+//      or a git checkout (a developer must never silently end up on the fallback);
+//   3. the prebuilt binary for this platform loads -> done;
+//   4. cmake and a C++ compiler are here -> build from source (cmake-js and node-addon-api are
+//      fetched from npm for it);
+//   5. otherwise one warning, and success: the library then runs on its TypeScript backend.
+// A registry tarball never holds .git, so users always take steps 3-5 unless they ask for a build.
+// ADAM_NATIVE_BUILD_FROM_SOURCE=0 opts a checkout out of step 2. Arguments after the script name and
+// ADAM_NATIVE_CMAKE_ARGS go to cmake-js.
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
@@ -15,7 +19,8 @@ const { ROOT, missingTools, runCmakeJs } = require('./native-build');
 
 const target = `${process.platform}-${process.arch}`;
 const prebuild = path.join(ROOT, 'prebuilds', target, 'adam-native.node');
-const extraArgs = process.argv.slice(2);
+const cuda = process.env.ADAM_NATIVE_CUDA === '1';
+const extraArgs = [...process.argv.slice(2), ...(cuda ? ['--CDADAM_NATIVE_CUDA=ON'] : [])];
 const fallback = 'the library will run on its TypeScript backend (exact, but slower)';
 
 function warn(message) {
@@ -37,14 +42,29 @@ function prebuildProblem() {
   return `the prebuilt binary for ${target} does not load here (${why.trim()})`;
 }
 
-function main() {
+/** Why this install must build from source, or null. */
+function requiredBuild() {
   const env = process.env.ADAM_NATIVE_BUILD_FROM_SOURCE;
-  const checkout = fs.existsSync(path.join(ROOT, '.git'));
-  if (env === '1' || (checkout && env !== '0')) {
-    const why = env === '1' ? 'ADAM_NATIVE_BUILD_FROM_SOURCE=1' : 'a git checkout (ADAM_NATIVE_BUILD_FROM_SOURCE=0 skips this)';
-    console.log(`adam-native: building from source: ${why}`);
-    if (buildFromSource()) return 0;
-    console.error(`adam-native: the build from source failed (required here: ${why}); see the output above.`);
+  if (env === '1') return 'ADAM_NATIVE_BUILD_FROM_SOURCE=1';
+  if (cuda) return 'ADAM_NATIVE_CUDA=1';
+  if ((process.env.ADAM_NATIVE_CMAKE_ARGS || '').trim()) return 'ADAM_NATIVE_CMAKE_ARGS is set';
+  if (env !== '0' && fs.existsSync(path.join(ROOT, '.git'))) return 'a git checkout (ADAM_NATIVE_BUILD_FROM_SOURCE=0 skips this)';
+  return null;
+}
+
+function main() {
+  // pacote sets this while it installs a git dependency's clone to pack it.
+  if (process.env._PACOTE_NO_PREPARE_) {
+    console.log('adam-native: packing a git dependency: the native setup runs when it is installed');
+    return 0;
+  }
+  const required = requiredBuild();
+  if (required) {
+    console.log(`adam-native: building from source: ${required}`);
+    const missing = missingTools();
+    if (missing.length === 0 && buildFromSource()) return 0;
+    const cause = missing.length ? `it needs ${missing.join(', ')}` : 'see the output above';
+    console.error(`adam-native: the build from source failed (required here: ${required}); ${cause}.`);
     return 1;
   }
 

@@ -43,7 +43,7 @@ describe('ADAM_NATIVE_ISA', () => {
 
   it.skipIf(!NATIVE_LOADED)('is a clear error when unknown', () => {
     process.env.ADAM_NATIVE_ISA = 'avx1024';
-    expect(() => new Adam(param())).toThrow(/ADAM_NATIVE_ISA must be one of 'auto', 'scalar', 'sse2', 'avx2', 'avx512', got 'avx1024'/);
+    expect(() => new Adam(param())).toThrow(/ADAM_NATIVE_ISA must be one of 'auto', 'scalar', 'sse2', 'avx2', 'avx512', 'neon', got 'avx1024'/);
     expect(backendInfo().isaError).toMatch(/avx1024/);
   });
 });

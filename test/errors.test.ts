@@ -59,7 +59,7 @@ describe('constructor arguments', () => {
     [{ amsgrad: 1 }, TypeError, /'amsgrad' must be a boolean/],
     [{ lrate: 0.1 }, TypeError, /unknown option "lrate"/],
     [{ backend: 'gpu' }, RangeError, /'backend' must be one of 'auto', 'native', 'js'/],
-    [{ isa: 'neon' }, RangeError, /'isa' must be one of/],
+    [{ isa: 'altivec' }, RangeError, /'isa' must be one of/],
     [{ threads: 0 }, RangeError, /'threads' must be >= 1/],
     [{ threads: 1.5 }, RangeError, /'threads' must be an integer/],
     [{ backend: 'js', isa: 'avx2' }, RangeError, /applies to the native backend/],

@@ -1,4 +1,4 @@
-import { type SpawnSyncReturns, spawnSync } from 'node:child_process';
+import { type SpawnSyncReturns, execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -7,17 +7,23 @@ import { kernelObject, vectorRegisters } from './disasm';
 
 // What a user gets from `npm install adam-native`: the packed tarball, installed into a fresh
 // project whose PATH holds node, npm and sh and nothing else (no cmake, no compiler, no nvcc). The
-// setup builds the prebuilt binary (`npm run prebuilds`, always fresh) and packs the tarball once.
+// setup builds both prebuilt binaries (`npm run prebuilds`, always fresh; linux-arm64 needs
+// g++-aarch64-linux-gnu) and packs the tarball once (its prepack verifies them).
 // Installing needs the npm registry for the dependencies; on 2 cores it takes minutes.
 const ROOT = path.join(__dirname, '..');
 const TARGET = `${process.platform}-${process.arch}`;
 const PREBUILD = path.join('prebuilds', TARGET, 'adam-native.node');
+const ARM64_BINARY = path.join(ROOT, 'prebuilds', 'linux-arm64', 'adam-native.node');
+// linux-arm64 is cross-compiled with Debian's g++-aarch64-linux-gnu (CI installs it).
+const CROSS = 'aarch64-linux-gnu';
 const SLOW = 600_000;
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { glibcNeeds, compareVersions } = require('../scripts/glibc-needs.js') as {
   glibcNeeds(file: string): { newest: string | null; symbols: Record<string, string[]> };
   compareVersions(a: string, b: string): number;
 };
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const stamp = require('../scripts/prebuild-stamp.js') as { sourcesDigest(root: string): string };
 
 interface Check {
   info: { native: { loaded: boolean; source: string | null; path: string | null; error: string | null }; isa: string | null };
@@ -106,6 +112,8 @@ beforeAll(() => {
   }>;
   tarballs.full = path.join(tmp, packed[0]!.filename);
   // The same tarball without prebuilds/: a platform we ship no binary for.
+  fs.mkdirSync(path.join(tmp, 'contents'));
+  ok(sh('tar', ['xzf', tarballs.full, '-C', path.join(tmp, 'contents')]), 'tar x');
   const unpacked = path.join(tmp, 'unpacked');
   fs.mkdirSync(unpacked);
   ok(sh('tar', ['xzf', tarballs.full, '-C', unpacked]), 'tar x');
@@ -122,7 +130,7 @@ afterAll(() => {
 
 describe('the prebuilt binary', () => {
   it('was compiled with an sse2 unit free of ymm/zmm registers', () => {
-    const r = vectorRegisters(kernelObject(path.join(ROOT, 'build', 'prebuildify', 'build'), 'sse2'));
+    const r = vectorRegisters(kernelObject(path.join(ROOT, 'build', 'prebuildify-x64', 'build'), 'sse2'));
     expect(r.xmm).toBeGreaterThan(0);
     expect({ ymm: r.ymm, zmm: r.zmm }).toEqual({ ymm: 0, zmm: 0 });
   });
@@ -140,13 +148,50 @@ describe('the prebuilt binary', () => {
     expect({ newest, symbols: symbols[newest!], ok: compareVersions(newest!, '2.17') <= 0 }).toMatchObject({ ok: true });
   });
 
-  it('is in the tarball, and the tarball holds only what a user needs', () => {
+  it('the tarball holds both prebuilds, stamped with its own sources, and only what a user needs', () => {
     const list = ok(sh('tar', ['tzf', tarballs.full]), 'tar t').split('\n').filter(Boolean).map((f) => f.replace(/^package\//, ''));
-    expect(list).toContain(PREBUILD);
-    const allowed = /^(dist\/|prebuilds\/|native\/|scripts\/|CMakeLists\.txt$|binding\.d\.ts$|README\.md$|LICENSE$|package\.json$)/;
-    expect(list.filter((f) => !allowed.test(f))).toEqual([]);
-    for (const needed of ['dist/index.js', 'dist/cli.js', 'native/addon.cc', 'CMakeLists.txt', 'binding.d.ts', 'scripts/install.js', 'README.md', 'LICENSE'])
-      expect(list).toContain(needed);
+    const digest = stamp.sourcesDigest(path.join(tmp, 'contents', 'package'));
+    for (const target of ['linux-x64', 'linux-arm64']) {
+      expect(list).toContain(`prebuilds/${target}/adam-native.node`);
+      expect(fs.readFileSync(path.join(tmp, 'contents', 'package', 'prebuilds', target, 'adam-native.sources'), 'utf8').trim()).toBe(digest);
+    }
+    const tree = /^(dist|native)\//;
+    expect(list.filter((f) => !tree.test(f)).sort()).toEqual(
+      [
+        'CMakeLists.txt',
+        'LICENSE',
+        'README.md',
+        'binding.d.ts',
+        'docs/demo/bias-correction.svg',
+        'docs/demo/logreg.svg',
+        'package.json',
+        'prebuilds/linux-arm64/adam-native.node',
+        'prebuilds/linux-arm64/adam-native.sources',
+        'prebuilds/linux-x64/adam-native.node',
+        'prebuilds/linux-x64/adam-native.sources',
+        'scripts/install.js',
+        'scripts/native-build.js',
+      ].sort(),
+    );
+    for (const needed of ['dist/index.js', 'dist/cli.js', 'native/addon.cc', 'native/kernels/vec_neon.h']) expect(list).toContain(needed);
+    // Every image and relative link of the README points at a file in the tarball.
+    const readme = fs.readFileSync(path.join(tmp, 'contents', 'package', 'README.md'), 'utf8');
+    const targets = [...readme.matchAll(/\]\(([^)#\s]+)\)/g)].map((m) => m[1]!).filter((t) => !/^[a-z]+:/i.test(t));
+    expect(targets.filter((t) => !list.includes(t))).toEqual([]);
+  });
+
+  it('npm pack refuses a stale or missing prebuild (prepack), and passes the fresh ones', () => {
+    const copy = path.join(tmp, 'prepack');
+    for (const f of ['native', 'CMakeLists.txt', 'prebuilds']) fs.cpSync(path.join(ROOT, f), path.join(copy, f), { recursive: true });
+    const prepack = () =>
+      sh(process.execPath, [path.join(ROOT, 'scripts', 'prepack.js')], { env: { ...process.env, ADAM_NATIVE_PREPACK_ROOT: copy, ADAM_NATIVE_PREPACK: 'verify' } });
+    expect(prepack().status).toBe(0);
+    fs.appendFileSync(path.join(copy, 'native', 'kernels', 'vec_neon.h'), '// edited after the build\n');
+    const stale = prepack();
+    expect(stale.status).toBe(1);
+    expect(stale.stderr).toMatch(/linux-arm64\/adam-native\.node is stale/);
+    fs.rmSync(path.join(copy, 'prebuilds', 'linux-arm64'), { recursive: true });
+    expect(prepack().stderr).toMatch(/linux-arm64\/adam-native\.node is missing/);
   });
 });
 
@@ -161,6 +206,10 @@ describe.each([
     full = installInto(`full-${tag}`, tarballs.full, ignoreScripts);
     bare = installInto(`bare-${tag}`, tarballs.noPrebuilds, ignoreScripts);
   }, SLOW);
+
+  it('installs only adam-native and its run-time dependencies, bindings and @node-rs/crc32 (no build tools)', () => {
+    for (const { dir } of [full, bare]) expect(fs.readdirSync(path.join(dir, 'node_modules')).filter((n) => !n.startsWith('.')).sort()).toEqual(['@node-rs', 'adam-native', 'bindings', 'file-uri-to-path']);
+  });
 
   it('the bare PATH really lacks cmake, g++ and nvcc', () => {
     expect(fs.readdirSync(bareBin).sort()).toEqual(['node', 'npm', 'npx', 'sh']);
@@ -199,6 +248,77 @@ describe.each([
   });
 });
 
+/** A PATH of links to every program on ours except cmake, C/C++ compilers and nvcc: a machine that has git and the usual tools but cannot build. */
+function noCompilerBin(dir: string): string {
+  fs.mkdirSync(dir);
+  const build = /^(cmake|ctest|cpack|cc|c\+\+|gcc|g\+\+|cpp|clang.*|nvcc|.*-(gcc|g\+\+|cc|c\+\+)(-\d+)?|(gcc|g\+\+|cpp)-\d+)$/;
+  for (const from of (process.env.PATH ?? '').split(path.delimiter).filter(Boolean)) {
+    if (!fs.existsSync(from) || !fs.statSync(from).isDirectory()) continue;
+    for (const name of fs.readdirSync(from))
+      if (!build.test(name) && !fs.existsSync(path.join(dir, name))) fs.symlinkSync(path.join(from, name), path.join(dir, name));
+  }
+  return dir;
+}
+
+describe('npm install from a git URL on a machine with git but without cmake or a compiler', () => {
+  it('succeeds with one warning, and the library runs on the TypeScript backend', () => {
+    const bin = noCompilerBin(path.join(tmp, 'git-bin'));
+    for (const tool of ['cmake', 'g++', 'c++', 'cc']) expect(sh('/bin/sh', ['-c', `command -v ${tool}`], { env: { PATH: bin } }).status).not.toBe(0);
+    const head = ok(sh('git', ['rev-parse', 'HEAD'], { cwd: ROOT }), 'git rev-parse').trim();
+    const dir = path.join(tmp, 'git-url');
+    fs.mkdirSync(dir);
+    fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'try-git-url', version: '1.0.0', private: true }));
+    fs.copyFileSync(path.join(__dirname, 'fixtures', 'package-check.cjs'), path.join(dir, 'check.cjs'));
+    const r = sh('npm', ['install', `git+file://${ROOT}#${head}`, '--no-audit', '--no-fund', '--foreground-scripts', '--prefer-offline'], {
+      cwd: dir,
+      env: bareEnv({ PATH: bin }),
+    });
+    const output = `${r.stdout}\n${r.stderr}`;
+    expect({ status: r.status, tail: r.status === 0 ? '' : output.slice(-3000) }).toEqual({ status: 0, tail: '' });
+    const warnings = output.split('\n').filter((l) => l.includes('adam-native: warning:'));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/needs cmake, a C\+\+ compiler .*TypeScript backend/);
+    const c = JSON.parse(ok(sh('node', ['check.cjs'], { cwd: dir, env: bareEnv({ PATH: bin }) }), 'check.cjs').trim().split('\n').pop()!) as Check;
+    expect(c.auto.backend).toBe('js');
+    expect(c.auto.bits).toBe(reference.js.bits);
+  }, SLOW);
+});
+
+// nvcc on PATH or in CUDA's default place (CI has it; CI_EXPECT_CUDA=1 makes its absence a failure).
+const NVCC_DIR = [...(process.env.PATH ?? '').split(path.delimiter), '/usr/local/cuda/bin'].find((d) => d && fs.existsSync(path.join(d, 'nvcc')));
+const expectCuda = process.env.CI_EXPECT_CUDA === '1';
+
+describe('CUDA for a user who installed the package', () => {
+  it.skipIf(!NVCC_DIR && !expectCuda)(
+    `the hint's command, \`ADAM_NATIVE_CUDA=1 npm rebuild adam-native\`, builds the CUDA backend in the project${NVCC_DIR || expectCuda ? '' : ' (skipped: no nvcc)'}`,
+    () => {
+      expect(NVCC_DIR, 'nvcc not found').toBeTruthy();
+      const { dir } = installInto('cuda', tarballs.full, false);
+      const cudaInfo = () =>
+        JSON.parse(ok(sh('node', ['-e', "console.log(JSON.stringify(require('adam-native').cuda.info()))"], { cwd: dir, env: bareEnv() }), 'cuda.info').trim()) as {
+          compiled: boolean;
+          error: string | null;
+        };
+      const before = cudaInfo();
+      expect(before.compiled).toBe(false);
+      const hint = /`([^`]*npm rebuild adam-native)`/.exec(before.error ?? '')?.[1];
+      expect(hint).toBe('ADAM_NATIVE_CUDA=1 npm rebuild adam-native');
+      // The hint's command as a shell runs it, with the build tools on PATH; one GPU architecture
+      // (ADAM_NATIVE_CMAKE_ARGS) keeps the nvcc step short.
+      const r = sh('/bin/sh', ['-c', `${hint} --foreground-scripts`], {
+        cwd: dir,
+        env: bareEnv({ PATH: `${NVCC_DIR}${path.delimiter}${process.env.PATH}`, ADAM_NATIVE_CMAKE_ARGS: '--CDCMAKE_CUDA_ARCHITECTURES=90-real' }),
+      });
+      expect({ status: r.status, tail: r.status === 0 ? '' : `${r.stdout}\n${r.stderr}`.slice(-3000) }).toEqual({ status: 0, tail: '' });
+      expect(r.stdout).toContain('adam-native: building from source: ADAM_NATIVE_CUDA=1');
+      const after = cudaInfo();
+      expect({ compiled: after.compiled, error: after.error }).toMatchObject({ compiled: true });
+      expect(after.error ?? '').not.toMatch(/built without CUDA/);
+    },
+    SLOW,
+  );
+});
+
 describe('the installed prebuilt binary', () => {
   it('turns C++ exceptions into JS errors (its unwinder finds its tables via native/glibc_compat.cc)', () => {
     const installed = path.join(tmp, 'full-scripts', 'node_modules', 'adam-native', PREBUILD);
@@ -219,6 +339,51 @@ describe('the installed prebuilt binary', () => {
     expect({ status: r.status, tail: r.status === 0 ? '' : `${r.stdout}\n${r.stderr}`.slice(-4000) }).toEqual({ status: 0, tail: '' });
     expect(r.stdout).toMatch(/Tests\s+.*\d+ passed/);
   }, SLOW);
+});
+
+/** AArch64 fused multiply-adds: fmla/fmls (vector), fmadd/fmsub/fnmadd/fnmsub (scalar). */
+function fusedMultiplyAddsArm64(object: string): number {
+  const asm = execFileSync(`${CROSS}-objdump`, ['-d', '--no-show-raw-insn', object], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  return (asm.match(/\bf(n?)m(add|sub|la|ls)\b/g) ?? []).length;
+}
+
+// The linux-arm64 prebuild as `npm run prebuilds` cross-compiles it (build/prebuildify-arm64/):
+// the NEON unit free of fused multiply-adds, and a binary that loads on old AArch64 systems. Its
+// bits are checked by running it under emulation (npm run test:arm64, in CI).
+describe('the linux-arm64 prebuild (cross-compiled)', () => {
+  it('has a neon unit without fmla/fmadd (-ffp-contract=off)', () => {
+    const object = kernelObject(path.join(ROOT, 'build', 'prebuildify-arm64', 'build'), 'neon');
+    expect(fs.existsSync(object), object).toBe(true);
+    const asm = execFileSync(`${CROSS}-objdump`, ['-d', '--no-show-raw-insn', object], { encoding: 'utf8', maxBuffer: 64 << 20 });
+    expect(asm).toMatch(/\bfsqrt\s+v\d+\.4s/); // vsqrtq_f32: the unit really is vector code
+    expect(asm).toMatch(/\bfdiv\s+v\d+\.4s/);
+    expect(fusedMultiplyAddsArm64(object)).toBe(0);
+  });
+
+  it('has a scalar unit without fmadd (-ffp-contract=off)', () => {
+    const object = kernelObject(path.join(ROOT, 'build', 'prebuildify-arm64', 'build'), 'scalar');
+    expect(fs.existsSync(object), object).toBe(true);
+    expect(fusedMultiplyAddsArm64(object)).toBe(0);
+  });
+
+  it('the scan finds one where the cross compiler contracts a*b+c (its default)', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'adam-fma-arm64-'));
+    const src = path.join(dir, 'f.cc'), obj = path.join(dir, 'f.o');
+    fs.writeFileSync(src, 'float f(float a, float b, float c) { return a * b + c; }\n');
+    execFileSync(`${CROSS}-g++`, ['-O2', '-c', src, '-o', obj]);
+    expect(fusedMultiplyAddsArm64(obj)).toBeGreaterThan(0);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('loads on old systems: AArch64, no C++ runtime library, glibc 2.17 at most (README states the figure), DT_HASH', () => {
+    const headers = execFileSync(`${CROSS}-objdump`, ['-p', '-f', ARM64_BINARY], { encoding: 'utf8' });
+    expect(headers).toMatch(/architecture: aarch64/);
+    expect((headers.match(/NEEDED\s+\S+/g) ?? []).join(' ')).not.toMatch(/libstdc\+\+|libgcc_s/);
+    expect(headers).toMatch(/^\s+HASH\s/m);
+    const { newest, symbols } = glibcNeeds(ARM64_BINARY);
+    expect(newest).not.toBeNull();
+    expect({ newest, symbols: symbols[newest!], ok: compareVersions(newest!, '2.17') <= 0 }).toMatchObject({ ok: true });
+  });
 });
 
 describe('the installed tarball: adam-native/tfjs', () => {

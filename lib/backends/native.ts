@@ -6,7 +6,7 @@ import { pinner } from '../pin';
 import type { Backend, Executor, GradOps, TensorGroups } from './types';
 
 /** Every ISA name an addon may have (binding.isas lists the ones it was built with). */
-export const ISA_NAMES: readonly IsaName[] = ['scalar', 'sse2', 'avx2', 'avx512'];
+export const ISA_NAMES: readonly IsaName[] = ['scalar', 'sse2', 'avx2', 'avx512', 'neon'];
 export type IsaOption = 'auto' | IsaName;
 
 /** The ISA the options ask for: the `isa` option, else ADAM_NATIVE_ISA, else the CPU's best. */

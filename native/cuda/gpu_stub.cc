@@ -5,7 +5,8 @@
 namespace adam {
 namespace gpu {
 
-static const char kReason[] = "this addon was built without CUDA (rebuild with `npm run build:cuda`)";
+static const char kReason[] =
+    "this addon was built without CUDA (for the CUDA backend, with nvcc installed: `ADAM_NATIVE_CUDA=1 npm rebuild adam-native`)";
 
 Info query() {
   Info info;

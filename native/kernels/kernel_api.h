@@ -55,13 +55,16 @@ enum Flag : uint32_t {
 
 // Every ISA with a kernel unit, written once: X(name, detected). Each name has a unit
 // kernels_<name>.cc exporting `kernels_<name>`. `scalar` is the portable unit (VecScalar, any CPU);
-// the x86 units exist only in x86-64 builds (CMakeLists.txt). Later entries are preferred.
+// the x86 units exist only in x86-64 builds, neon only in AArch64 ones (CMakeLists.txt). Later
+// entries are preferred.
 #if defined(__x86_64__) || defined(_M_X64)
 #define ADAM_ISA_LIST(X)                               \
   X(scalar, true)                                      \
   X(sse2, true) /* part of x86-64 */                   \
   X(avx2, __builtin_cpu_supports("avx2"))              \
   X(avx512, __builtin_cpu_supports("avx512f")) /* libgcc also checks the OS saves zmm state */
+#elif defined(__aarch64__)
+#define ADAM_ISA_LIST(X) X(scalar, true) X(neon, true) /* Advanced SIMD is part of AArch64 */
 #else
 #define ADAM_ISA_LIST(X) X(scalar, true)
 #endif
