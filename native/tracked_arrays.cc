@@ -83,7 +83,7 @@ namespace {
 constexpr size_t kNone = static_cast<size_t>(-1);
 
 // The first two views (indices into begins/ends) whose address ranges overlap, by a sweep over the
-// views sorted by start; {npos, npos} when none do. Empty views never overlap.
+// views sorted by start; {kNone, kNone} when none do. Empty views never overlap.
 std::pair<size_t, size_t> FirstOverlap(const std::vector<const char*>& begins, const std::vector<const char*>& ends) {
   std::vector<size_t> order;
   for (size_t v = 0; v < begins.size(); ++v)
