@@ -114,6 +114,21 @@ export interface Binding {
   scaleArrays(isa: number, threads: number, arrays: ReadonlyArray<Float32Array>, factor: number): void;
   /** x = min(limit, max(-limit, x)), limit rounded to float32; NaN stays NaN. */
   clampArrays(isa: number, threads: number, arrays: ReadonlyArray<Float32Array>, limit: number): void;
+  /**
+   * One rule over the touched rows of a row-sparse tensor, on `threads` threads: slots as a plan's
+   * tensor (param, coalesced grad, state...; null for an absent slot), rows strictly ascending, the
+   * grad holding rows.length*rowSize values (row k for rows[k]).
+   */
+  stepRows(
+    rule: number,
+    isa: number,
+    threads: number,
+    slots: ReadonlyArray<Float32Array | null>,
+    rows: Int32Array,
+    rowSize: number,
+    scalars: Float32Array,
+    flags: number,
+  ): void;
   /** The CUDA backend; in a build without CUDA, info() says so and every other entry throws. */
   cuda: CudaBinding;
   /**

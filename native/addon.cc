@@ -13,6 +13,7 @@
 #include "memory.h"
 #include "parallel.h"
 #include "plan_common.h"
+#include "sparse_rows.h"
 #include "stream_probe.h"
 #include "tracked_arrays.h"
 
@@ -182,6 +183,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports["freeFloat32"] = Napi::Function::New(env, FreeFloat32, "freeFloat32");
   exports["streamProbe"] = Napi::Function::New(env, StreamProbe, "streamProbe");
   RegisterGradOps(env, exports);
+  RegisterSparseRows(env, exports);
   exports["cuda"] = CudaExports(env);
   return exports;
 }

@@ -6,10 +6,11 @@ import { adamaxRule } from '../rules/adamax';
 import { adagradRule } from '../rules/adagrad';
 import { rmspropRule } from '../rules/rmsprop';
 import { sgdRule } from '../rules/sgd';
+import { sparseAdamRule } from '../rules/sparse-adam';
 import type { Rule } from '../rules/types';
 
 /** Every rule the TypeScript layer knows; the addon must agree on each one's layout. */
-export const RULES: ReadonlyArray<Rule<never>> = [adamRule, adamaxRule, sgdRule, adagradRule, rmspropRule] as ReadonlyArray<
+export const RULES: ReadonlyArray<Rule<never>> = [adamRule, adamaxRule, sgdRule, adagradRule, rmspropRule, sparseAdamRule] as ReadonlyArray<
   Rule<never>
 >;
 

@@ -40,4 +40,10 @@ export interface Backend {
   /** Zeroed state tensors of these lengths at once, where the backend can place them together (lib/arena.ts). */
   allocMany?(lengths: readonly number[]): Tensor[];
   readonly grads: GradOps;
+  /**
+   * Runs the rule on the touched rows of one row-sparse tensor: `slots` as a tensor's (param,
+   * coalesced grad, state...), `rows` ascending and distinct (lib/sparse.ts coalesce), grad row k
+   * for rows[k]. Absent: the backend takes no sparse parameters.
+   */
+  stepRows?(rule: Rule<never>, scalars: Float32Array, flags: number, slots: ReadonlyArray<Float32Array | null>, rows: Int32Array, rowSize: number): void;
 }

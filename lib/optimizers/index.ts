@@ -16,6 +16,7 @@ export * from './adam';
 export * from './adamax';
 export * from './rmsprop';
 export * from './sgd';
+export * from './sparse-adam';
 
 type Options = Record<string, unknown>;
 
