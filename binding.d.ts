@@ -116,8 +116,8 @@ export interface Binding {
   clampArrays(isa: number, threads: number, arrays: ReadonlyArray<Float32Array>, limit: number): void;
   /**
    * One rule over the touched rows of a row-sparse tensor, on `threads` threads: slots as a plan's
-   * tensor (param, coalesced grad, state...; null for an absent slot), rows strictly ascending, the
-   * grad holding rows.length*rowSize values (row k for rows[k]).
+   * tensor (param, the grad as given, state...; null for an absent slot), rows strictly ascending;
+   * row u's grad is the sum, in order, of grad rows order[starts[u]] .. order[starts[u+1]-1].
    */
   stepRows(
     rule: number,
@@ -125,6 +125,8 @@ export interface Binding {
     threads: number,
     slots: ReadonlyArray<Float32Array | null>,
     rows: Int32Array,
+    order: Uint32Array,
+    starts: Uint32Array,
     rowSize: number,
     scalars: Float32Array,
     flags: number,

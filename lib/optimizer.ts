@@ -297,8 +297,8 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
   #stepRows(): void {
     if (this.#rows.length === 0) return;
     const rule = this.#spec.rule as Rule<never>;
-    for (const { entry, rows, grad, group } of this.#rowsByGroup())
-      this.#backend.stepRows!(rule, this.#groups[group].scalars, this.#flags[group], this.#rowSlots(entry, grad), rows, entry.sparse!.rowSize);
+    for (const { entry, plan, grad, group } of this.#rowsByGroup())
+      this.#backend.stepRows!(rule, this.#groups[group].scalars, this.#flags[group], this.#rowSlots(entry, grad), plan, entry.sparse!.rowSize);
     this.#rows = [];
   }
 
@@ -399,10 +399,10 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
     if (!this.#skipNonFinite) return true;
     if (this.#grads.some((g) => !(g instanceof Float32Array)))
       throw new Error(`${this.#spec.name}.step: skipNonFinite needs the grads on the host; DeviceTensor grads do not support it yet`);
-    if (!Number.isFinite(this.#backend.grads.sumSquares([...(this.#grads as Float32Array[]), ...this.#rows.map((r) => r.raw)]))) return false;
+    if (!Number.isFinite(this.#backend.grads.sumSquares([...(this.#grads as Float32Array[]), ...this.#rows.map((r) => r.grad)]))) return false;
     const rule = this.#spec.rule as Rule<never>;
-    for (const { entry, rows, grad, group } of this.#rowsByGroup())
-      if (!rowsStayFinite(rule, this.#groups[group].scalars, this.#flags[group], this.#rowSlots(entry, grad), rows, entry.sparse!.rowSize)) return false;
+    for (const { entry, plan, grad, group } of this.#rowsByGroup())
+      if (!rowsStayFinite(rule, this.#groups[group].scalars, this.#flags[group], this.#rowSlots(entry, grad), plan, entry.sparse!.rowSize)) return false;
     const groups = this.#tensorGroups();
     // Host-mirror CUDA keeps the state on the device: there only the grads are checked.
     if (groups.some((tensors) => tensors.some((slots) => slots.some((t) => t !== null && !(t instanceof Float32Array))))) return true;

@@ -22,13 +22,22 @@ export interface SparseInfo {
   rows: number;
 }
 
-/** One sparse parameter's step: its touched rows, ascending and distinct, and their summed grad. */
+/**
+ * How a step's indices coalesce: the touched rows (ascending, distinct) and, for row u, the
+ * positions order[starts[u]] .. order[starts[u+1]-1] of its grad rows in order of appearance.
+ * The grads are summed from it where they are used (gatherRows, or the native row step).
+ */
+export interface RowPlan {
+  rows: Int32Array;
+  order: Uint32Array;
+  starts: Uint32Array;
+}
+
+/** One sparse parameter's step: its coalescing plan and its grad as given. */
 export interface CoalescedRows {
   entry: Entry;
-  rows: Int32Array;
+  plan: RowPlan;
   grad: Float32Array;
-  /** The raw grad as given (for skipNonFinite's check and zeroGrad). */
-  raw: Float32Array;
 }
 
 /**
@@ -133,61 +142,91 @@ export function readSparse(
   // Nothing has changed so far; from here on nothing throws.
   return inputs.map(({ entry, data, indices, grad }) => {
     entry.data = data;
-    return { entry, raw: grad, ...coalesce(indices, grad, entry.sparse!.rowSize) };
+    return { entry, grad, plan: coalescePlan(indices) };
   });
 }
 
 /**
  * Sums the rows of duplicate indices: the rows in ascending order, each row's duplicates added in
- * their order of appearance, in float32. Already strictly ascending indices are used as they are.
- * Deterministic: it depends on the values only, and every backend steps its result.
+ * their order of appearance, in float32. Deterministic: it depends on the values only, and the
+ * native row step sums in the same order (native/sparse_rows.cc), so every backend agrees.
  */
 export function coalesce(indices: Int32Array, grad: Float32Array, rowSize: number): { rows: Int32Array; grad: Float32Array } {
+  const plan = coalescePlan(indices);
+  return { rows: plan.rows, grad: gatherRows(plan, grad, rowSize) };
+}
+
+/** The coalescing plan of these indices (RowPlan): a stable sort by row, then the runs of equal rows. */
+export function coalescePlan(indices: Int32Array): RowPlan {
   const n = indices.length;
-  let ascending = true;
-  for (let k = 1; k < n && ascending; k++) ascending = indices[k] > indices[k - 1];
-  if (ascending) return { rows: indices, grad };
   const order = sortedOrder(indices);
   let unique = 0;
   for (let k = 0; k < n; k++) if (k === 0 || indices[order[k]] !== indices[order[k - 1]]) unique++;
   const rows = new Int32Array(unique);
-  const out = new Float32Array(unique * rowSize);
+  const starts = new Uint32Array(unique + 1);
   let u = -1;
   for (let k = 0; k < n; k++) {
-    const src = order[k] * rowSize;
-    if (k === 0 || indices[order[k]] !== indices[order[k - 1]]) {
-      rows[++u] = indices[order[k]];
-      out.set(grad.subarray(src, src + rowSize), u * rowSize);
-    } else {
+    const row = indices[order[k]];
+    if (k === 0 || row !== rows[u]) {
+      rows[++u] = row;
+      starts[u] = k;
+    }
+  }
+  starts[unique] = n;
+  return { rows, order, starts };
+}
+
+/** The coalesced grad of a plan: row u is the sum, in order, of the grad rows the plan lists for it. */
+export function gatherRows(plan: RowPlan, grad: Float32Array, rowSize: number): Float32Array {
+  const { order, starts } = plan;
+  const out = new Float32Array(plan.rows.length * rowSize);
+  for (let u = 0; u < plan.rows.length; u++) {
+    const dst = u * rowSize;
+    let src = order[starts[u]] * rowSize;
+    for (let j = 0; j < rowSize; j++) out[dst + j] = grad[src + j];
+    for (let k = starts[u] + 1; k < starts[u + 1]; k++) {
+      src = order[k] * rowSize;
       // A Float32Array store rounds the double sum of two floats: exactly float32 addition.
-      const dst = u * rowSize;
       for (let j = 0; j < rowSize; j++) out[dst + j] += grad[src + j];
     }
   }
-  return { rows, grad: out };
-}
-
-/** Positions 0..n-1 sorted by (indices[k], k): a stable sort by row. */
-function sortedOrder(indices: Int32Array): Uint32Array {
-  const n = indices.length;
-  const order = new Uint32Array(n);
-  if (n < 2 ** 21) {
-    // Row (< 2^31) times 2^21 plus position is an exact integer below 2^52: one numeric sort.
-    const keys = new Float64Array(n);
-    for (let k = 0; k < n; k++) keys[k] = indices[k] * 2 ** 21 + k;
-    keys.sort();
-    for (let k = 0; k < n; k++) order[k] = keys[k] % 2 ** 21;
-    return order;
-  }
-  for (let k = 0; k < n; k++) order[k] = k;
-  return order.sort((a, b) => indices[a] - indices[b] || a - b);
+  return out;
 }
 
 /**
- * The 'js' backend's row step: the rule's TypeScript update on each touched row (views, so the
- * element math is the dense rule's exactly). `slots`: param, coalesced grad, state slots.
+ * Positions 0..n-1 sorted by (indices[k], k): a least-significant-digit radix sort on the row
+ * (11 bits a pass, stable, so equal rows keep their order of appearance). O(n) per pass.
  */
-export function stepRowsJs(rule: Rule<never>, scalars: Float32Array, flags: number, slots: ReadonlyArray<Float32Array | null>, rows: Int32Array, rowSize: number): void {
+function sortedOrder(indices: Int32Array): Uint32Array {
+  const n = indices.length;
+  let order = new Uint32Array(n), spare = new Uint32Array(n);
+  let max = 0, ascending = true;
+  for (let k = 0; k < n; k++) {
+    order[k] = k;
+    if (indices[k] > max) max = indices[k];
+    if (k > 0 && indices[k] < indices[k - 1]) ascending = false;
+  }
+  if (ascending) return order;
+  const bits = 32 - Math.clz32(max);
+  const count = new Uint32Array(2049);
+  for (let shift = 0; shift < bits; shift += 11) {
+    count.fill(0);
+    for (let k = 0; k < n; k++) count[((indices[order[k]] >>> shift) & 2047) + 1]++;
+    for (let d = 1; d <= 2048; d++) count[d] += count[d - 1];
+    for (let k = 0; k < n; k++) spare[count[(indices[order[k]] >>> shift) & 2047]++] = order[k];
+    [order, spare] = [spare, order];
+  }
+  return order;
+}
+
+/**
+ * The 'js' backend's row step: the grads coalesced (gatherRows), then the rule's TypeScript update
+ * on each touched row (views, so the element math is the dense rule's exactly). `slots`: param,
+ * grad as given, state slots.
+ */
+export function stepRowsJs(rule: Rule<never>, scalars: Float32Array, flags: number, given: ReadonlyArray<Float32Array | null>, plan: RowPlan, rowSize: number): void {
+  const rows = plan.rows;
+  const slots = given.map((s, j) => (j === 1 ? gatherRows(plan, s!, rowSize) : s));
   const view: Array<Float32Array | null> = new Array(slots.length).fill(null);
   for (let k = 0; k < rows.length; k++) {
     const at = rows[k] * rowSize;
@@ -203,11 +242,12 @@ export function stepRowsJs(rule: Rule<never>, scalars: Float32Array, flags: numb
  * Whether the step would leave the touched rows finite: the rule run on copies of those rows
  * (elementwise, so the same bits as the real step on any backend). Nothing is written.
  */
-export function rowsStayFinite(rule: Rule<never>, scalars: Float32Array, flags: number, slots: ReadonlyArray<Float32Array | null>, rows: Int32Array, rowSize: number): boolean {
+export function rowsStayFinite(rule: Rule<never>, scalars: Float32Array, flags: number, slots: ReadonlyArray<Float32Array | null>, plan: RowPlan, rowSize: number): boolean {
+  const rows = plan.rows;
   const n = rows.length * rowSize;
   const copies = slots.map((s, j) => {
     if (!s) return null;
-    if (j === 1) return new Float32Array(s);
+    if (j === 1) return gatherRows(plan, s, rowSize);
     const c = new Float32Array(n);
     for (let k = 0; k < rows.length; k++) c.set(s.subarray(rows[k] * rowSize, (rows[k] + 1) * rowSize), k * rowSize);
     return c;

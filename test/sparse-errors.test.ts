@@ -90,17 +90,26 @@ describe('which optimizers take sparse parameters', () => {
 describe.skipIf(NATIVE_ISAS.length === 0)('stepRows re-checks what the row kernels rely on', () => {
   const b = loadNative().binding!;
   const id = b.rules.sgd.id;
-  const slots = () => [new Float32Array(12), new Float32Array(6), null];
   const scalars = new Float32Array(5);
+  // A 4-row table of rowSize 3, and a grad of two rows for rows 0 and 1.
+  const call = (o: { rows?: unknown; order?: unknown; starts?: unknown; grad?: Float32Array; data?: Float32Array; rowSize?: number } = {}) => () =>
+    b.stepRows(id, 0, 1, [o.data ?? new Float32Array(12), o.grad ?? new Float32Array(6), null], (o.rows ?? Int32Array.from([0, 1])) as Int32Array,
+      (o.order ?? Uint32Array.from([0, 1])) as Uint32Array, (o.starts ?? Uint32Array.from([0, 1, 2])) as Uint32Array, o.rowSize ?? 3, scalars, 0);
+  it('accepts a good call (the control)', () => expect(call()).not.toThrow());
   it('rows out of range, not ascending, or the wrong type', () => {
-    expect(() => b.stepRows(id, 0, 1, slots(), Int32Array.from([0, 4]), 3, scalars, 0)).toThrow(RangeError);
-    expect(() => b.stepRows(id, 0, 1, slots(), Int32Array.from([2, 1]), 3, scalars, 0)).toThrow(/strictly ascending/);
-    expect(() => b.stepRows(id, 0, 1, slots(), Float32Array.from([0, 1]) as never, 3, scalars, 0)).toThrow(TypeError);
+    expect(call({ rows: Int32Array.from([0, 4]) })).toThrow(/rows\[1\] = 4 is outside \[0, 4\)/);
+    expect(call({ rows: Int32Array.from([1, 1]) })).toThrow(/strictly ascending/);
+    expect(call({ rows: Float32Array.from([0, 1]) })).toThrow(TypeError);
+  });
+  it('a plan that reads past the grad or has an empty run', () => {
+    expect(call({ order: Uint32Array.from([0, 2]) })).toThrow(/order\[1\] is outside/);
+    expect(call({ starts: Uint32Array.from([0, 0, 2]) })).toThrow(/starts must be strictly ascending/);
+    expect(call({ starts: Uint32Array.from([0, 2]) })).toThrow(/rows.length \+ 1/);
   });
   it('a grad of the wrong length, a rowSize that does not divide, overlapping arrays', () => {
-    expect(() => b.stepRows(id, 0, 1, slots(), Int32Array.from([0]), 3, scalars, 0)).toThrow(/grad\) has length 6, expected 3/);
-    expect(() => b.stepRows(id, 0, 1, [new Float32Array(12), new Float32Array(5), null], Int32Array.from([0]), 5, scalars, 0)).toThrow(/does not divide/);
+    expect(call({ grad: new Float32Array(5) })).toThrow(/grad\) has length 5, expected 6/);
+    expect(call({ data: new Float32Array(13) })).toThrow(/does not divide/);
     const data = new Float32Array(12);
-    expect(() => b.stepRows(id, 0, 1, [data, data.subarray(0, 6), null], Int32Array.from([0, 1]), 3, scalars, 0)).toThrow(/share|overlap/);
+    expect(call({ data, grad: data.subarray(6, 12) })).toThrow(/share|overlap/);
   });
 });
