@@ -17,6 +17,10 @@
 namespace adam {
 namespace {
 
+// Elements per job of rows: four chunks, so a step of a few thousand rows is one job (waking
+// the pool costs more than it saves there). Fixed by the row count and size only.
+constexpr size_t kRowJobElements = 4 * kChunkElements;
+
 struct RowsJob {
   RowKernelFn kernel;
   const float* scalars;
@@ -126,10 +130,9 @@ Napi::Value StepRows(const Napi::CallbackInfo& info) {
     if (order[k] >= order.size())
       throw Napi::RangeError::New(env, who + ": order[" + std::to_string(k) + "] is outside the grad's " + std::to_string(order.size()) + " rows");
   if (rows.empty()) return env.Undefined();
-  // Jobs of whole rows, about a chunk's elements each: fixed by the row count and size only.
   RowsJob job{kernel,        scalars,        flags,       slots,
               rows.data(),   order.data(),   starts.data(), rows.size(),
-              std::max<size_t>(1, kChunkElements / row_size), row_size, layout.slots};
+              std::max<size_t>(1, kRowJobElements / row_size), row_size, layout.slots};
   parallel_for(threads, (rows.size() + job.rows_per_job - 1) / job.rows_per_job, &RowsJob::Run, &job);
   return env.Undefined();
 }

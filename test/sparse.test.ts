@@ -8,7 +8,7 @@ type Options = Record<string, unknown>;
 const SHAPES = [
   { rows: 300, rowSize: 13, touched: 120 }, // rows shorter than a vector's tail rules
   { rows: 50, rowSize: 1, touched: 70 },
-  { rows: 40000, rowSize: 5, touched: 9000 }, // more than one job of rows on the pool
+  { rows: 20000, rowSize: 64, touched: 3000 }, // several jobs of rows (1,024 rows of 64 each) on the pool
 ];
 
 const CASES: Array<[string, Parameters<typeof runSparse>[0], Options]> = [

@@ -8,8 +8,18 @@
 template <class Rule, class V, uint32_t kKnown, uint32_t kSet>
 void rows_fixed(const float* scalars, uint32_t flags, float* const* slots, const int32_t* rows, size_t begin,
                 size_t end, size_t row_size) {
+  // Touched rows are scattered over the table, where the hardware prefetcher cannot guess the
+  // next one: ask for the row kPrefetch ahead (its first 1 KiB of each slot) while this one runs.
+  constexpr size_t kPrefetch = 4;
+  const size_t lines = std::min<size_t>(16, (row_size * sizeof(float) + 63) / 64);
   float* p[Rule::kSlots];
   for (size_t k = begin; k < end; ++k) {
+    if (k + kPrefetch < end) {
+      const size_t ahead = static_cast<size_t>(rows[k + kPrefetch]) * row_size;
+      for (int j = 0; j < Rule::kSlots; ++j)
+        if (j != 1 && slots[j])
+          for (size_t l = 0; l < lines; ++l) __builtin_prefetch(reinterpret_cast<const char*>(slots[j] + ahead) + 64 * l, 1);
+    }
     const size_t at = static_cast<size_t>(rows[k]) * row_size;
     for (int j = 0; j < Rule::kSlots; ++j) p[j] = slots[j] ? slots[j] + (j == 1 ? k * row_size : at) : nullptr;
     run_fixed<Rule, V, kKnown, kSet>(scalars, flags, p, row_size);
