@@ -33,7 +33,7 @@ export function formatUpdateTable(results: BowResult[]): string {
 
 export async function runBowExperiment(config: BowConfig): Promise<{ results: BowResult[]; files: string[]; table: string }> {
   const data = loadBow(10000, config.limit);
-  const epochs = config.epochs ?? (config.full ? 50 : 20);
+  const epochs = config.epochs ?? (config.full ? 50 : 10);
   const results: BowResult[] = [];
   for (const optimizer of BOW_OPTIMIZERS)
     for (const lr of config.limit ? BOW_GRIDS[optimizer.name].slice(1, 2) : BOW_GRIDS[optimizer.name]) {
