@@ -21,6 +21,10 @@ namespace {
 // the pool costs more than it saves there). Fixed by the row count and size only.
 constexpr size_t kRowJobElements = 4 * kChunkElements;
 
+// Floats of summed grad a job holds at once: 16 KiB of stack, so no thread-local state (which
+// would need a newer glibc than the portable build allows) and no allocation per step.
+constexpr size_t kScratchFloats = 4096;
+
 struct RowsJob {
   RowKernelFn kernel;
   const float* scalars;
@@ -30,26 +34,32 @@ struct RowsJob {
   const uint32_t* order;
   const uint32_t* starts;
   size_t rows_count, rows_per_job, row_size, slot_count;
+  float* long_rows;  // rows longer than kScratchFloats: one row of scratch per job, else nullptr
   static void Run(void* ctx, size_t j) {
     const auto* self = static_cast<const RowsJob*>(ctx);
     const size_t begin = j * self->rows_per_job;
     const size_t end = std::min(self->rows_count, begin + self->rows_per_job);
     const size_t n = self->row_size;
-    thread_local std::vector<float> scratch;
-    scratch.resize((end - begin) * n);
+    // The summed grads of a block of rows, on the stack (a longer row: the call's scratch).
+    float stack[kScratchFloats];
+    float* scratch = self->long_rows ? self->long_rows + j * n : stack;
+    const size_t block = self->long_rows ? 1 : kScratchFloats / n;
     const float* grad = self->slots[1];
-    for (size_t u = begin; u < end; ++u) {
-      float* out = &scratch[(u - begin) * n];
-      std::memcpy(out, grad + size_t{self->order[self->starts[u]]} * n, n * sizeof(float));
-      for (uint32_t k = self->starts[u] + 1; k < self->starts[u + 1]; ++k) {
-        const float* g = grad + size_t{self->order[k]} * n;
-        for (size_t i = 0; i < n; ++i) out[i] += g[i];
-      }
-    }
     float* slots[kMaxSlots];
     for (size_t k = 0; k < self->slot_count; ++k) slots[k] = const_cast<float*>(self->slots[k]);
-    slots[1] = scratch.data();
-    self->kernel(self->scalars, self->flags, slots, self->rows + begin, 0, end - begin, n);
+    slots[1] = scratch;
+    for (size_t b = begin; b < end; b += block) {
+      const size_t stop = std::min(end, b + block);
+      for (size_t u = b; u < stop; ++u) {
+        float* out = scratch + (u - b) * n;
+        std::memcpy(out, grad + size_t{self->order[self->starts[u]]} * n, n * sizeof(float));
+        for (uint32_t k = self->starts[u] + 1; k < self->starts[u + 1]; ++k) {
+          const float* g = grad + size_t{self->order[k]} * n;
+          for (size_t i = 0; i < n; ++i) out[i] += g[i];
+        }
+      }
+      self->kernel(self->scalars, self->flags, slots, self->rows + b, 0, stop - b, n);
+    }
   }
 };
 
@@ -130,10 +140,13 @@ Napi::Value StepRows(const Napi::CallbackInfo& info) {
     if (order[k] >= order.size())
       throw Napi::RangeError::New(env, who + ": order[" + std::to_string(k) + "] is outside the grad's " + std::to_string(order.size()) + " rows");
   if (rows.empty()) return env.Undefined();
-  RowsJob job{kernel,        scalars,        flags,       slots,
-              rows.data(),   order.data(),   starts.data(), rows.size(),
-              std::max<size_t>(1, kRowJobElements / row_size), row_size, layout.slots};
-  parallel_for(threads, (rows.size() + job.rows_per_job - 1) / job.rows_per_job, &RowsJob::Run, &job);
+  const size_t rows_per_job = std::max<size_t>(1, kRowJobElements / row_size);
+  const size_t jobs = (rows.size() + rows_per_job - 1) / rows_per_job;
+  std::vector<float> long_rows(row_size > kScratchFloats ? jobs * row_size : 0);
+  RowsJob job{kernel,        scalars,        flags,       slots,        rows.data(),
+              order.data(),  starts.data(),  rows.size(), rows_per_job, row_size,
+              layout.slots,  long_rows.empty() ? nullptr : long_rows.data()};
+  parallel_for(threads, jobs, &RowsJob::Run, &job);
   return env.Undefined();
 }
 

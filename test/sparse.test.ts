@@ -9,6 +9,7 @@ const SHAPES = [
   { rows: 300, rowSize: 13, touched: 120 }, // rows shorter than a vector's tail rules
   { rows: 50, rowSize: 1, touched: 70 },
   { rows: 20000, rowSize: 64, touched: 3000 }, // several jobs of rows (1,024 rows of 64 each) on the pool
+  { rows: 6, rowSize: 5000, touched: 8 }, // rows longer than a job's stack scratch
 ];
 
 const CASES: Array<[string, Parameters<typeof runSparse>[0], Options]> = [
