@@ -119,6 +119,23 @@ export interface Binding {
   scaleArrays(isa: number, threads: number, arrays: ReadonlyArray<Float32Array>, factor: number): void;
   /** x = min(limit, max(-limit, x)), limit rounded to float32; NaN stays NaN. */
   clampArrays(isa: number, threads: number, arrays: ReadonlyArray<Float32Array>, limit: number): void;
+  /**
+   * One rule over the touched rows of a row-sparse tensor, on `threads` threads: slots as a plan's
+   * tensor (param, the grad as given, state...; null for an absent slot), rows strictly ascending;
+   * row u's grad is the sum, in order, of grad rows order[starts[u]] .. order[starts[u+1]-1].
+   */
+  stepRows(
+    rule: number,
+    isa: number,
+    threads: number,
+    slots: ReadonlyArray<Float32Array | null>,
+    rows: Int32Array,
+    order: Uint32Array,
+    starts: Uint32Array,
+    rowSize: number,
+    scalars: Float32Array,
+    flags: number,
+  ): void;
   /** The CUDA backend; in a build without CUDA, info() says so and every other entry throws. */
   cuda: CudaBinding;
   /**

@@ -10,6 +10,7 @@ import { makeProbe } from './probe.mjs';
 import { SUBJECTS } from './subjects.mjs';
 import { printHugePages, printManyTensors, printTable, printTargets } from './report.mjs';
 import { measureSmallSteps, printSpeedTargets } from './sizes.mjs';
+import { measureSparse, printSparse } from './sparse.mjs';
 import { tfSeconds } from './tfjs.mjs';
 
 const quick = process.argv.includes('--quick');
@@ -111,13 +112,16 @@ async function main() {
   collect();
   const manyTensors = measureManyTensors();
   const smallSteps = measureSmallSteps({ quick });
+  collect();
+  const sparse = measureSparse({ quick, threads: THREADS });
   const method = `best of up to ${REPS.native.reps} runs (native, each in turn with its probe), ${REPS.js.reps} (js), after warm-up`;
-  const result = { date: new Date().toISOString(), quick, machine: info, method, rows, hugePages, manyTensors, smallSteps };
+  const result = { date: new Date().toISOString(), quick, machine: info, method, rows, hugePages, manyTensors, smallSteps, sparse };
   printTable(rows);
   printManyTensors(manyTensors);
   printHugePages(hugePages);
   printTargets(rows, manyTensors, hugePages);
   printSpeedTargets(rows, manyTensors, smallSteps);
+  printSparse(sparse);
   const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results');
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `bench-${result.date.replace(/[:.]/g, '-')}.json`);

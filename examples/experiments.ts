@@ -4,7 +4,7 @@ import type { Model } from './model';
 import type { DashLegend } from './plot';
 import { OPTIMIZERS, type OptimizerChoice, adamAblation } from './optimizers';
 
-export const EXPERIMENT_NAMES = ['logreg', 'mlp', 'bias-correction', 'mlp-dropout', 'cnn', 'vae'] as const;
+export const EXPERIMENT_NAMES = ['logreg', 'mlp', 'bias-correction', 'mlp-dropout', 'cnn', 'vae', 'bow'] as const;
 export type ExperimentName = (typeof EXPERIMENT_NAMES)[number];
 
 export interface ExperimentPlan {

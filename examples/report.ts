@@ -46,6 +46,8 @@ export interface ResultRecord {
   trainNLL: number | null;
   testAccuracy: number | null;
   seconds: number;
+  /** bow: the weight table's update path and the optimizer's time per epoch. */
+  update?: { path: 'sparse' | 'dense'; msPerEpoch: number };
   best?: true;
 }
 
@@ -71,6 +73,7 @@ export function toRecords(results: RunResult[]): ResultRecord[] {
     trainNLL: r.diverged ? null : r.trainNLL,
     testAccuracy: r.diverged ? null : r.testAccuracy,
     seconds: Math.round(r.seconds * 100) / 100,
+    ...('update' in r ? { update: (r as { update: ResultRecord['update'] }).update } : {}),
     ...(best.has(r) ? { best: true as const } : {}),
   }));
 }

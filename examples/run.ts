@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { runBowExperiment } from './bow-experiment';
 import { type ExperimentName, plans } from './experiments';
 import { loadMnist } from './mnist';
 import type { BackendChoice } from './optimizers';
@@ -68,6 +69,12 @@ export async function runDemo(config: DemoConfig): Promise<{ results: RunResult[
     await writeCurvePlot(file, plan.title, series, plan.dash);
     files.push(file);
     results.push(...mine);
+  }
+  if (config.experiments.includes('bow')) {
+    const bow = await runBowExperiment({ full: config.full, backend: config.backend, out: config.out, epochs: config.epochs });
+    results.push(...bow.results);
+    files.push(...bow.files);
+    console.log(`\n${bow.table}`);
   }
   const tfjs = await runTfjsExperiments(config, data);
   results.push(...tfjs.results);

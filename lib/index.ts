@@ -3,6 +3,7 @@ export {
   Optimizer,
   type AnyParam,
   type Param,
+  type SparseParam,
   type BackendOptions,
   type TrainingOptions,
   type OptimizerOptions,
@@ -38,3 +39,4 @@ export type { IsaOption } from './backends/native';
 export { allocFloat32 } from './memory';
 export { cuda, DeviceTensor, type CudaInfo, type CudaDevice } from './cuda';
 export type { Tensor } from './tensor';
+export { coalesce } from './sparse';

@@ -10,11 +10,13 @@ import type { Rule } from './rules/types';
 import { type LearningRate, checkLearningRate, learningRateAt } from './schedules';
 import { type BaseHyper, type Hyperparameters, type OptimizerSpec, checkHyper, slotOptions } from './spec';
 import { allocState, freeState, neededSlots } from './state';
+import { type CoalescedRows, checkSparseUse, readSparse, rowsStayFinite } from './sparse';
 import { type LoadedState, type StateDict, applyStateDict, checkStateDict, saveStateDict } from './state-dict';
 import { type Tensor, checkDistinct, tensorProblem, writeTensor, zeroTensor } from './tensor';
-import { checkBoolean, checkKnownKeys, checkNumber, checkOptions, checkPlainObject } from './validate';
+import { checkBoolean, checkFloat32Array, checkKnownKeys, checkNumber, checkOptions, checkPlainObject } from './validate';
 
 export type { AnyParam, Param } from './params';
+export type { SparseParam } from './sparse';
 export type { BackendOptions, OptimizerOptions, TrainingOptions } from './options';
 export type { ParamGroup, ParamGroupInit } from './groups';
 export type { BaseHyper, Hyperparameters, HyperSpec, OptimizerSpec } from './spec';
@@ -39,7 +41,10 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
   #executor: Executor | null = null;
   /** skipNonFinite's dry run of the update, made on first use. */
   #finiteCheck: FiniteCheck | null = null;
+  /** The dense parameters' grads (sparse ones are read from their parameter at every step). */
   #grads: Tensor[];
+  /** The sparse parameters' coalesced rows for the step being taken (read by #beginStep). */
+  #rows: CoalescedRows[] = [];
   #step = 0;
   #disposed = false;
   /** Why other calls must wait: a stepAsync in flight, or a schedule running inside a step. */
@@ -60,11 +65,12 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
     const inits = checkGroups(spec, params, defaults);
     const onDevice = inits.flatMap((g) => g.entries).find((e) => !(e.data instanceof Float32Array));
     this.#backend = selectBackend(owner, backend, isa, threads, onDevice ? onDevice.where : null);
+    for (const init of inits) checkSparseUse(owner, spec, init.entries, init.hyper, !!this.#backend.stepRows);
     const perGroup = spec.rule.scalarCount;
     this.#scalars = new Float32Array(perGroup * inits.length);
     this.#flags = new Uint32Array(inits.length);
     this.#groups = inits.map((init, i) => this.#makeGroup(init, this.#scalars.subarray(i * perGroup, (i + 1) * perGroup)));
-    this.#grads = this.#groups.flatMap((g) => g.entries.map((e) => e.grad));
+    this.#grads = this.#denseGrads();
     for (const g of this.#groups) allocState(spec.rule, slotOptions(spec, g.hyper), g.entries, this.#backend);
   }
 
@@ -130,7 +136,8 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
   step(): boolean {
     const t = this.#beginStep('step');
     if (!this.#stepIsFinite()) return false;
-    this.#ensureExecutor().step(this.#scalars, this.#flags);
+    this.#stepRows();
+    if (this.#hasDense()) this.#ensureExecutor().step(this.#scalars, this.#flags);
     this.#stepTaken(t);
     return true;
   }
@@ -142,6 +149,12 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
   async stepAsync(): Promise<boolean> {
     const t = this.#beginStep('stepAsync');
     if (!this.#stepIsFinite()) return false;
+    // Sparse rows step here, on the calling thread (the native pool still spreads them).
+    this.#stepRows();
+    if (!this.#hasDense()) {
+      this.#stepTaken(t);
+      return true;
+    }
     const pending = this.#ensureExecutor().stepAsync(this.#scalars, this.#flags);
     this.#busy = 'a stepAsync is in flight; await it first';
     try {
@@ -157,7 +170,9 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
   zeroGrad(): void {
     this.#checkIdle('zeroGrad');
     this.#syncArrays('zeroGrad');
+    const sparse = this.#sparseEntries().map((e) => checkFloat32Array(`${this.#spec.name}.zeroGrad: ${e.where}: grad`, (e.param as { grad: unknown }).grad));
     for (const grad of this.#grads) zeroTensor(grad);
+    for (const grad of sparse) grad.fill(0);
   }
 
   /**
@@ -178,6 +193,7 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
     this.#spec.check?.(hyper, where);
     const existing = this.#groups.flatMap((g) => g.entries);
     const [entries] = checkParamLists(owner, [init.params], [`paramGroups[${index}].params`], existing);
+    checkSparseUse(owner, this.#spec, entries, hyper, !!this.#backend.stepRows);
     const onHost = existing[0].data instanceof Float32Array;
     const odd = entries.find((e) => e.data instanceof Float32Array !== onHost);
     if (odd)
@@ -192,7 +208,7 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
     this.#groups.push(this.#makeGroup({ lrWhere: `paramGroups[${index}].lr`, hyper, entries, stepsBefore: this.#step }, scalars.subarray(index * perGroup)));
     this.#scalars = scalars;
     this.#flags = new Uint32Array(index + 1);
-    this.#grads = this.#groups.flatMap((g) => g.entries.map((e) => e.grad));
+    this.#grads = this.#denseGrads();
     this.#dropExecutor();
   }
 
@@ -227,6 +243,7 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
   }
 
   #applyState(loaded: LoadedState<H>): void {
+    this.#groups.forEach((g, i) => checkSparseUse(`${this.#spec.name}.loadStateDict`, this.#spec, g.entries, loaded.hypers[i], true));
     applyStateDict(loaded, this.#groups, this.#backend);
     // A fresh executor sees the new slots, and in host-mirror mode re-uploads the current params.
     this.#dropExecutor();
@@ -323,7 +340,46 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
       this.#busy = null;
     }
     this.#syncArrays(what);
+    const sparse = this.#sparseEntries();
+    if (sparse.length > 0) {
+      const written = this.#groups.flatMap((g) =>
+        g.entries.flatMap((e) => [
+          ...(e.sparse ? [] : [{ where: `${e.where} data`, array: e.data }]),
+          ...[...e.state].map(([slot, array]) => ({ where: `${e.where} ${slot}`, array })),
+        ]),
+      );
+      this.#rows = readSparse(`${this.#spec.name}.${what}`, sparse, written as Array<{ where: string; array: Float32Array }>);
+    }
     return t;
+  }
+
+  #sparseEntries(): Entry[] {
+    return this.#groups.flatMap((g) => g.entries.filter((e) => e.sparse));
+  }
+
+  #hasDense(): boolean {
+    return this.#groups.some((g) => g.entries.some((e) => !e.sparse));
+  }
+
+  #denseGrads(): Tensor[] {
+    return this.#groups.flatMap((g) => g.entries.filter((e) => !e.sparse).map((e) => e.grad));
+  }
+
+  // Every sparse parameter's touched rows, with its group's scalars and flags.
+  #stepRows(): void {
+    if (this.#rows.length === 0) return;
+    const rule = this.#spec.rule as Rule<never>;
+    for (const { entry, plan, grad, group } of this.#rowsByGroup())
+      this.#backend.stepRows!(rule, this.#groups[group].scalars, this.#flags[group], this.#rowSlots(entry, grad), plan, entry.sparse!.rowSize);
+    this.#rows = [];
+  }
+
+  #rowsByGroup(): Array<CoalescedRows & { group: number }> {
+    return this.#rows.map((r) => ({ ...r, group: this.#groups.findIndex((g) => g.entries.includes(r.entry)) }));
+  }
+
+  #rowSlots(e: Entry, grad: Float32Array): Array<Float32Array | null> {
+    return [e.data as Float32Array, grad, ...this.#spec.rule.stateSlots.map((s) => (e.state.get(s) as Float32Array | undefined) ?? null)];
   }
 
   // Each parameter's data and grad as the parameter object holds them now: a replaced array (same
@@ -335,13 +391,14 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
     for (const g of this.#groups)
       for (const e of g.entries) {
         const p = e.param;
-        if (p.data !== e.data || p.grad !== e.grad) (moved ??= []).push(e);
+        if (!e.sparse && (p.data !== e.data || p.grad !== e.grad)) (moved ??= []).push(e);
       }
     if (moved) {
       const replaced = moved.map((e): [Entry, { data: Tensor; grad: Tensor }] => [e, replacedArrays(owner, e) ?? e]);
       const now = new Map(replaced);
       const arrays = this.#groups.flatMap((g) =>
         g.entries.flatMap((e) => {
+          if (e.sparse) return [{ where: `${e.where} data`, array: e.data }];
           const { data, grad } = now.get(e) ?? e;
           return [
             { where: `${e.where} data`, array: data },
@@ -358,11 +415,12 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
         e.data = data;
         e.grad = grad;
       }
-      this.#grads = this.#groups.flatMap((g) => g.entries.map((e) => e.grad));
+      this.#grads = this.#denseGrads();
       this.#dropExecutor();
     }
     for (const g of this.#groups)
       for (const e of g.entries) {
+        if (e.sparse) continue; // checked with its indices and grad by readSparse
         const problem = tensorProblem(e.data, e.grad, e.length);
         if (problem) throw new Error(`${owner}: ${e.where}: ${problem}`);
       }
@@ -386,6 +444,7 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
     if (value === undefined) throw new TypeError(`${where}.${key} must be set to a value, got undefined`);
     const next = checkHyper(this.#spec, `${where} option`, { ...group.hyper }, { [key]: value });
     this.#spec.check?.(next, `${where} option`);
+    checkSparseUse(`${where} option '${key}'`, this.#spec, group.entries, next, true);
     const slots = slotOptions(this.#spec, next);
     // New state means a new executor: not while one is in use.
     if (neededSlots(this.#spec.rule, slots).some((slot) => group.entries.some((e) => !e.state.has(slot))))
@@ -422,7 +481,10 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
     if (!this.#skipNonFinite) return true;
     if (this.#grads.some((g) => !(g instanceof Float32Array)))
       throw new Error(`${this.#spec.name}.step: skipNonFinite needs the grads on the host; DeviceTensor grads do not support it yet`);
-    if (!Number.isFinite(this.#backend.grads.sumSquares(this.#grads as Float32Array[]))) return false;
+    if (!Number.isFinite(this.#backend.grads.sumSquares([...(this.#grads as Float32Array[]), ...this.#rows.map((r) => r.grad)]))) return false;
+    const rule = this.#spec.rule as Rule<never>;
+    for (const { entry, plan, grad, group } of this.#rowsByGroup())
+      if (!rowsStayFinite(rule, this.#groups[group].scalars, this.#flags[group], this.#rowSlots(entry, grad), plan, entry.sparse!.rowSize)) return false;
     const groups = this.#tensorGroups();
     // Host-mirror CUDA keeps the state on the device: there only the grads are checked.
     if (groups.some((tensors) => tensors.some((slots) => slots.some((t) => t !== null && !(t instanceof Float32Array))))) return true;
@@ -432,7 +494,7 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
 
   #tensorGroups(): Array<Array<Array<Tensor | null>>> {
     const slots = this.#spec.rule.stateSlots;
-    return this.#groups.map((g) => g.entries.map((e) => [e.data, e.grad, ...slots.map((s) => e.state.get(s) ?? null)]));
+    return this.#groups.map((g) => g.entries.filter((e) => !e.sparse).map((e) => [e.data, e.grad, ...slots.map((s) => e.state.get(s) ?? null)]));
   }
 
   #dropExecutor(): void {

@@ -1,4 +1,5 @@
 import type { DeviceTensor } from './cuda';
+import { type SparseInfo, type SparseParam, checkRowSize, isSparseObject } from './sparse';
 import { type Tensor, checkDistinct, checkTensor, tensorLength } from './tensor';
 import { checkKnownKeys, checkPlainObject, describe } from './validate';
 
@@ -13,8 +14,8 @@ export interface Param<T extends Tensor = Float32Array> {
   grad: T;
 }
 
-/** What an optimizer takes: parameters on the host, or on the GPU. */
-export type AnyParam = Param<Float32Array> | Param<DeviceTensor>;
+/** What an optimizer takes: parameters on the host, on the GPU, or row-sparse (lib/sparse.ts). */
+export type AnyParam = Param<Float32Array> | Param<DeviceTensor> | SparseParam;
 
 /** One checked parameter, as the optimizer keeps it. */
 export interface Entry {
@@ -26,6 +27,8 @@ export interface Entry {
   data: Tensor;
   grad: Tensor;
   state: Map<string, Tensor>;
+  /** Set for a row-sparse parameter: its indices and grad are read at every step (lib/sparse.ts), `grad` is unused. */
+  sparse?: SparseInfo;
 }
 
 /** Whether the constructor got parameter groups ({ params, ...options }) rather than parameters. */
@@ -56,7 +59,7 @@ export function checkParamLists(
   const seen = new Map<string, string>(existing.map((e) => [e.name, e.where]));
   const arrays: Array<{ where: string; array: Tensor }> = existing.flatMap((e) => [
     { where: `${e.where} data`, array: e.data },
-    { where: `${e.where} grad`, array: e.grad },
+    ...(e.sparse ? [] : [{ where: `${e.where} grad`, array: e.grad }]),
   ]);
   let index = existing.length;
   const start = index;
@@ -67,7 +70,8 @@ export function checkParamLists(
     return list.map((p: unknown, i): Entry => {
       const at = `${owner}: ${prefixes[g]}[${i}]`;
       const param = checkPlainObject(at, p);
-      checkKnownKeys(at, param, ['name', 'data', 'grad']);
+      const sparse = isSparseObject(param);
+      checkKnownKeys(at, param, sparse ? ['name', 'data', 'grad', 'rowSize', 'indices'] : ['name', 'data', 'grad']);
       if (param.name !== undefined && typeof param.name !== 'string')
         throw new TypeError(`${at}: name must be a string, got ${describe(param.name)}`);
       const name = (param.name as string | undefined) ?? String(index);
@@ -75,6 +79,13 @@ export function checkParamLists(
       const where = `${prefixes[g]}[${i}] "${name}"`;
       if (seen.has(name)) throw new Error(`${owner}: ${where} has the same name as ${seen.get(name)}; names must be unique`);
       seen.set(name, `${prefixes[g]}[${i}]`);
+      if (sparse) {
+        const data = checkTensor(`${owner}: ${where}: data`, param.data);
+        if (!(data instanceof Float32Array)) throw new TypeError(`${owner}: ${where}: data of a sparse parameter must be a Float32Array (backend 'cuda' takes no sparse parameters)`);
+        const info = checkRowSize(`${owner}: ${where}`, param.rowSize, data.length);
+        arrays.push({ where: `${where} data`, array: data });
+        return { where, name, length: data.length, param: p as AnyParam, data, grad: new Float32Array(0), state: new Map(), sparse: info };
+      }
       const data = checkTensor(`${owner}: ${where}: data`, param.data);
       const grad = checkTensor(`${owner}: ${where}: grad`, param.grad);
       if (data instanceof Float32Array !== grad instanceof Float32Array)

@@ -23,6 +23,10 @@ export interface OptimizerSpec<H extends BaseHyper, R extends GradOptions> {
   hyper: { readonly [K in keyof H]: HyperSpec };
   /** The rule's options but lr and gradScale, from the hyperparameters (AdamW adds decoupled: true). */
   ruleOptions(h: Omit<H, 'lr'>): SlotOptions<R>;
+  /** Row-sparse parameters (lib/sparse.ts): 'only' (SparseAdam), 'also' (AdaGrad, SGD); absent: refused. */
+  sparse?: 'only' | 'also';
+  /** Why these hyperparameters refuse sparse parameters, or null. */
+  sparseProblem?(h: Hyperparameters<H>): string | null;
   /** Checks between options (SGD: nesterov needs momentum); throws naming `where`. */
   check?(h: Hyperparameters<H>, where: string): void;
 }

@@ -13,6 +13,7 @@
 #include "memory.h"
 #include "parallel.h"
 #include "plan_common.h"
+#include "sparse_rows.h"
 #include "stream_probe.h"
 #include "tracked_arrays.h"
 
@@ -183,6 +184,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports["overlappingPair"] = Napi::Function::New(env, OverlappingPair, "overlappingPair");
   exports["streamProbe"] = Napi::Function::New(env, StreamProbe, "streamProbe");
   RegisterGradOps(env, exports);
+  RegisterSparseRows(env, exports);
   exports["cuda"] = CudaExports(env);
   return exports;
 }

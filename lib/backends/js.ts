@@ -1,6 +1,7 @@
 import { allocArena } from '../arena';
 import { gradOps } from '../gradops';
 import type { Rule } from '../rules/types';
+import { stepRowsJs } from '../sparse';
 import type { Backend, Executor, TensorGroups } from './types';
 
 /** The TypeScript reference: the correctness oracle, and the fallback when the addon is absent. */
@@ -30,4 +31,5 @@ export const jsBackend: Backend = {
   alloc: (n) => new Float32Array(n),
   allocMany: (lengths) => allocArena((n) => new Float32Array(n), lengths),
   grads: gradOps,
+  stepRows: stepRowsJs,
 };

@@ -2,15 +2,17 @@ import * as path from 'node:path';
 import type { Binding } from '../../binding';
 import { OPTIMIZERS } from '../optimizers';
 import { Flag } from '../rules/flags';
+import { sparseAdamRule } from '../rules/sparse-adam';
 import type { Rule } from '../rules/types';
 
 /**
  * Every rule the TypeScript layer knows, from the optimizer registry (each once, in registry
- * order); the addon must agree on each one's layout. Read when called, never while modules load:
- * the registry's classes import this module through the backends.
+ * order), and SparseAdam's (sparse-only, so outside the registry's dense coverage); the addon must
+ * agree on each one's layout. Read when called, never while modules load: the registry's classes
+ * import this module through the backends.
  */
 export function libRules(): ReadonlyArray<Rule<never>> {
-  return [...new Set(OPTIMIZERS.map((o) => o.rule))];
+  return [...new Set([...OPTIMIZERS.map((o) => o.rule), sparseAdamRule as Rule<never>])];
 }
 
 export interface LoadResult {

@@ -62,5 +62,7 @@ export function nativeBackend(binding: Binding, isa: IsaName, threads: number): 
     alloc: (n) => binding.allocFloat32(n),
     allocMany: (lengths) => allocArena((n) => binding.allocFloat32(n), lengths),
     grads: nativeGradOps(binding, isa, threads),
+    stepRows: (rule, scalars, flags, slots, plan, rowSize) =>
+      binding.stepRows(binding.rules[rule.name].id, isaIndex, threads, slots, plan.rows, plan.order, plan.starts, rowSize, scalars.subarray(0, rule.scalarCount), flags),
   };
 }

@@ -1,4 +1,5 @@
 import type { Rule } from '../rules/types';
+import type { RowPlan } from '../sparse';
 import type { Tensor } from '../tensor';
 
 /**
@@ -40,4 +41,11 @@ export interface Backend {
   /** Zeroed state tensors of these lengths at once, where the backend can place them together (lib/arena.ts). */
   allocMany?(lengths: readonly number[]): Tensor[];
   readonly grads: GradOps;
+  /**
+   * Runs the rule on the touched rows of one row-sparse tensor: `slots` as a tensor's (param, the
+   * grad as given, state...), the grad rows summed as `plan` says (lib/sparse.ts RowPlan: rows
+   * ascending and distinct, duplicates in order of appearance). Absent: the backend takes no
+   * sparse parameters.
+   */
+  stepRows?(rule: Rule<never>, scalars: Float32Array, flags: number, slots: ReadonlyArray<Float32Array | null>, plan: RowPlan, rowSize: number): void;
 }

@@ -33,6 +33,8 @@ const ADAGRAD: OptimizerSpec<AdaGradHyper, AdagradRuleOptions> = {
     maximize: flag,
   },
   ruleOptions: (h) => h,
+  sparse: 'also',
+  sparseProblem: (h) => (h.weightDecay !== 0 ? `weightDecay ${h.weightDecay} does not support sparse gradients (as in PyTorch); use weightDecay 0` : null),
 };
 
 /** AdaGrad (Duchi, Hazan & Singer 2011); PyTorch 1.13's formulas. */

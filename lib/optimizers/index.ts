@@ -28,6 +28,7 @@ export * from './nadam';
 export * from './radam';
 export * from './rmsprop';
 export * from './sgd';
+export * from './sparse-adam';
 
 type Options = Record<string, unknown>;
 

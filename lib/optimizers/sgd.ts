@@ -28,6 +28,13 @@ const SGD_SPEC: OptimizerSpec<SgdHyper, SgdRuleOptions> = {
   defaults: { lr: undefined, momentum: 0, dampening: 0, nesterov: false, weightDecay: 0, maximize: false },
   hyper: { lr: nonNegative, momentum: nonNegative, dampening: nonNegative, nesterov: flag, weightDecay: nonNegative, maximize: flag },
   ruleOptions: (h) => h,
+  sparse: 'also',
+  sparseProblem: (h) =>
+    h.weightDecay !== 0
+      ? `weightDecay ${h.weightDecay} does not support sparse gradients (as in PyTorch); use weightDecay 0`
+      : h.momentum !== 0
+        ? `momentum ${h.momentum} is not supported with sparse gradients; use momentum 0`
+        : null,
   check(h, where) {
     if (h.nesterov && (h.momentum <= 0 || h.dampening !== 0))
       throw new RangeError(

@@ -23,7 +23,8 @@ using KernelFn = void (*)(const float* scalars, uint32_t flags, float* const* sl
   X(adadelta, AdadeltaRule) \
   X(nadam, NadamRule)       \
   X(radam, RadamRule)       \
-  X(lion, LionRule)
+  X(lion, LionRule)         \
+  X(sparse_adam, SparseAdamRule)
 
 enum RuleId : uint32_t {
 #define ADAM_RULE_ID(name, Rule) kRule_##name,
@@ -52,6 +53,12 @@ enum Flag : uint32_t {
   X(amsgrad, kFlagAmsgrad) X(gradScale, kFlagGradScale) X(momentum, kFlagMomentum)                 \
   X(nesterov, kFlagNesterov) X(firstStep, kFlagFirstStep) X(centered, kFlagCentered)      \
   X(rectified, kFlagRectified)
+
+// One kernel over the touched rows [begin, end) of a row-sparse tensor (rows.h): `slots` as
+// KernelFn's but whole tensors, except slots[1], the coalesced grad, whose row k belongs to
+// rows[k]. Rows must be distinct (the caller coalesced them), each in range.
+using RowKernelFn = void (*)(const float* scalars, uint32_t flags, float* const* slots, const int32_t* rows,
+                             size_t begin, size_t end, size_t row_size);
 
 // Every ISA with a kernel unit, written once: X(name, detected). Each name has a unit
 // kernels_<name>.cc exporting `kernels_<name>`. `scalar` is the portable unit (VecScalar, any CPU);
@@ -83,6 +90,7 @@ using StreamFn = void (*)(float* p, const float* g, float* m, float* v, size_t n
 struct IsaKernels {
   const char* name;
   KernelFn rules[kRuleCount];
+  RowKernelFn rows[kRuleCount];  // the same rules over the touched rows of a sparse tensor
   GradKernels grad;
   StreamFn stream;
 };

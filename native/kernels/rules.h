@@ -355,6 +355,40 @@ struct LionRule {
   }
 };
 
+// SparseAdam (PyTorch 1.13's torch.optim.SparseAdam, "lazy Adam"): run only on the rows a sparse
+// gradient touches (rows.h), after the duplicates were summed. Its arithmetic is PyTorch's, not
+// AdamRule's: the moments move by a difference, and eps is added unscaled.
+//   g  = effective_grad(grad, p)          (no weight decay)
+//   dm = (g - m)*(1-beta1);  dv = (g*g - v)*(1-beta2);  m = m + dm;  v = v + dv
+//   p  = p - stepSize*(m/(sqrt(v) + eps)) stepSize = lr*sqrt(1 - beta2^t)/(1 - beta1^t)
+struct SparseAdamRule {
+#define SPARSE_ADAM_SLOTS(X) X(kParam, "param") X(kGrad, "grad") X(kExpAvg, "exp_avg") X(kExpAvgSq, "exp_avg_sq")
+#define SPARSE_ADAM_SCALARS(X) \
+  X(kOneMinusBeta1, "oneMinusBeta1") X(kOneMinusBeta2, "oneMinusBeta2") X(kStepSize, "stepSize") X(kEps, "eps") \
+  X(kWeightDecay, "weightDecay") X(kGradScale, "gradScale")
+  ADAM_RULE_NAMES(SPARSE_ADAM_SLOTS, SPARSE_ADAM_SCALARS)
+#undef SPARSE_ADAM_SLOTS
+#undef SPARSE_ADAM_SCALARS
+  static constexpr uint32_t kWrites = 1u << kParam | 1u << kExpAvg | 1u << kExpAvgSq;
+  static constexpr uint32_t kFlags = kFlagMaximize;
+  ADAM_HD static uint32_t required(uint32_t) { return (1u << kSlots) - 1u; }
+
+  template <class V>
+  ADAM_HD static void update(const typename V::F* s, uint32_t flags, typename V::F* x) {
+    using F = typename V::F;
+    F p = x[kParam];
+    F g = effective_grad<V>(flags, x[kGrad], p, s[kGradScale], s[kWeightDecay]);
+    F dm = V::mul(V::sub(g, x[kExpAvg]), s[kOneMinusBeta1]);
+    F dv = V::mul(V::sub(V::mul(g, g), x[kExpAvgSq]), s[kOneMinusBeta2]);
+    F m = V::add(x[kExpAvg], dm);
+    F v = V::add(x[kExpAvgSq], dv);
+    F denom = V::add(V::sqrt(v), s[kEps]);
+    x[kParam] = V::sub(p, V::mul(s[kStepSize], V::div(m, denom)));
+    x[kExpAvg] = m;
+    x[kExpAvgSq] = v;
+  }
+};
+
 // Every rule fits the fixed-size per-group arrays of the N-API layer and the CUDA tables.
 #define ADAM_CHECK_BOUNDS(name, Rule) \
   static_assert(Rule::kSlots <= kMaxSlots && Rule::kScalars <= kMaxScalars, #Rule ": raise kMaxSlots/kMaxScalars");
