@@ -143,4 +143,6 @@ export interface Binding {
    * place (Adam's traffic: 4 arrays read, 3 written), in Plan.step's chunks on `threads` threads.
    */
   streamProbe(isa: number, arrays: readonly [Float32Array, Float32Array, Float32Array, Float32Array], threads: number): void;
+  /** CRC-32C (Castagnoli) of `bytes` continuing `crc` (0 to start), on the CPU's CRC instruction where present. */
+  crc32c(bytes: Uint8Array, crc: number): number;
 }

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "crc32c.h"
 #include "cuda_addon.h"
 #include "grad_ops.h"
 #include "kernels/dispatch.h"
@@ -183,6 +184,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports["freeFloat32"] = Napi::Function::New(env, FreeFloat32, "freeFloat32");
   exports["overlappingPair"] = Napi::Function::New(env, OverlappingPair, "overlappingPair");
   exports["streamProbe"] = Napi::Function::New(env, StreamProbe, "streamProbe");
+  exports["crc32c"] = Napi::Function::New(env, Crc32cBinding, "crc32c");
   RegisterGradOps(env, exports);
   RegisterSparseRows(env, exports);
   exports["cuda"] = CudaExports(env);

@@ -330,7 +330,7 @@ describe('checkpoints of GPU state', () => {
 });
 
 describe('CRC-32C', () => {
-  it('the package and the fallback agree with the check value and with each other, chunked or not', () => {
+  it('the addon (or its fallback) and the bitwise definition agree with the check value and with each other, chunked or not', () => {
     const check = Buffer.from('123456789');
     expect(crc32c(check)).toBe(0xe3069283);
     expect(fallback(check)).toBe(0xe3069283);

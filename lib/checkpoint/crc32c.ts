@@ -1,26 +1,26 @@
-type Crc = (input: Buffer, initialState?: number) => number;
+import { loadNative } from '../backends/load';
+
+type Crc = (bytes: Uint8Array, crc: number) => number;
 
 /**
  * CRC-32C (Castagnoli) of `bytes`, continuing from `previous` (0 to start): chunks fed in order
- * give the CRC of their concatenation. @node-rs/crc32 uses the CPU's CRC32 instruction where
- * there is one (bench/checkpoint.mjs measures it); it is loaded on first use, and where its
- * prebuilt binary does not load, the bitwise definition below stands in (same values, ~100x
- * slower) with one warning, as the library falls back to its TypeScript backend.
+ * give the CRC of their concatenation. The native addon computes it with the CPU's CRC
+ * instruction where there is one (bench/checkpoint.mjs measures it); where the addon does not
+ * load, the bitwise definition below stands in (same values, far slower) with one warning, as the
+ * library falls back to its TypeScript backend.
  */
 export function crc32c(bytes: Uint8Array, previous = 0): number {
-  const view = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  return (impl ??= load())(view, previous) >>> 0;
+  return (impl ??= load())(bytes, previous >>> 0) >>> 0;
 }
 
 let impl: Crc | undefined;
 
 function load(): Crc {
-  try {
-    return (require('@node-rs/crc32') as { crc32c: Crc }).crc32c;
-  } catch (e) {
-    process.emitWarning(`@node-rs/crc32 did not load (${(e as Error).message.split('\n')[0]}); checkpoints compute CRC-32C in JavaScript, slowly`, 'AdamNativeFallback');
-    return crc32cBitwise;
-  }
+  const { binding, error } = loadNative();
+  if (binding && typeof binding.crc32c === 'function') return binding.crc32c.bind(binding);
+  const why = binding ? 'the native addon has no crc32c (rebuild the addon)' : error;
+  process.emitWarning(`${why}; checkpoints compute CRC-32C in JavaScript, slowly`, 'AdamNativeFallback');
+  return crc32cBitwise;
 }
 
 /** The bitwise definition (reflected polynomial 0x82F63B78), no table. */
