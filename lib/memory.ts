@@ -14,7 +14,8 @@ export function allocFloat32(n: number): Float32Array {
 /**
  * Returns the memory of an allocFloat32 array (and of every view on its buffer) to the system now:
  * the buffer is detached (every view reads as empty) and its pages released. Anything else is left
- * to the garbage collector. Returns whether memory was released.
+ * to the garbage collector, and so is every array while any stepAsync is in flight in the process
+ * (the step may be writing there). Returns whether memory was released.
  */
 export function releaseFloat32(array: Float32Array): boolean {
   const native = loadNative().binding;

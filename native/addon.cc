@@ -76,7 +76,7 @@ class CpuPlan : public Napi::ObjectWrap<CpuPlan> {
   // The plan's part of AsyncStep (plan_common.h).
   BusyFlag busy_;
   void RunStep() { parallel_for(threads_, chunking_.jobs(), &CpuPlan::RunJob, this); }
-  void StepSettled() {}
+  void StepSettled() { arrays_.Hold(false); }
 
  private:
   std::string Where(size_t t, uint32_t k) const {
@@ -114,7 +114,13 @@ class CpuPlan : public Napi::ObjectWrap<CpuPlan> {
 
   Napi::Value StepAsync(const Napi::CallbackInfo& info) {
     Prepare(info, "stepAsync");
-    return AsyncStep<CpuPlan>::Start(info.Env(), this, Value(), "adam-native:step");
+    arrays_.Hold(true);
+    try {
+      return AsyncStep<CpuPlan>::Start(info.Env(), this, Value(), "adam-native:step");
+    } catch (...) {
+      arrays_.Hold(false);
+      throw;
+    }
   }
 
   Napi::Value Busy(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), busy_.busy()); }
@@ -125,7 +131,7 @@ class CpuPlan : public Napi::ObjectWrap<CpuPlan> {
   KernelFn kernel_ = nullptr;
   std::vector<uint32_t> group_;    // per tensor: its group
   std::vector<uint32_t> present_;  // per group: the slots every tensor of it has
-  TrackedArrays arrays_;           // keeps every array alive and re-checks them before each step
+  TrackedArrays arrays_;           // re-checks every array before each step; holds them during a stepAsync
   std::vector<float*> ptrs_;       // per tensor and slot
   Chunking chunking_;
   StepValues values_;

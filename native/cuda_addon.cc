@@ -228,7 +228,10 @@ class CudaPlan : public Napi::ObjectWrap<CudaPlan> {
     std::string e = gpu::plan_step(plan_, values_.all_scalars().data(), values_.all_flags().data(), host_);
     if (!e.empty()) throw std::runtime_error(e);
   }
-  void StepSettled() { Pin(false); }
+  void StepSettled() {
+    Pin(false);
+    host_arrays_.Hold(false);
+  }
 
  private:
   std::string Where(size_t t, uint32_t k) const {
@@ -261,7 +264,14 @@ class CudaPlan : public Napi::ObjectWrap<CudaPlan> {
 
   Napi::Value StepAsync(const Napi::CallbackInfo& info) {
     Prepare(info, 0, "stepAsync");
-    Napi::Value promise = AsyncStep<CudaPlan>::Start(info.Env(), this, Value(), "adam-native:cuda-step");
+    host_arrays_.Hold(true);
+    Napi::Value promise;
+    try {
+      promise = AsyncStep<CudaPlan>::Start(info.Env(), this, Value(), "adam-native:cuda-step");
+    } catch (...) {
+      host_arrays_.Hold(false);
+      throw;
+    }
     Pin(true);
     return promise;
   }
@@ -290,7 +300,7 @@ class CudaPlan : public Napi::ObjectWrap<CudaPlan> {
   std::vector<uint32_t> present_;  // per group: the slots every tensor of it has
   std::vector<gpu::PlanTensor> tensors_;
   std::vector<gpu::HostPair> host_;
-  TrackedArrays host_arrays_;  // the mirrored params and grads: kept alive, re-checked every step
+  TrackedArrays host_arrays_;  // the mirrored params and grads: re-checked every step, held during a stepAsync
   std::vector<Napi::ObjectReference> refs_;
   std::vector<DeviceBuffer*> buffers_;  // per item; nullptr for host arrays and absent slots
   StepValues values_;

@@ -4,89 +4,56 @@
 
 #include <cmath>
 #include <cstdint>
-#include <cstdlib>
-#include <cstring>
-#include <mutex>
-#include <unordered_map>
 
 namespace adam {
+
+std::atomic<int>& StepsInFlight() {
+  static std::atomic<int> count{0};
+  return count;
+}
+
 namespace {
 
 constexpr size_t kHugePage = size_t{2} << 20;
+constexpr size_t kPage = 4096;
 constexpr double kMaxElements = 4294967296.0;  // 2^32 floats (16 GiB) per array
 
-// Memory handed to V8 as an external ArrayBuffer. From 2 MiB up it is an anonymous mapping:
-// zero pages the kernel commits on first touch (no memset), 2 MiB aligned for huge pages.
-struct Block {
-  void* data;
-  size_t capacity;  // bytes owned (and reported to V8)
-  bool mapped;      // munmap, else free
-  bool creating;    // inside napi_create_external_arraybuffer: a finalizer call then must not free
-  bool finalized;   // the finalizer ran while `creating`
-  bool released;    // freeFloat32 already gave the pages back and the bytes to V8's count
-};
+// Marks the ArrayBuffers allocFloat32 made: freeFloat32 releases only those.
+constexpr napi_type_tag kOwnBuffer = {0x6164616d2d6e6174ULL, 0x697665466c743332ULL};
 
-// Data pointer -> block of every live allocation: freeFloat32 touches only memory made here.
-// Finalizers of different environments (worker threads) may run on different threads.
-std::mutex registry_mutex;
-std::unordered_map<void*, Block*> registry;
-
-void FreeBlock(Block* block) {
-  if (block->mapped) munmap(block->data, block->capacity);
-  else std::free(block->data);
-}
-
-void Finalize(napi_env env, void* /*data*/, void* hint) {
-  Block* block = static_cast<Block*>(hint);
-  if (block->creating) {  // the runtime refused the buffer and finalizes at once; the caller frees
-    block->finalized = true;
-    return;
-  }
-  {
-    std::lock_guard<std::mutex> lock(registry_mutex);
-    registry.erase(block->data);
-  }
-  if (!block->released) Napi::MemoryManagement::AdjustExternalMemory(Napi::Env(env), -static_cast<int64_t>(block->capacity));
-  FreeBlock(block);
-  delete block;
-}
-
-// Zeroed memory of `bytes` (> 0), or false. Small blocks are 64-byte aligned from malloc.
-bool Allocate(size_t bytes, Block* block) {
-  if (bytes < kHugePage) {
-    size_t capacity = (bytes + 63) / 64 * 64;
-    void* data = nullptr;
-    if (posix_memalign(&data, 64, capacity) != 0 || data == nullptr) return false;
-    std::memset(data, 0, capacity);
-    *block = {data, capacity, false, false, false, false};
-    return true;
-  }
-  // Over-map by one huge page, then unmap the unaligned head and the tail beyond the capacity.
-  size_t capacity = (bytes + kHugePage - 1) / kHugePage * kHugePage;
-  if (capacity > SIZE_MAX - kHugePage) return false;
-  void* raw = mmap(nullptr, capacity + kHugePage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (raw == MAP_FAILED) return false;
-  uintptr_t start = reinterpret_cast<uintptr_t>(raw);
-  uintptr_t aligned = (start + kHugePage - 1) / kHugePage * kHugePage;
-  if (aligned > start) munmap(raw, aligned - start);
-  size_t tail = (start + capacity + kHugePage) - (aligned + capacity);
-  if (tail > 0) munmap(reinterpret_cast<void*>(aligned + capacity), tail);
-  void* data = reinterpret_cast<void*>(aligned);
-  madvise(data, capacity, MADV_HUGEPAGE);  // a hint: failure only costs speed
-  *block = {data, capacity, true, false, false, false};
-  return true;
-}
-
-// A plain `new Float32Array(n)`: V8's own zeroed memory (lazily committed for large sizes); a
-// failed allocation is V8's RangeError, thrown to JavaScript.
 Napi::Value PlainFloat32Array(Napi::Env env, double n) {
   Napi::Function ctor = env.Global().Get("Float32Array").As<Napi::Function>();
   return ctor.New({Napi::Number::New(env, n)});
 }
 
+// A zeroed ArrayBuffer of `bytes` from V8's allocator (calloc: large sizes are fresh mappings,
+// committed on first touch), or an empty value when it cannot be had. Built through the JavaScript
+// constructor: a failed allocation there is a RangeError, where napi_create_arraybuffer would end
+// the process.
+Napi::ArrayBuffer NewBuffer(Napi::Env env, double bytes) {
+  napi_value ctor = nullptr, size = nullptr, global = nullptr, result = nullptr;
+  if (napi_get_global(env, &global) != napi_ok || napi_get_named_property(env, global, "ArrayBuffer", &ctor) != napi_ok ||
+      napi_create_double(env, bytes, &size) != napi_ok || napi_new_instance(env, ctor, 1, &size, &result) != napi_ok) {
+    bool pending = false;
+    napi_is_exception_pending(env, &pending);
+    if (pending) {
+      napi_value ignored;
+      napi_get_and_clear_last_exception(env, &ignored);
+    }
+    return Napi::ArrayBuffer();
+  }
+  bool is_buffer = false;
+  napi_is_arraybuffer(env, result, &is_buffer);
+  if (!is_buffer) return Napi::ArrayBuffer();
+  Napi::ArrayBuffer buffer(env, result);
+  if (buffer.Data() == nullptr || static_cast<double>(buffer.ByteLength()) != bytes) return Napi::ArrayBuffer();
+  return buffer;
+}
+
 }  // namespace
 
-// allocFloat32(n) -> Float32Array of n zeros. Sizes are checked before anything is allocated.
+// allocFloat32(n) -> Float32Array of n zeros, a view at an aligned offset into a buffer one
+// alignment larger. Sizes are checked before anything is allocated.
 Napi::Value AllocFloat32(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() != 1 || !info[0].IsNumber()) throw Napi::TypeError::New(env, "allocFloat32(n): n must be a number");
@@ -97,67 +64,38 @@ Napi::Value AllocFloat32(const Napi::CallbackInfo& info) {
   size_t bytes = length * sizeof(float);
   if (bytes == 0) return Napi::Float32Array::New(env, 0);
 
-  Block* block = new Block{};
-  if (!Allocate(bytes, block)) {
-    delete block;
-    return PlainFloat32Array(env, n);
-  }
-  block->creating = true;
-  napi_value raw = nullptr;
-  napi_status status = napi_create_external_arraybuffer(env, block->data, bytes, Finalize, block, &raw);
-  block->creating = false;
-  if (status != napi_ok || block->finalized) {
-    // Refused (Node.js limits external buffers to buffer.constants.MAX_LENGTH bytes; some runtimes
-    // forbid them): the memory is still ours, whether or not the finalizer already ran.
-    bool exception = false;
-    napi_is_exception_pending(env, &exception);
-    if (exception) {
-      napi_value ignored;
-      napi_get_and_clear_last_exception(env, &ignored);
-    }
-    if (status == napi_ok) {
-      // Accepted yet finalized: V8 may still see the buffer, so the memory cannot be freed.
-      // Not known to happen; costs a leak, never a use-after-free.
-      return PlainFloat32Array(env, n);
-    }
-    FreeBlock(block);
-    delete block;
-    return PlainFloat32Array(env, n);
-  }
-  Napi::MemoryManagement::AdjustExternalMemory(env, static_cast<int64_t>(block->capacity));
-  {
-    std::lock_guard<std::mutex> lock(registry_mutex);
-    registry[block->data] = block;
-  }
-  return Napi::Float32Array::New(env, length, Napi::ArrayBuffer(env, raw), 0);
+  size_t alignment = bytes < kHugePage ? 64 : kHugePage;
+  Napi::ArrayBuffer buffer = NewBuffer(env, static_cast<double>(bytes + alignment));
+  if (buffer.IsEmpty()) return PlainFloat32Array(env, n);
+  uintptr_t start = reinterpret_cast<uintptr_t>(buffer.Data());
+  uintptr_t aligned = (start + alignment - 1) / alignment * alignment;
+  // A hint on the whole huge pages of the view: failure only costs speed.
+  if (alignment == kHugePage) madvise(reinterpret_cast<void*>(aligned), bytes / kHugePage * kHugePage, MADV_HUGEPAGE);
+  if (napi_type_tag_object(env, buffer, &kOwnBuffer) != napi_ok) return PlainFloat32Array(env, n);
+  return Napi::Float32Array::New(env, length, buffer, aligned - start);
 }
 
-// freeFloat32(array) -> whether memory was released. For an array from allocFloat32: detaches its
-// buffer (every view then reads as empty, and a plan re-checking it throws) and gives its pages back
-// (MADV_DONTNEED). The address range stays reserved until the finalizer frees it, so a step still
-// running on another thread writes only into memory that is still ours: never a use-after-free.
+// freeFloat32(array) -> whether memory was released. For an array from allocFloat32: gives its
+// pages back (MADV_DONTNEED) and detaches its buffer (every view then reads as empty, and a plan
+// re-checking it throws), which frees it. Detaching frees the memory at once, so nothing is done
+// while any step runs off the JavaScript thread (it might be writing there): the array is then
+// left to the garbage collector.
 Napi::Value FreeFloat32(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() != 1 || !info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
     throw Napi::TypeError::New(env, "freeFloat32(array): array must be a Float32Array");
   Napi::ArrayBuffer buffer = info[0].As<Napi::TypedArray>().ArrayBuffer();
+  bool own = false;
+  if (napi_check_object_type_tag(env, buffer, &kOwnBuffer, &own) != napi_ok || !own) return Napi::Boolean::New(env, false);
   void* data = buffer.Data();
-  Block* block = nullptr;
-  {
-    std::lock_guard<std::mutex> lock(registry_mutex);
-    auto found = registry.find(data);
-    if (found != registry.end() && !found->second->released) block = found->second;
-  }
-  if (block == nullptr || data == nullptr) return Napi::Boolean::New(env, false);
-  if (napi_detach_arraybuffer(env, buffer) != napi_ok) return Napi::Boolean::New(env, false);
-  // Whole pages inside the block only: mapped blocks are 2 MiB aligned, malloc'd ones 64-byte.
+  size_t size = buffer.ByteLength();
+  if (data == nullptr || StepsInFlight().load() != 0) return Napi::Boolean::New(env, false);
+  // Whole pages inside the buffer only: the allocator's bookkeeping around it stays intact.
   uintptr_t start = reinterpret_cast<uintptr_t>(data);
-  uintptr_t page = 4096;
-  uintptr_t first = (start + page - 1) / page * page;
-  uintptr_t last = (start + block->capacity) / page * page;
+  uintptr_t first = (start + kPage - 1) / kPage * kPage;
+  uintptr_t last = (start + size) / kPage * kPage;
   if (last > first) madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
-  block->released = true;
-  Napi::MemoryManagement::AdjustExternalMemory(env, -static_cast<int64_t>(block->capacity));
+  if (napi_detach_arraybuffer(env, buffer) != napi_ok) return Napi::Boolean::New(env, false);
   return Napi::Boolean::New(env, true);
 }
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "kernels/dispatch.h"
+#include "memory.h"
 #include "parallel.h"
 
 namespace adam {
@@ -168,7 +169,11 @@ class AsyncStep {
     if (status == napi_ok)
       status = napi_create_async_work(env, nullptr, resource_name, &AsyncStep::Execute, &AsyncStep::Complete, self,
                                       &self->work_);
-    if (status == napi_ok) status = napi_queue_async_work(env, self->work_);
+    if (status == napi_ok) {
+      StepsInFlight().fetch_add(1);
+      status = napi_queue_async_work(env, self->work_);
+      if (status != napi_ok) StepsInFlight().fetch_sub(1);
+    }
     if (status != napi_ok) {
       if (self->work_) napi_delete_async_work(env, self->work_);
       if (self->owner_) napi_delete_reference(env, self->owner_);
@@ -202,6 +207,7 @@ class AsyncStep {
   // Statuses are ignored on purpose: during teardown nothing can be delivered, and nothing may throw.
   static void Complete(napi_env env, napi_status status, void* data) {
     auto* self = static_cast<AsyncStep*>(data);
+    StepsInFlight().fetch_sub(1);  // counted until settled: Execute has returned, or never ran
     self->plan_->busy_.set(false);
     self->plan_->StepSettled();
     if (status == napi_cancelled && self->error_.empty()) self->error_ = "the async step was cancelled";

@@ -69,7 +69,7 @@ float* TrackedArrays::Add(Napi::Env env, Napi::Value value, const std::string& w
       NAPI_THROW_IF_FAILED(env, napi_strict_equals(env, buffers_[it->second].buffer.Value(), raw_buffer, &known),
                            nullptr);
     if (!known) {
-      buffers_.push_back({Napi::Persistent(Napi::Object(env, raw_buffer)), views_.size()});
+      buffers_.push_back({Napi::Weak(Napi::Object(env, raw_buffer)), views_.size()});
       by_data_.emplace(base, buffers_.size() - 1);
     }
   }
@@ -140,12 +140,24 @@ void TrackedArrays::Check(Napi::Env env) {
     Napi::HandleScope scope(env);
     for (size_t b = start; b < std::min(buffers_.size(), start + kBatch); ++b) {
       const Buffer& buffer = buffers_[b];
+      napi_value value = buffer.buffer.Value();
+      if (value == nullptr)
+        throw Napi::Error::New(env, views_[buffer.first_view].where + " was collected since the optimizer was created");
       bool detached = false;
-      NAPI_THROW_IF_FAILED_VOID(env, napi_is_detached_arraybuffer(env, buffer.buffer.Value(), &detached));
+      NAPI_THROW_IF_FAILED_VOID(env, napi_is_detached_arraybuffer(env, value, &detached));
       if (detached)
         throw Napi::Error::New(env, views_[buffer.first_view].where +
                                         " was detached since the optimizer was created");
     }
+  }
+}
+
+void TrackedArrays::Hold(bool hold) {
+  // Statuses ignored: called when a step settles, also during teardown, where nothing may throw.
+  for (Buffer& buffer : buffers_) {
+    napi_env env = buffer.buffer.Env();
+    napi_ref ref = buffer.buffer;
+    hold ? napi_reference_ref(env, ref, nullptr) : napi_reference_unref(env, ref, nullptr);
   }
 }
 

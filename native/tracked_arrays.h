@@ -31,8 +31,14 @@ class TrackedArrays {
   // After the last Add: throws Error naming both arrays when two of them share memory.
   void CheckOverlap(Napi::Env env) const;
 
-  // Throws Error naming an array of a buffer that was detached since registration.
+  // Throws Error naming an array of a buffer that was detached, or collected, since registration.
   void Check(Napi::Env env);
+
+  // ArrayBuffers are held weakly, so that a plan dropped with its optimizer keeps no memory alive
+  // until its own (deferred) finalizer runs; Check() before each step finds one collected. While
+  // a step runs off the JavaScript thread they are held strongly: Hold(true) after Check(), on the
+  // same call, and Hold(false) when the step has settled.
+  void Hold(bool hold);
 
  private:
   struct View {
@@ -46,7 +52,7 @@ class TrackedArrays {
   };
 
   std::vector<View> views_;       // non-empty views, for the overlap check
-  std::vector<Buffer> buffers_;   // distinct ArrayBuffers, checked every step
+  std::vector<Buffer> buffers_;   // distinct ArrayBuffers (weak), checked every step
   std::vector<Napi::ObjectReference> shared_;  // SharedArrayBuffers: kept alive, never change
   std::unordered_multimap<void*, size_t> by_data_;  // buffer data pointer -> buffers_ index
 };

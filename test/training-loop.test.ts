@@ -235,6 +235,43 @@ describe.skipIf(!NATIVE_LOADED)('dispose frees native memory now', () => {
   });
 });
 
+describe.skipIf(!NATIVE_LOADED)('without dispose() memory stays bounded', () => {
+  it('100 x (new Adam over 4M params, one step, dropped) in one synchronous loop peaks below 600 MB RSS, no explicit gc', () => {
+    // The state is V8's own memory and a plan holds its arrays weakly, so the collector frees both
+    // within the loop; nothing waits for the event loop to turn.
+    const code = `
+      const { Adam } = require('./dist');
+      const n = 4 << 20;
+      const p = { data: new Float32Array(n), grad: new Float32Array(n).fill(0.01) };
+      let peak = 0;
+      for (let i = 0; i < 100; i++) {
+        const opt = new Adam([p], { lr: 1e-3, backend: 'native' });
+        opt.step();
+        peak = Math.max(peak, process.memoryUsage().rss);
+      }
+      console.log(JSON.stringify({ peak }));`;
+    const r = spawnSync(process.execPath, ['-e', code], { cwd: path.join(__dirname, '..'), encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    const { peak } = JSON.parse(r.stdout) as { peak: number };
+    expect(peak).toBeLessThan(600 * 2 ** 20);
+  });
+
+  it('an optimizer dropped during its stepAsync keeps its arrays until the step settles', async () => {
+    const code = `
+      const { Adam } = require('./dist');
+      const n = 1 << 22;
+      const p = { data: new Float32Array(n), grad: new Float32Array(n).fill(0.01) };
+      let opt = new Adam([p], { backend: 'native' });
+      const pending = opt.stepAsync();
+      opt = null;
+      for (let i = 0; i < 20; i++) { new Float32Array(n); gc(); }
+      pending.then(() => console.log('ok'));`;
+    const r = spawnSync(process.execPath, ['--expose-gc', '-e', code], { cwd: path.join(__dirname, '..'), encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim()).toBe('ok');
+  });
+});
+
 describe.skipIf(!NATIVE_LOADED)('freeFloat32 (the native release dispose() uses)', () => {
   const binding = loadNative().binding!;
 
@@ -250,6 +287,28 @@ describe.skipIf(!NATIVE_LOADED)('freeFloat32 (the native release dispose() uses)
     expect(binding.freeFloat32!(mine)).toBe(false);
     expect(Array.from(mine)).toEqual([1, 2]);
     expect(() => binding.freeFloat32!(new Float64Array(2) as never)).toThrow(TypeError);
+  });
+
+  it('frees nothing while a step runs off the JavaScript thread: the array is left to the collector', async () => {
+    const opt = new Adam(makeParams([1 << 16], 1), { backend: 'native' });
+    const a = allocFloat32(1 << 20);
+    a.fill(3);
+    const pending = opt.stepAsync();
+    expect(binding.freeFloat32!(a)).toBe(false);
+    expect(a.length).toBe(1 << 20);
+    expect(a[12345]).toBe(3);
+    await pending;
+    expect(binding.freeFloat32!(a)).toBe(true);
+    expect(a.length).toBe(0);
+  });
+
+  it('allocFloat32 views are aligned inside a V8 buffer one alignment larger', () => {
+    const small = allocFloat32(1000);
+    expect(small.buffer.byteLength).toBe(4000 + 64);
+    expect(small.byteOffset).toBeLessThan(64);
+    const large = allocFloat32(1 << 20);
+    expect(large.buffer.byteLength).toBe(4 * (1 << 20) + 2 ** 21);
+    expect(large.byteOffset).toBeLessThan(2 ** 21);
   });
 
   it('a step over a freed array throws instead of touching it', () => {
