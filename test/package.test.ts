@@ -163,6 +163,7 @@ describe('the prebuilt binary', () => {
         'README.md',
         'binding.d.ts',
         'docs/demo/bias-correction.svg',
+        'docs/demo/bow.svg',
         'docs/demo/logreg.svg',
         'package.json',
         'prebuilds/linux-arm64/adam-native.node',
