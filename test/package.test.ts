@@ -305,10 +305,11 @@ describe('CUDA for a user who installed the package', () => {
       const hint = /`([^`]*npm rebuild adam-native)`/.exec(before.error ?? '')?.[1];
       expect(hint).toBe('ADAM_NATIVE_CUDA=1 npm rebuild adam-native');
       // The hint's command as a shell runs it, with the build tools on PATH; one GPU architecture
-      // (ADAM_NATIVE_CMAKE_ARGS) keeps the nvcc step short.
+      // (ADAM_NATIVE_CMAKE_ARGS) keeps the nvcc step short. Building is not under test: no
+      // sanitizer preload (nvcc's tools fail CMake's compiler check under it); cudaInfo keeps it.
       const r = sh('/bin/sh', ['-c', `${hint} --foreground-scripts`], {
         cwd: dir,
-        env: bareEnv({ PATH: `${NVCC_DIR}${path.delimiter}${process.env.PATH}`, ADAM_NATIVE_CMAKE_ARGS: '--CDCMAKE_CUDA_ARCHITECTURES=90-real' }),
+        env: bareEnv({ PATH: `${NVCC_DIR}${path.delimiter}${process.env.PATH}`, ADAM_NATIVE_CMAKE_ARGS: '--CDCMAKE_CUDA_ARCHITECTURES=90-real', LD_PRELOAD: '' }),
       });
       expect({ status: r.status, tail: r.status === 0 ? '' : `${r.stdout}\n${r.stderr}`.slice(-3000) }).toEqual({ status: 0, tail: '' });
       expect(r.stdout).toContain('adam-native: building from source: ADAM_NATIVE_CUDA=1');
