@@ -220,25 +220,29 @@ function rssEnv(): NodeJS.ProcessEnv {
   return asan === undefined ? process.env : { ...process.env, ASAN_OPTIONS: `${asan}:quarantine_size_mb=0:thread_local_quarantine_size_kb=0` };
 }
 
+// Peak RSS of 100 x (new Adam over 4M params, one step) in one synchronous loop, in a child process
+// against the compiled package (dist/, built by pretest): this process's heap is not measured.
+function peakRss(dispose: boolean): number {
+  const code = `
+    const { Adam } = require('./dist');
+    const n = 4 << 20;
+    const p = { data: new Float32Array(n), grad: new Float32Array(n).fill(0.01) };
+    let peak = 0;
+    for (let i = 0; i < 100; i++) {
+      const opt = new Adam([p], { lr: 1e-3, backend: 'native' });
+      opt.step();
+      ${dispose ? 'opt.dispose();' : ''}
+      peak = Math.max(peak, process.memoryUsage().rss);
+    }
+    console.log(JSON.stringify({ peak }));`;
+  const r = spawnSync(process.execPath, ['-e', code], { cwd: path.join(__dirname, '..'), encoding: 'utf8', env: rssEnv() });
+  expect(r.stderr).toBe('');
+  return (JSON.parse(r.stdout) as { peak: number }).peak;
+}
+
 describe.skipIf(!NATIVE_LOADED)('dispose frees native memory now', () => {
   it('100 x (new Adam over 4M params, one step, dispose) in one synchronous loop peaks below 600 MB RSS', () => {
-    // In a child process, against the compiled package (dist/, built by pretest): this process's heap is not measured.
-    const code = `
-      const { Adam } = require('./dist');
-      const n = 4 << 20;
-      const p = { data: new Float32Array(n), grad: new Float32Array(n).fill(0.01) };
-      let peak = 0;
-      for (let i = 0; i < 100; i++) {
-        const opt = new Adam([p], { lr: 1e-3, backend: 'native' });
-        opt.step();
-        opt.dispose();
-        peak = Math.max(peak, process.memoryUsage().rss);
-      }
-      console.log(JSON.stringify({ peak }));`;
-    const r = spawnSync(process.execPath, ['-e', code], { cwd: path.join(__dirname, '..'), encoding: 'utf8', env: rssEnv() });
-    expect(r.stderr).toBe('');
-    const { peak } = JSON.parse(r.stdout) as { peak: number };
-    expect(peak).toBeLessThan(600 * 2 ** 20);
+    expect(peakRss(true)).toBeLessThan(600 * 2 ** 20);
   });
 });
 
@@ -246,21 +250,7 @@ describe.skipIf(!NATIVE_LOADED)('without dispose() memory stays bounded', () => 
   it('100 x (new Adam over 4M params, one step, dropped) in one synchronous loop peaks below 600 MB RSS, no explicit gc', () => {
     // The state is V8's own memory and a plan holds its arrays weakly, so the collector frees both
     // within the loop; nothing waits for the event loop to turn.
-    const code = `
-      const { Adam } = require('./dist');
-      const n = 4 << 20;
-      const p = { data: new Float32Array(n), grad: new Float32Array(n).fill(0.01) };
-      let peak = 0;
-      for (let i = 0; i < 100; i++) {
-        const opt = new Adam([p], { lr: 1e-3, backend: 'native' });
-        opt.step();
-        peak = Math.max(peak, process.memoryUsage().rss);
-      }
-      console.log(JSON.stringify({ peak }));`;
-    const r = spawnSync(process.execPath, ['-e', code], { cwd: path.join(__dirname, '..'), encoding: 'utf8', env: rssEnv() });
-    expect(r.stderr).toBe('');
-    const { peak } = JSON.parse(r.stdout) as { peak: number };
-    expect(peak).toBeLessThan(600 * 2 ** 20);
+    expect(peakRss(false)).toBeLessThan(600 * 2 ** 20);
   });
 
   it('an optimizer dropped during its stepAsync keeps its arrays until the step settles', async () => {
