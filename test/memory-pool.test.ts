@@ -96,13 +96,20 @@ const poll = setInterval(() => {
   itUnless(NO_NATIVE)('a tiny synchronous call does not wait for an unrelated async step on the pool', () => {
     const r = runChild(`
 const { Adam, clipGradNorm } = require('./dist');
-const n = 1 << 25;
-const p = { name: 'w', data: new Float32Array(n).fill(1), grad: new Float32Array(n).fill(0.5) };
-const opt = new Adam([p], { backend: 'native', threads: 2 });
-opt.step();
-let t = process.hrtime.bigint();
-opt.step();
-const stepMs = Number(process.hrtime.bigint() - t) / 1e6;
+// The step must take long enough for a waiting call to show: grow it until it takes 25 ms (a fast
+// or idle machine finishes 2^25 elements sooner than that).
+let n = 1 << 25, p, opt, stepMs, t;
+for (;;) {
+  p = { name: 'w', data: new Float32Array(n).fill(1), grad: new Float32Array(n).fill(0.5) };
+  opt = new Adam([p], { backend: 'native', threads: 2 });
+  opt.step();
+  t = process.hrtime.bigint();
+  opt.step();
+  stepMs = Number(process.hrtime.bigint() - t) / 1e6;
+  if (stepMs > 25 || n >= 1 << 28) break;
+  opt.dispose();
+  n *= 2;
+}
 const small = new Float32Array(16).fill(3);
 (async () => {
   const pending = opt.stepAsync();
@@ -114,7 +121,7 @@ const small = new Float32Array(16).fill(3);
   console.log(stepMs, clipMs);
 })();`);
     const [stepMs, clipMs] = r.stdout.trim().split(' ').map(Number);
-    expect(stepMs, describeChild(r)).toBeGreaterThan(20); // long enough for a waiting call to show
+    expect(stepMs, describeChild(r)).toBeGreaterThan(20); // the loop above makes it so, up to 2^28 elements
     expect(clipMs).toBeLessThan(stepMs / 4);
   });
 
