@@ -6,7 +6,7 @@ import type * as tfc from '@tensorflow/tfjs-core';
 export type TransferTf = Pick<typeof tfc, 'engine' | 'getBackend' | 'tensor'>;
 
 interface WasmBackendLike {
-  dataIdMap?: { get(id: unknown): { id?: unknown; memoryOffset?: unknown; refCount?: unknown } | undefined };
+  dataIdMap?: { has(id: unknown): boolean; get(id: unknown): { id?: unknown; memoryOffset?: unknown; refCount?: unknown } | undefined };
   wasm?: {
     HEAPU8?: Uint8Array;
     tfjs?: { registerTensor?(id: number, size: number, offset: number): void; disposeData?(id: number): void };
@@ -40,26 +40,28 @@ export function wasmHeap(tf: TransferTf): WasmHeap | null {
   const map = backend.dataIdMap;
   const module = backend.wasm;
   const kernels = module?.tfjs;
-  if (!map || typeof map.get !== 'function' || !module || !(module.HEAPU8 instanceof Uint8Array)) return null;
+  if (!map || typeof map.has !== 'function' || typeof map.get !== 'function' || !module || !(module.HEAPU8 instanceof Uint8Array)) return null;
   if (typeof kernels?.registerTensor !== 'function' || typeof kernels.disposeData !== 'function') return null;
+  // get() of a tensor held by another backend would move it here (an allocation): has() first.
+  const info = (t: tfc.Tensor) => (map.has(t.dataId) ? map.get(t.dataId) : undefined);
   return {
     view(t) {
       if (t.dtype !== 'float32' || t.isDisposed) return null;
-      const offset = map.get(t.dataId)?.memoryOffset;
+      const offset = info(t)?.memoryOffset;
       const heap = module.HEAPU8!;
       const bytes = t.size * 4;
       if (typeof offset !== 'number' || offset % 4 !== 0 || offset <= 0 || offset + bytes > heap.byteLength) return null;
       return new Float32Array(heap.buffer, heap.byteOffset + offset, t.size);
     },
     refCount(t) {
-      const n = map.get(t.dataId)?.refCount;
+      const n = info(t)?.refCount;
       return typeof n === 'number' ? n : Infinity;
     },
     renew(t) {
-      const info = map.get(t.dataId);
-      if (typeof info?.id !== 'number' || typeof info.memoryOffset !== 'number') return;
-      kernels.disposeData!(info.id);
-      kernels.registerTensor!(info.id, t.size, info.memoryOffset);
+      const data = info(t);
+      if (typeof data?.id !== 'number' || typeof data.memoryOffset !== 'number') return;
+      kernels.disposeData!(data.id);
+      kernels.registerTensor!(data.id, t.size, data.memoryOffset);
     },
   };
 }
