@@ -240,7 +240,7 @@ function classFor(tf: TfModule): new (name: string, checked: Checked) => NativeT
       const heap = wasmHeap(tf);
       for (const slot of this.#slots) {
         if (!slot.inPlace) this.#writeBack(slot);
-        else heap!.renew(slot.variable);
+        else heap?.renew(slot.variable);
       }
       this.incrementIterations();
     }
