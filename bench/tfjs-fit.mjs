@@ -1,6 +1,8 @@
 // npm run bench -- --tfjs [--quick]: model.fit epochs on TensorFlow.js 'cpu' and 'wasm' with
 // tf.train.adam against nativeOptimizer(tf, 'Adam'), the update phase (applyGradients) timed on
-// its own. Prints one table and writes bench/results/tfjs-<date>.json.
+// its own. Both models live side by side and take turns, epoch by epoch (A B B A ...), so both see
+// the same disturbances; each figure is the median of the rounds, with the range. Prints one table
+// and writes bench/results/tfjs-<date>.json.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,8 +15,8 @@ import { collect, fillGrad } from './measure.mjs';
 const quick = process.argv.includes('--quick');
 const log = (...a) => process.stderr.write(a.join(' ') + '\n');
 const BATCH = 128;
-const EPOCHS = quick ? 1 : 2;
-const ONLY = process.env.TFJS_BENCH_ONLY; // development: one backend // timed epochs, after one untimed warm-up batch
+const ROUNDS = quick ? 3 : 5; // timed epochs of each optimizer, after one untimed warm-up batch
+const ONLY = process.env.TFJS_BENCH_ONLY; // development: one backend
 
 // tf.layers.embedding's gradient (unsortedSegmentSum) runs one kernel per row on 'cpu' (200,000
 // per step) and has no 'wasm' kernel; this embedding scatters its gradient rows into a dense zero
@@ -97,6 +99,9 @@ const MODELS = [
 const OPTIMIZERS = [
   { name: 'tf.train.adam', make: () => tf.train.adam(1e-3, 0.9, 0.999, 1e-7) },
   { name: 'nativeOptimizer Adam', make: () => nativeOptimizer(tf, 'Adam', { lr: 1e-3, eps: 1e-7 }) },
+  // The default uses every core; on a machine busy with other work, waiting for the pool's other
+  // threads can cost more than a small model's whole step.
+  { name: 'nativeOptimizer Adam, threads 1', make: () => nativeOptimizer(tf, 'Adam', { lr: 1e-3, eps: 1e-7, threads: 1 }) },
 ];
 
 /** Wraps applyGradients to add its seconds to `timer.update` (cpu and wasm kernels run synchronously). */
@@ -110,43 +115,64 @@ function timeUpdates(optimizer, timer) {
   };
 }
 
-async function measure(backend, model, opt) {
+const median = (a) => {
+  const s = [...a].sort((p, q) => p - q);
+  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+async function prepare(model, opt, x, y) {
   const m = model.make();
-  const params = m.countParams();
   const optimizer = opt.make();
   const timer = { update: 0, steps: 0 };
   timeUpdates(optimizer, timer);
   m.compile({ optimizer, loss: 'categoricalCrossentropy' });
-  const { x, y } = model.data(model.batches * BATCH);
   // Warm-up: one batch (builds the state, compiles wasm kernels).
   await m.fit(x.slice(0, BATCH), y.slice(0, BATCH), { epochs: 1, batchSize: BATCH, verbose: 0 });
-  const epochs = [];
-  const updates = [];
-  for (let e = 0; e < EPOCHS; e++) {
-    timer.update = 0;
-    timer.steps = 0;
-    const t0 = process.hrtime.bigint();
-    await m.fit(x, y, { epochs: 1, batchSize: BATCH, verbose: 0, shuffle: false });
-    epochs.push(Number(process.hrtime.bigint() - t0) / 1e9);
-    updates.push(timer.update);
+  return { opt, m, optimizer, timer, epochs: [], updates: [], steps: 0 };
+}
+
+async function epoch(run, x, y) {
+  run.timer.update = 0;
+  run.timer.steps = 0;
+  const t0 = process.hrtime.bigint();
+  await run.m.fit(x, y, { epochs: 1, batchSize: BATCH, verbose: 0, shuffle: false });
+  run.epochs.push(Number(process.hrtime.bigint() - t0) / 1e9);
+  run.updates.push(run.timer.update);
+  run.steps = run.timer.steps;
+}
+
+// Both optimizers on the same data, taking turns: round r runs A then B when r is even, B then A
+// when odd. Rows: median epoch and update seconds over the rounds, with min and max.
+async function measure(backend, model) {
+  const { x, y } = model.data(model.batches * BATCH);
+  const runs = [];
+  for (const opt of OPTIMIZERS) runs.push(await prepare(model, opt, x, y));
+  for (let r = 0; r < ROUNDS; r++) for (const run of r % 2 ? [...runs].reverse() : runs) await epoch(run, x, y);
+  const params = runs[0].m.countParams();
+  const rows = runs.map((run) => ({
+    backend, model: model.name, params, optimizer: run.opt.name, steps: run.steps, rounds: ROUNDS,
+    epochSeconds: median(run.epochs), epochRange: [Math.min(...run.epochs), Math.max(...run.epochs)],
+    updateSeconds: median(run.updates), updateRange: [Math.min(...run.updates), Math.max(...run.updates)],
+    updateMsPerStep: (1000 * median(run.updates)) / run.steps,
+    epochsSeconds: run.epochs, updatesSeconds: run.updates,
+  }));
+  for (const run of runs) {
+    run.m.dispose();
+    run.optimizer.dispose();
   }
-  const steps = timer.steps;
   tf.dispose([x, y]);
-  m.dispose();
-  optimizer.dispose();
   collect();
-  const best = Math.min(...epochs);
-  const update = Math.min(...updates);
-  return { backend, model: model.name, params, optimizer: opt.name, steps, epochSeconds: best, updateSeconds: update, updateMsPerStep: (1000 * update) / steps };
+  return rows;
 }
 
 function printTable(rows) {
-  const header = ['backend', 'model', 'params', 'optimizer', 'epoch s', 'update s', 'update ms/step', 'update x', 'epoch x'];
+  const header = ['backend', 'model', 'params', 'optimizer', 'epoch s (min-max)', 'update ms/step (min-max)', 'update x', 'epoch x'];
+  const range = (med, [lo, hi], k, d) => `${(k * med).toFixed(d)} (${(k * lo).toFixed(d)}-${(k * hi).toFixed(d)})`;
   const lines = rows.map((r) => {
     const base = rows.find((b) => b.backend === r.backend && b.model === r.model && b.optimizer === 'tf.train.adam');
     return [
-      r.backend, r.model, r.params.toLocaleString('en-US'), r.optimizer, r.epochSeconds.toFixed(2), r.updateSeconds.toFixed(3),
-      r.updateMsPerStep.toFixed(2), (base.updateSeconds / r.updateSeconds).toFixed(1), (base.epochSeconds / r.epochSeconds).toFixed(2),
+      r.backend, r.model, r.params.toLocaleString('en-US'), r.optimizer, range(r.epochSeconds, r.epochRange, 1, 2),
+      range(r.updateSeconds, r.updateRange, 1000 / r.steps, 2), (base.updateSeconds / r.updateSeconds).toFixed(1), (base.epochSeconds / r.epochSeconds).toFixed(2),
     ];
   });
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
@@ -156,26 +182,27 @@ function printTable(rows) {
 
 async function main() {
   const info = machine();
-  log(`bench --tfjs${quick ? ' --quick' : ''}: ${info.cpu}, ${info.cores} cores, load ${info.load}; ${EPOCHS} timed epoch(s) each, best kept`);
+  log(`bench --tfjs${quick ? ' --quick' : ''}: ${info.cpu}, ${info.cores} cores, load ${info.load}; ${ROUNDS} rounds of one epoch per optimizer, taking turns`);
   const rows = [];
   for (const backend of ONLY ? [ONLY] : ['cpu', 'wasm']) {
     await tf.setBackend(backend);
     await tf.ready();
-    for (const model of MODELS.filter((m) => !process.env.TFJS_BENCH_MODEL || m.name.startsWith(process.env.TFJS_BENCH_MODEL)))
-      for (const opt of OPTIMIZERS) {
-        const row = await measure(backend, model, opt);
-        log(`  ${backend} ${model.name} ${opt.name}: epoch ${row.epochSeconds.toFixed(2)} s, update ${row.updateSeconds.toFixed(3)} s`);
+    for (const model of MODELS.filter((m) => !process.env.TFJS_BENCH_MODEL || m.name.startsWith(process.env.TFJS_BENCH_MODEL))) {
+      for (const row of await measure(backend, model)) {
+        log(`  ${backend} ${model.name} ${row.optimizer}: epoch ${row.epochSeconds.toFixed(2)} s, update ${row.updateMsPerStep.toFixed(2)} ms/step (medians)`);
         rows.push(row);
       }
+    }
   }
   printTable(rows);
-  const result = { date: new Date().toISOString(), quick, machine: info, batch: BATCH, epochs: EPOCHS, rows };
+  const loadAtEnd = machine().load;
+  const result = { date: new Date().toISOString(), quick, machine: info, loadAtEnd, batch: BATCH, rounds: ROUNDS, rows };
   const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results');
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `tfjs-${result.date.replace(/[:.]/g, '-')}.json`);
   fs.writeFileSync(file, JSON.stringify(result, null, 1));
-  console.log(`\nbatch ${BATCH}, best of ${EPOCHS} epoch(s) after a warm-up batch; update = time inside applyGradients; ` +
-    `${info.cpu}, ${info.cores} cores, node ${info.node}, isa ${info.isa}, load at start ${info.load}. JSON: ${path.relative(process.cwd(), file)}`);
+  console.log(`\nbatch ${BATCH}; median of ${ROUNDS} epochs per optimizer (min-max), the two models taking turns after a warm-up batch each; ` +
+    `update = time inside applyGradients; ${info.cpu}, ${info.cores} cores, node ${info.node}, isa ${info.isa}, load ${info.load} at start, ${loadAtEnd} at end. JSON: ${path.relative(process.cwd(), file)}`);
 }
 
 main().catch((e) => {

@@ -135,9 +135,11 @@ describe.each(['cpu', 'wasm'])('nativeOptimizer on the tfjs %s backend', (backen
   });
 });
 
-describe('nativeOptimizer (tfjs cpu)', () => {
+describe.each(['cpu', 'wasm'])('nativeOptimizer (tfjs %s)', (backend) => {
   beforeAll(async () => {
-    await tf.setBackend('cpu');
+    if (backend === 'wasm') await import('@tensorflow/tfjs-backend-wasm');
+    expect(await tf.setBackend(backend)).toBe(true);
+    await tf.ready();
   });
   const vars: tf.Variable[] = [];
   afterEach(() => {
@@ -293,5 +295,145 @@ describe('nativeOptimizer (tfjs cpu)', () => {
     expect(maxAbs).toBeLessThan(1e-5);
     ours.dispose();
     theirs.dispose();
+  });
+});
+
+// On 'wasm' the adapter steps each variable in place, in the wasm heap, reading the gradients there.
+describe('nativeOptimizer in place on tfjs wasm', () => {
+  beforeAll(async () => {
+    await import('@tensorflow/tfjs-backend-wasm');
+    expect(await tf.setBackend('wasm')).toBe(true);
+    await tf.ready();
+  });
+  const vars: tf.Variable[] = [];
+  afterEach(() => {
+    tf.dispose(vars.splice(0));
+  });
+
+  const heapBytes = () => (tf.engine().backend as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.byteLength;
+
+  it("keeps each variable's memory (no assign, no new tensor), leaves the gradient tensors as they were, and the library's bits", () => {
+    const values = initial(21);
+    const v = makeVariables(values);
+    vars.push(...v);
+    const opt = nativeOptimizer(tf, 'Adam', { lr: 0.01 });
+    stepTf(opt, v, 1);
+    const ids = v.map((x) => x.dataId);
+    const tensors = tf.memory().numTensors;
+    for (let t = 2; t <= 6; t++) {
+      const g = named(v, gradsAt(t));
+      opt.applyGradients(g);
+      Object.values(g).forEach((x, i) => expect(firstBitDifference(x.dataSync() as Float32Array, gradsAt(t)[i])).toBe(-1));
+      tf.dispose(Object.values(g));
+    }
+    expect(v.map((x) => x.dataId)).toEqual(ids);
+    expect(tf.memory().numTensors).toBe(tensors);
+    expectBits(v, stepDirect((p) => new Adam(p, { lr: 0.01 }), values, 6));
+    opt.dispose();
+  });
+
+  it('kernels that keep packed weights (matMul) see the values written in place', () => {
+    const w = tf.variable(tf.tensor2d(initial(22)[0], [17, 5]), true, 'inplace/w');
+    vars.push(w);
+    const x = tf.tensor2d(initial(23)[0].subarray(0, 3 * 17), [3, 17]);
+    const opt = nativeOptimizer(tf, 'SGD', { lr: 0.5 });
+    for (let t = 1; t <= 3; t++) {
+      tf.matMul(x, w).dispose(); // the kernel packs w's values once and keeps them by tensor id
+      const g = { [w.name]: tf.tensor2d(gradsAt(t)[0], [17, 5]) };
+      opt.applyGradients(g);
+      tf.dispose(Object.values(g));
+      const got = tf.matMul(x, w);
+      const expected = tf.matMul(x, tf.tensor2d(w.dataSync() as Float32Array, [17, 5]));
+      expect(firstBitDifference(got.dataSync() as Float32Array, expected.dataSync() as Float32Array)).toBe(-1);
+      tf.dispose([got, expected]);
+    }
+    x.dispose();
+    opt.dispose();
+  });
+
+  it("a tensor sharing a variable's memory (its initial value, a reshape) keeps its values", () => {
+    const values = initial(24);
+    const init = values.map((d, i) => tf.tensor(d.slice(), SHAPES[i]));
+    const v = init.map((t, i) => tf.variable(t, true, `shared${run}/v${i}`));
+    vars.push(...v);
+    const opt = nativeOptimizer(tf, 'Adam', { lr: 0.01 });
+    stepTf(opt, v, 2);
+    const flat = v.map((x) => x.reshape([-1]));
+    const kept = flat.map((f) => (f.dataSync() as Float32Array).slice());
+    stepTf(opt, v, 2, 3);
+    init.forEach((t, i) => expect(firstBitDifference(t.dataSync() as Float32Array, values[i])).toBe(-1));
+    flat.forEach((f, i) => expect(firstBitDifference(f.dataSync() as Float32Array, kept[i])).toBe(-1));
+    expectBits(v, stepDirect((p) => new Adam(p, { lr: 0.01 }), values, 4));
+    tf.dispose([...init, ...flat]);
+    opt.dispose();
+  });
+
+  it("gradients sharing memory (one tensor for two variables, a variable as a gradient): the library's bits", () => {
+    const values = [new Float32Array([1, 2, 3]), new Float32Array([4, 5, 6]), new Float32Array([0.5, -0.5, 0.25])];
+    const v = values.map((d, i) => tf.variable(tf.tensor1d(d.slice()), true, `alias${run}/v${i}`));
+    run++;
+    vars.push(...v);
+    const g = tf.tensor1d([0.1, -0.2, 0.3]);
+    const opt = nativeOptimizer(tf, 'SGD', { lr: 0.1, momentum: 0.9 });
+    // v0 and v1 get the same tensor; v2 gets v0 itself, which the same step writes.
+    for (let t = 0; t < 3; t++) opt.applyGradients([{ name: v[0].name, tensor: g }, { name: v[1].name, tensor: g }, { name: v[2].name, tensor: v[0] }]);
+    const params = values.map((d, i) => ({ name: `p${i}`, data: d.slice(), grad: new Float32Array(3) }));
+    const direct = new SGD(params, { lr: 0.1, momentum: 0.9 });
+    for (let t = 0; t < 3; t++) {
+      params[0].grad.set([0.1, -0.2, 0.3]);
+      params[1].grad.set([0.1, -0.2, 0.3]);
+      params[2].grad.set(params[0].data);
+      direct.step();
+    }
+    expectBits(v, params.map((p) => p.data));
+    g.dispose();
+    opt.dispose();
+  });
+
+  it("the heap growing between steps and inside a schedule function (detached views): the library's bits", () => {
+    const values = initial(25);
+    const v = makeVariables(values);
+    vars.push(...v);
+    const hold: tf.Tensor[] = [];
+    const grow = () => hold.push(tf.zeros([heapBytes() / 4])); // as large as the heap: the module's memory grows
+    const lr = (t: number) => {
+      if (t === 3) grow();
+      return 0.01 / t;
+    };
+    const opt = nativeOptimizer(tf, 'Adam', { lr });
+    const start = heapBytes();
+    for (let t = 1; t <= 4; t++) {
+      stepTf(opt, v, 1, t);
+      if (t === 1) grow();
+    }
+    expect(heapBytes()).toBeGreaterThan(start);
+    expectBits(v, stepDirect((p) => new Adam(p, { lr }), values, 4));
+    tf.dispose(hold);
+    opt.dispose();
+  });
+
+  it('the wrapped optimizer between steps works on the variables, never on freed gradient memory', () => {
+    const values = initial(26);
+    const v = makeVariables(values);
+    vars.push(...v);
+    const opt = nativeOptimizer(tf, 'Adam', { lr: 0.01 });
+    stepTf(opt, v, 2);
+    const after = v.map((x) => (x.dataSync() as Float32Array).slice());
+    // A tensor allocated now may take the memory of step 2's (disposed) gradients.
+    const probes = SHAPES.map((s) => tf.fill(s, 7));
+    opt.optimizer!.zeroGrad();
+    probes.forEach((p) => expect(Array.from(p.dataSync()).every((x) => x === 7)).toBe(true));
+    expect(opt.optimizer!.paramGroups[0].params.map((p) => Array.from(p.data as Float32Array))).toEqual(after.map((a) => Array.from(a)));
+    // A direct step on the wrapped optimizer (its grads now zero) updates the variables themselves.
+    opt.optimizer!.step();
+    const params = values.map((d, i) => ({ name: `v${i}`, data: d.slice(), grad: new Float32Array(d.length) }));
+    const direct = new Adam(params, { lr: 0.01 });
+    for (let t = 1; t <= 3; t++) {
+      gradsAt(t).forEach((g, i) => params[i].grad.set(t <= 2 ? g : new Float32Array(g.length)));
+      direct.step();
+    }
+    expectBits(v, params.map((p) => p.data));
+    tf.dispose(probes);
+    opt.dispose();
   });
 });

@@ -5,7 +5,7 @@ import type { NamedTensor } from '@tensorflow/tfjs-core/dist/tensor_types';
 import * as lib from '../index';
 import type { LearningRate, Optimizer, Param, StateDict } from '../index';
 import { checkNumber, checkPlainObject, describe } from '../validate';
-import { readInto, tensorOf } from './transfer';
+import { readInto, tensorOf, wasmHeap } from './transfer';
 
 /** The optimizers of this library by class name; any Optimizer subclass the package exports works. */
 export type NativeOptimizerName = 'Adam' | 'AdamW' | 'AdaMax' | 'SGD' | 'AdaGrad' | 'RMSProp' | (string & {});
@@ -117,12 +117,44 @@ function checkOptions(name: unknown, options: unknown): Checked {
   return { Cls, matchers, groupHypers, libOptions, maxNorm, clipOptions };
 }
 
+const EMPTY = new Float32Array(0);
+
+/**
+ * One variable. On tfjs-backend-wasm the step runs in place on the variable's own memory and
+ * straight from the gradient tensors' memory (views into the heap, made again for every step);
+ * elsewhere on copies kept here, written back with `variable.assign`.
+ */
 interface Slot {
   name: string;
   variable: tfc.Variable;
-  param: Param & { data: Float32Array; grad: Float32Array };
-  /** The tensor data this adapter last assigned: another one means the variable was set elsewhere. */
-  dataId: unknown;
+  /** What the wrapped optimizer holds: getters onto the arrays below, so it always sees the current ones. */
+  param: Param;
+  /** True while the values live in the variable (wasm, in place); false: in `data`, assigned after each step. */
+  inPlace: boolean;
+  /** The copy of the values (copy mode), allocated when first needed. */
+  data: Float32Array | null;
+  /** The variable data `data` holds: another one means the variable was set elsewhere. */
+  dataOf: unknown;
+  /** The gradient read in place during a step (null between steps, and when `ownGrad` holds a copy). */
+  gradTensor: tfc.Tensor | null;
+  /** The last heap views of the variable and of the gradient (see heapView). */
+  view: Float32Array | null;
+  gradView: Float32Array | null;
+  /** The gradient copy (copy mode, clipping, a gradient sharing memory), allocated when first needed. */
+  ownGrad: Float32Array | null;
+}
+
+/**
+ * A view over `t` in the wasm heap as it is now; the slot's last view under `key` when it is still
+ * over the same memory (an unchanged object keeps the wrapped optimizer's prepared plan). EMPTY
+ * when `t` is no longer there: the wrapped optimizer then refuses to step, naming the parameter.
+ */
+function heapView(tf: TfModule, slot: Slot, t: tfc.Tensor, key: 'view' | 'gradView'): Float32Array {
+  const fresh = wasmHeap(tf)?.view(t) ?? null;
+  if (fresh === null) return EMPTY;
+  const old = slot[key];
+  if (old !== null && old.buffer === fresh.buffer && old.byteOffset === fresh.byteOffset && old.length === fresh.length) return old;
+  return (slot[key] = fresh);
 }
 
 const classes = new WeakMap<object, new (name: string, checked: Checked) => NativeTfOptimizer>();
@@ -180,42 +212,109 @@ function classFor(tf: TfModule): new (name: string, checked: Checked) => NativeT
         if (!variable) throw new Error(`${where}: gradient "${name}" names no registered variable`);
         if (grad == null || typeof (grad as tfc.Tensor).dataSync !== 'function')
           throw new TypeError(`${where}: gradient "${name}" must be a tf.Tensor, got ${describe(grad)}`);
+        if (grad.isDisposed) throw new Error(`${where}: gradient "${name}" was disposed`);
         if (variable.dtype !== 'float32' || grad.dtype !== 'float32')
           throw new TypeError(`${where}: variable "${name}" and its gradient must be float32, got ${variable.dtype} and ${grad.dtype}`);
         if (grad.size !== variable.size)
           throw new RangeError(`${where}: gradient "${name}" has ${grad.size} elements, the variable ${variable.size}`);
         return { name, variable, grad };
       });
-      if (this.#opt === null) this.#build(where, pairs);
-      else this.#checkSameVariables(where, pairs.map((p) => p.name));
-      for (const { name, variable, grad } of pairs) {
-        const slot = this.#byName.get(name)!;
+      const slots = this.#opt === null ? pairs.map((p) => this.#makeSlot(p.name, p.variable)) : this.#slots;
+      if (this.#opt !== null) this.#checkSameVariables(where, pairs.map((p) => p.name));
+      const byName = new Map(slots.map((s) => [s.name, s]));
+      const grads = pairs.map(({ name, variable, grad }) => {
+        const slot = byName.get(name)!;
         if (slot.variable !== variable) throw new Error(`${where}: variable "${name}" was disposed and re-created; make a new optimizer`);
-        if (variable.dataId !== slot.dataId) readInto(tf, variable, slot.param.data);
-        readInto(tf, grad, slot.param.grad);
+        return { slot, grad };
+      });
+      this.#prepare(grads);
+      try {
+        if (this.#opt === null) this.#build(where, slots);
+        if (this.#checked.maxNorm !== null)
+          this.#lastGradNorm = lib.clipGradNorm(this.#slots.map((s) => s.param.grad), this.#checked.maxNorm, this.#checked.clipOptions);
+        this.#lastStepped = this.#opt!.step();
+      } finally {
+        for (const s of slots) s.gradTensor = null;
       }
-      const grads = this.#slots.map((s) => s.param.grad);
-      if (this.#checked.maxNorm !== null) this.#lastGradNorm = lib.clipGradNorm(grads, this.#checked.maxNorm, this.#checked.clipOptions);
-      this.#lastStepped = this.#opt!.step();
       if (!this.#lastStepped) return;
-      for (const slot of this.#slots) this.#writeBack(slot);
+      const heap = wasmHeap(tf);
+      for (const slot of this.#slots) {
+        if (!slot.inPlace) this.#writeBack(slot);
+        else heap?.renew(slot.variable);
+      }
       this.incrementIterations();
+    }
+
+    // Everything that may allocate tfjs memory (and so grow the wasm heap) happens here, before the
+    // step makes its heap views: taking sole ownership of a variable's memory, reading copies.
+    #prepare(grads: Array<{ slot: Slot; grad: tfc.Tensor }>): void {
+      const heap = wasmHeap(tf);
+      const taken = new Set<unknown>(); // memory the step writes or already reads through a view
+      for (const { slot } of grads) {
+        const v = slot.variable;
+        slot.inPlace = heap !== null && heap.view(v) !== null;
+        if (heap === null || !slot.inPlace) {
+          slot.data ??= new Float32Array(v.size);
+          if (slot.dataOf !== v.dataId) readInto(tf, v, slot.data);
+          slot.dataOf = v.dataId;
+          continue;
+        }
+        // Another tensor (a reshape, the initial value) sharing this memory must keep its values.
+        if (heap.refCount(v) > 1) tf.tidy(() => v.assign(v.clone()));
+        slot.dataOf = null;
+        taken.add(v.dataId);
+      }
+      // Clipping scales the grads in place: the caller's tensors must not change, so it works on copies.
+      const clip = this.#checked.maxNorm !== null;
+      for (const { slot, grad } of grads) {
+        if (heap !== null && !clip && !taken.has(grad.dataId) && heap.view(grad) !== null) {
+          slot.gradTensor = grad;
+          taken.add(grad.dataId);
+        } else {
+          slot.ownGrad ??= new Float32Array(grad.size);
+          readInto(tf, grad, slot.ownGrad);
+        }
+      }
+    }
+
+    #makeSlot(name: string, variable: tfc.Variable): Slot {
+      const slot: Slot = { name, variable, param: null!, inPlace: false, data: null, dataOf: null, gradTensor: null, view: null, gradView: null, ownGrad: null };
+      const dataNow = () => this.#dataNow(slot);
+      const gradNow = () => this.#gradNow(slot);
+      slot.param = {
+        name,
+        get data() {
+          return dataNow();
+        },
+        get grad() {
+          return gradNow();
+        },
+      };
+      return slot;
+    }
+
+    // The arrays the wrapped optimizer reads, whenever it reads them: views made from the heap as it
+    // is now (a schedule function may have allocated since #prepare), the same object while the
+    // memory stays, so the wrapped optimizer keeps its prepared plan across steps.
+    #dataNow(slot: Slot): Float32Array {
+      if (!slot.inPlace) return slot.data ?? EMPTY;
+      return heapView(tf, slot, slot.variable, 'view');
+    }
+
+    #gradNow(slot: Slot): Float32Array {
+      if (slot.gradTensor !== null) return heapView(tf, slot, slot.gradTensor, 'gradView');
+      return (slot.ownGrad ??= new Float32Array(slot.variable.size));
     }
 
     // The values go to tfjs as a copy: the next step rewrites ours in place.
     #writeBack(slot: Slot): void {
-      const { variable, param } = slot;
-      tf.tidy(() => variable.assign(tensorOf(tf, param.data, variable.shape) as tfc.Variable));
-      slot.dataId = variable.dataId;
+      const { variable, data } = slot;
+      tf.tidy(() => variable.assign(tensorOf(tf, data!, variable.shape) as tfc.Variable));
+      slot.dataOf = variable.dataId;
     }
 
-    #build(where: string, pairs: Array<{ name: string; variable: tfc.Variable }>): void {
+    #build(where: string, slots: Slot[]): void {
       const { Cls, matchers, groupHypers, libOptions } = this.#checked;
-      const slots = pairs.map(({ name, variable }): Slot => {
-        const data = new Float32Array(variable.size);
-        readInto(tf, variable, data);
-        return { name, variable, param: { name, data, grad: new Float32Array(variable.size) }, dataId: variable.dataId };
-      });
       let opt: Optimizer<any, any>;
       if (groupHypers.length === 0) opt = new Cls(slots.map((s) => s.param), libOptions);
       else {
@@ -234,6 +333,7 @@ function classFor(tf: TfModule): new (name: string, checked: Checked) => NativeT
         try {
           opt.loadStateDict(this.#pending);
         } catch (e) {
+          opt.dispose();
           throw new Error(`${where}: the weights given to setWeights do not fit these variables: ${(e as Error).message}`);
         }
       }
