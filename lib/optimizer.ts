@@ -362,7 +362,7 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
   }
 
   #checkpointSubject(): checkpoint.CheckpointSubject<H, R> {
-    return { spec: this.#spec, groups: this.#groups, step: this.#step, gradScale: this.#gradScale };
+    return { spec: this.#spec, groups: this.#groups, step: this.#step, gradScale: this.#gradScale, ...(this.#shard ? { shard: this.#shard.info() } : {}) };
   }
 
   #applyCheckpoint(loaded: checkpoint.LoadedCheckpoint<H>): void {
@@ -370,6 +370,8 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
     // After the state (which allocates): the next step's fresh executor sees these values.
     for (const { entry, values } of loaded.params) writeTensor(entry.data, values);
     this.#gradScale = loaded.gradScale;
+    // Each rank restored its slice of the params: the gather gives every rank all of them.
+    if (this.#shard && loaded.params.length > 0) this.#shard.gather();
   }
 
   // Setters that only change a value the next step reads may run while a step is in flight.

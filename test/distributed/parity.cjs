@@ -3,6 +3,8 @@
 // steps the grads summed in rank order (then averaged): the parameters after every step, the
 // gathered state, and resuming from sharded and full state dicts, all compared bit for bit.
 'use strict';
+const fs = require('node:fs');
+const os = require('node:os');
 const path = require('node:path');
 const { distributed, OPTIMIZERS } = require(path.join(__dirname, '..', '..', 'dist'));
 
@@ -115,7 +117,38 @@ async function run(entry, { backend, average, async }) {
     fromShard.flat().forEach((p, i) => sameBits(p.data, mine.flat()[i].data, `${what} resumed (sharded dict) step ${s} ${p.name}`));
     fromFull.flat().forEach((p, i) => sameBits(p.data, mine.flat()[i].data, `${what} resumed (full dict) step ${s} ${p.name}`));
   }
+  if (entry.name === 'Adam' && backend === 'native') await checkpoints(entry, { ...options, ...(average ? {} : { gradAverage: false }) }, opt, mine, what);
   for (const o of [opt, single, a, b]) o.dispose();
+}
+
+// save() on every rank, load() into a fresh sharded optimizer with zeroed params: the same bits
+// on; another rank's file is refused (while its slice has the same length or not).
+async function checkpoints(entry, options, opt, mine, what) {
+  const dirBytes = comm.binding.broadcast(new TextEncoder().encode(rank === 0 ? fs.mkdtempSync(path.join(os.tmpdir(), 'adam-dist-')) : ''));
+  const dir = new TextDecoder().decode(dirBytes);
+  const file = (r) => path.join(dir, `rank${r}.safetensors`);
+  await opt.save(file(rank), { params: true });
+  comm.barrier();
+  const restored = makeParams();
+  const c = new entry.Class(groupsOf(restored, entry), { ...options, shard: comm });
+  if (size > 1) {
+    try {
+      c.loadSync(file((rank + 1) % size));
+      fail(`${what}: loaded another rank's checkpoint`);
+    } catch (e) {
+      if (!/holds a sharded optimizer's slice/.test(e.message)) fail(`${what}: another rank's file: ${e.message}`);
+    }
+  }
+  await c.load(file(rank));
+  restored.flat().forEach((p, i) => sameBits(p.data, mine.flat()[i].data, `${what} params after load ${p.name}`));
+  restored.flat().forEach((p, i) => p.grad.set(gradFor(rank, 99, i, p.data.length)));
+  mine.flat().forEach((p, i) => p.grad.set(gradFor(rank, 99, i, p.data.length)));
+  c.step();
+  opt.step();
+  restored.flat().forEach((p, i) => sameBits(p.data, mine.flat()[i].data, `${what} step after load ${p.name}`));
+  c.dispose();
+  comm.barrier();
+  if (rank === 0) fs.rmSync(dir, { recursive: true, force: true });
 }
 
 (async () => {
