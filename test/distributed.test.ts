@@ -57,5 +57,6 @@ describe('distributed without MPI', () => {
 describe.skipIf(NO_MPI !== null)(`sharded over MPI${NO_MPI ? ` (skipped: ${NO_MPI})` : ''}`, () => {
   it('every optimizer, 2 ranks: bitwise equal to one process stepping the rank-order sum; state gathers and resumes', () => mpirun(2, 'parity.cjs'), 300_000);
   it('every optimizer, 3 ranks: the same', () => mpirun(3, 'parity.cjs'), 300_000);
-  it('errors: differing parameter lists, skipNonFinite on one rank, busy and finalised communicators, foreign state dicts', () => mpirun(2, 'errors.cjs'), 120_000);
+  it('errors: differing parameter lists, skipNonFinite on one rank, busy and finalised communicators, foreign state dicts and files; allReduce', () => mpirun(2, 'errors.cjs'), 120_000);
+  it('the same at 3 ranks (where the order of a sum matters)', () => mpirun(3, 'errors.cjs'), 120_000);
 });

@@ -15,6 +15,8 @@ export interface ShardInfo {
   lengths: number[];
 }
 
+const MAX_EXCHANGE = 2 ** 31 - 1;
+
 /** A rank's view of one parameter: its slice of data, and its slice of the reduced grads. */
 interface Piece {
   entry: Entry;
@@ -55,6 +57,9 @@ export class Shard {
     this.comm = comm;
     this.average = average;
     this.plan = slicePlan(entries.map((e) => e.length), comm.size);
+    // MPI's counts and displacements are ints: one exchange spans at most 2^31-1 elements.
+    if (this.plan.total > MAX_EXCHANGE)
+      throw new RangeError(`${owner}: option 'shard': the parameters hold ${this.plan.total} elements; a sharded optimizer takes at most 2^31-1 (MPI's int counts)`);
     const mine = this.plan.counts[comm.rank];
     this.#flat = new Float32Array(this.plan.total);
     this.#scratch = new Float32Array(mine * comm.size);

@@ -1,6 +1,8 @@
 // Launched by test/distributed.test.ts as `mpirun -np 2 node test/distributed/errors.cjs`: the
 // sharded optimizer's errors, each thrown on every rank before anything changes.
 'use strict';
+const fs = require('node:fs');
+const os = require('node:os');
 const path = require('node:path');
 const { distributed, Adam } = require(path.join(__dirname, '..', '..', 'dist'));
 
@@ -57,6 +59,37 @@ const param = (name, n, v = 0.5) => ({ name, data: new Float32Array(n).fill(v), 
   expectThrow('sharded dict into unsharded', () => plain.loadStateDict(mine), Error, /one rank's slice/);
   if (JSON.stringify(opt.stateDict().shard) !== JSON.stringify(mine.shard) || opt.stepCount !== 2) fail('a failed load changed the optimizer');
   void sdBefore;
+
+  // A whole-model checkpoint file is refused by a sharded optimizer, naming the way that works.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `adam-dist-${rank}-`));
+  const whole = new Adam([param('w', 10), param('b', 3)], { lr: 0.1 });
+  whole.step();
+  whole.saveSync(path.join(dir, 'whole.safetensors'));
+  try {
+    opt.loadSync(path.join(dir, 'whole.safetensors'));
+    fail('a whole-model file loaded into a sharded optimizer');
+  } catch (e) {
+    if (!/holds whole parameters; this optimizer is sharded .*give its stateDict\(\) to loadStateDict/.test(e.message)) fail(`whole file: ${e.message}`);
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+  if (opt.stepCount !== 2) fail('a refused load changed the optimizer');
+
+  // comm.allReduce: in place, the rank-order float32 sum (then / N), whatever MPI's algorithm.
+  const gen = (r, n) => Float32Array.from({ length: n }, (_, i) => Math.sin(r * 1000 + i) * 10 ** (r * 3 - 2));
+  for (const average of [false, true]) {
+    const arrays = [gen(rank, 5), gen(rank + 7, 1), gen(rank + 9, 8)];
+    comm.allReduce(arrays, { average });
+    [5, 1, 8].forEach((n, k) => {
+      const want = new Float32Array(n);
+      for (let r = 0; r < comm.size; r++) {
+        const g = gen(r + [0, 7, 9][k], n);
+        for (let i = 0; i < n; i++) want[i] = r === 0 ? g[i] : Math.fround(want[i] + g[i]);
+      }
+      if (average) for (let i = 0; i < n; i++) want[i] = Math.fround(want[i] / comm.size);
+      for (let i = 0; i < n; i++) if (!Object.is(want[i], arrays[k][i])) fail(`allReduce average=${average} arrays[${k}][${i}]: ${arrays[k][i]} vs ${want[i]}`);
+    });
+  }
+  expectThrow('allReduce of different lengths', () => comm.allReduce([new Float32Array(rank === 1 ? 3 : 4)]), RangeError, /different lengths/);
 
   // Options that need no MPI at all.
   expectThrow('shard not a comm', () => new Adam([param('w', 4)], { lr: 0.1, shard: {} }), TypeError, /option 'shard' must be a communicator/);
