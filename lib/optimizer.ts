@@ -272,6 +272,7 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
     this.#dropExecutor();
     this.#finiteCheck = null;
     this.#disposed = true;
+    this.#shard?.release();
     freeState(this.#groups.flatMap((g) => g.entries));
   }
 

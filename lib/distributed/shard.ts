@@ -2,6 +2,7 @@ import type { Entry } from '../params';
 import { checkTensor, tensorLength } from '../tensor';
 import { describe } from '../validate';
 import { Comm } from './comm';
+import { markShardedGrad, unmarkShardedGrad } from './registry';
 import { type SlicePlan, pieceOf, slicePlan } from './plan';
 
 /** What a sharded state dict and checkpoint record about their slice. */
@@ -71,6 +72,12 @@ export class Shard {
       const grad = empty ? new Float32Array(0) : this.#reduced.subarray(at, at + to - from);
       return { entry, from, to, at, view: { name: entry.name, data, grad } };
     });
+    for (const e of entries) markShardedGrad(e.grad as Float32Array);
+  }
+
+  /** The optimizer was disposed: its grads may be clipped again. */
+  release(): void {
+    for (const { entry } of this.#pieces) unmarkShardedGrad(entry.grad as Float32Array);
   }
 
   /** The rank's entries, for the local optimizer: same names and groups, slice-long arrays. */
@@ -111,6 +118,10 @@ export class Shard {
     this.#pieces.forEach((piece, i) => {
       const [data, grad] = now[i];
       if (data !== piece.entry.data && piece.to > piece.from) piece.view.data = data.subarray(piece.from, piece.to);
+      if (grad !== piece.entry.grad) {
+        unmarkShardedGrad(piece.entry.grad as Float32Array);
+        markShardedGrad(grad);
+      }
       piece.entry.data = data;
       piece.entry.grad = grad;
     });

@@ -4,7 +4,7 @@
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { distributed, Adam } = require(path.join(__dirname, '..', '..', 'dist'));
+const { distributed, Adam, clipGradNorm } = require(path.join(__dirname, '..', '..', 'dist'));
 
 const comm = distributed.mpi();
 const { rank } = comm;
@@ -91,6 +91,11 @@ const param = (name, n, v = 0.5) => ({ name, data: new Float32Array(n).fill(v), 
   }
   expectThrow('allReduce of different lengths', () => comm.allReduce([new Float32Array(rank === 1 ? 3 : 4)]), RangeError, /different lengths/);
 
+  // clipGradNorm would see this rank's grads only: refused, naming the parameter; after dispose() allowed.
+  expectThrow('clipGradNorm on sharded grads', () => clipGradNorm(ps, 1), Error, /params\[0\]'s grad belongs to an optimizer sharded over MPI/);
+  const norm0 = ps[0].grad[0];
+  if (ps[0].grad[0] !== norm0) fail('the refused clip changed a grad');
+
   // Options that need no MPI at all.
   expectThrow('shard not a comm', () => new Adam([param('w', 4)], { lr: 0.1, shard: {} }), TypeError, /option 'shard' must be a communicator/);
 
@@ -99,6 +104,8 @@ const param = (name, n, v = 0.5) => ({ name, data: new Float32Array(n).fill(v), 
   expectThrow('step after finalize', () => opt.step(), Error, /finalised/);
   expectThrow('new sharded optimizer after finalize', () => new Adam([param('w', 4)], { lr: 0.1, shard: comm }), Error, /finalised/);
   expectThrow('barrier after finalize', () => comm.barrier(), Error, /finalised/);
+  opt.dispose();
+  if (!(clipGradNorm(ps, 1e9) > 0)) fail('clipGradNorm after dispose');
   process.stdout.write(process.exitCode ? `failed rank ${rank}\n` : `ok rank ${rank} of ${comm.size}\n`);
 })().catch((e) => {
   process.stdout.write(`FAIL rank ${rank}: ${e.stack}\n`);
