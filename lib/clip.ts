@@ -1,6 +1,7 @@
 import { checkBackendOptions, selectBackend } from './backends';
 import type { Backend } from './backends/types';
 import type { BackendOptions } from './optimizer';
+import { isShardedGrad } from './distributed/registry';
 import { checkBoolean, checkFloat32Array, checkKnownKeys, checkNoOverlap, checkNumber, checkPlainObject, describe } from './validate';
 
 /** Where the grads come from: parameters ({ grad }), or the grad arrays themselves. */
@@ -33,6 +34,11 @@ function prepare(
       throw new TypeError(`${owner}: params[${i}] must be a Float32Array or an object with a grad, got ${describe(p)}`);
     return checkFloat32Array(`${owner}: params[${i}].grad`, (p as { grad?: unknown }).grad);
   });
+  const sharded = grads.findIndex((g) => isShardedGrad(g));
+  if (owner === 'clipGradNorm' && sharded >= 0)
+    throw new Error(
+      `${owner}: params[${sharded}]'s grad belongs to an optimizer sharded over MPI (shard: comm); this rank holds only its own grads before the step sums them over the ranks, so their norm is not the one a single process would clip by. Not supported: clip per rank with clipGradValue, or step unsharded`,
+    );
   try {
     checkNoOverlap(grads.map((array, i) => ({ where: `params[${i}] grad`, array })));
   } catch (e) {

@@ -40,3 +40,4 @@ export { allocFloat32 } from './memory';
 export { cuda, DeviceTensor, type CudaInfo, type CudaDevice } from './cuda';
 export type { Tensor } from './tensor';
 export { coalesce } from './sparse';
+export * as distributed from './distributed';

@@ -13,6 +13,8 @@ import { allocState, freeState, neededSlots } from './state';
 import { type CoalescedRows, checkSparseUse, readSparse, rowsStayFinite } from './sparse';
 import { type LoadedState, type StateDict, applyStateDict, checkStateDict, saveStateDict } from './state-dict';
 import { type Tensor, checkDistinct, tensorProblem, writeTensor, zeroTensor } from './tensor';
+import { Shard } from './distributed/shard';
+import { localStateDict } from './distributed/state';
 import { checkBoolean, checkFloat32Array, checkKnownKeys, checkNumber, checkOptions, checkPlainObject } from './validate';
 
 export type { AnyParam, Param } from './params';
@@ -51,6 +53,8 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
   #busy: string | null = null;
   #skipNonFinite: boolean;
   #gradScale: number;
+  /** With `shard: comm`: the rank's slice, the gradient reduction and the parameter gather. */
+  readonly #shard: Shard | null = null;
 
   protected constructor(spec: OptimizerSpec<H, R>, params: readonly AnyParam[] | ReadonlyArray<ParamGroupInit<H>>, options: unknown) {
     this.#spec = spec;
@@ -66,6 +70,12 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
     const onDevice = inits.flatMap((g) => g.entries).find((e) => !(e.data instanceof Float32Array));
     this.#backend = selectBackend(owner, backend, isa, threads, onDevice ? onDevice.where : null);
     for (const init of inits) checkSparseUse(owner, spec, init.entries, init.hyper, !!this.#backend.stepRows);
+    const gradAverage = opts.gradAverage === undefined ? true : checkBoolean(`${owner}: option 'gradAverage'`, opts.gradAverage);
+    if (opts.gradAverage !== undefined && opts.shard === undefined) throw new TypeError(`${owner}: option 'gradAverage' applies only with 'shard'`);
+    if (opts.shard !== undefined) {
+      const shard = (this.#shard = new Shard(owner, opts.shard, gradAverage, inits.flatMap((g) => g.entries)));
+      for (const init of inits) init.entries = init.entries.map((e) => shard.localEntry(e));
+    }
     const perGroup = spec.rule.scalarCount;
     this.#scalars = new Float32Array(perGroup * inits.length);
     this.#flags = new Uint32Array(inits.length);
@@ -134,6 +144,7 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
    * true otherwise.
    */
   step(): boolean {
+    if (this.#shard) return this.#stepSharded();
     const t = this.#beginStep('step');
     if (!this.#stepIsFinite()) return false;
     this.#stepRows();
@@ -147,6 +158,7 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
    * optimizer refuses other calls that touch the arrays; do not write to them meanwhile.
    */
   async stepAsync(): Promise<boolean> {
+    if (this.#shard) return this.#stepShardedAsync();
     const t = this.#beginStep('stepAsync');
     if (!this.#stepIsFinite()) return false;
     // Sparse rows step here, on the calling thread (the native pool still spreads them).
@@ -166,9 +178,46 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
     return true;
   }
 
+  // Sharded: grads summed over ranks into the local views, the local update, the gather.
+  #stepSharded(): boolean {
+    const shard = this.#shard!;
+    this.#checkIdle('step');
+    shard.sync('step');
+    const t = this.#beginStep('step');
+    shard.reduce();
+    if (this.#skipNonFinite && !shard.agree(this.#stepIsFinite())) return false;
+    this.#ensureExecutor().step(this.#scalars, this.#flags);
+    shard.gather();
+    this.#stepTaken(t);
+    return true;
+  }
+
+  async #stepShardedAsync(): Promise<boolean> {
+    const shard = this.#shard!;
+    this.#checkIdle('stepAsync');
+    shard.sync('stepAsync');
+    const t = this.#beginStep('stepAsync');
+    this.#busy = 'a stepAsync is in flight; await it first';
+    try {
+      await shard.reduceAsync();
+      if (this.#skipNonFinite && !shard.agree(this.#stepIsFinite())) return false;
+      await this.#ensureExecutor().stepAsync(this.#scalars, this.#flags);
+      await shard.gatherAsync();
+      this.#stepTaken(t);
+      return true;
+    } finally {
+      this.#busy = null;
+    }
+  }
+
   /** Sets every grad (each parameter's `grad` as it is now) to zero. */
   zeroGrad(): void {
     this.#checkIdle('zeroGrad');
+    if (this.#shard) {
+      this.#shard.sync('zeroGrad');
+      this.#shard.zeroGrads();
+      return;
+    }
     this.#syncArrays('zeroGrad');
     const sparse = this.#sparseEntries().map((e) => checkFloat32Array(`${this.#spec.name}.zeroGrad: ${e.where}: grad`, (e.param as { grad: unknown }).grad));
     for (const grad of this.#grads) zeroTensor(grad);
@@ -183,6 +232,7 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
     const { name } = this.#spec;
     const owner = `${name}.addParamGroup`;
     this.#checkIdle('addParamGroup');
+    if (this.#shard) throw new Error(`${owner}: a sharded optimizer's flat index space is fixed at construction; give every group to the constructor`);
     const index = this.#groups.length;
     const init = checkPlainObject(`${owner}: group`, group);
     checkKnownKeys(`${owner}: group`, init, ['params', ...Object.keys(this.#spec.hyper)]);
@@ -222,6 +272,7 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
     this.#dropExecutor();
     this.#finiteCheck = null;
     this.#disposed = true;
+    this.#shard?.release();
     freeState(this.#groups.flatMap((g) => g.entries));
   }
 
@@ -233,12 +284,17 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
   /** The step count, each group's parameter names and hyperparameters, and copies of the state. */
   stateDict(): StateDict<H> {
     this.#checkIdle('stateDict');
-    return saveStateDict(this.#spec.name, this.#step, this.#groups);
+    const sd = saveStateDict(this.#spec.name, this.#step, this.#groups);
+    return this.#shard ? { ...sd, shard: this.#shard.info() } : sd;
   }
 
   /** Restores a stateDict(): stepping on is bitwise identical to never having stopped. Checks all first. */
   loadStateDict(sd: StateDict<H>): void {
+    const owner = `${this.#spec.name}.loadStateDict`;
     this.#checkIdle('loadStateDict');
+    if (this.#shard) sd = localStateDict(owner, this.#shard, sd) as StateDict<H>;
+    else if (typeof sd === 'object' && sd !== null && (sd as { shard?: unknown }).shard !== undefined)
+      throw new Error(`${owner}: the state dict holds one rank's slice (sharded); rebuild the full one with comm.gatherStateDict, or load it into a sharded optimizer of the same world size`);
     this.#applyState(checkStateDict(this.#spec, this.#groups, sd));
   }
 
@@ -307,7 +363,7 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
   }
 
   #checkpointSubject(): checkpoint.CheckpointSubject<H, R> {
-    return { spec: this.#spec, groups: this.#groups, step: this.#step, gradScale: this.#gradScale };
+    return { spec: this.#spec, groups: this.#groups, step: this.#step, gradScale: this.#gradScale, ...(this.#shard ? { shard: this.#shard.info() } : {}) };
   }
 
   #applyCheckpoint(loaded: checkpoint.LoadedCheckpoint<H>): void {
@@ -315,6 +371,8 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
     // After the state (which allocates): the next step's fresh executor sees these values.
     for (const { entry, values } of loaded.params) writeTensor(entry.data, values);
     this.#gradScale = loaded.gradScale;
+    // Each rank restored its slice of the params: the gather gives every rank all of them.
+    if (this.#shard && loaded.params.length > 0) this.#shard.gather();
   }
 
   // Setters that only change a value the next step reads may run while a step is in flight.

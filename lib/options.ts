@@ -1,6 +1,7 @@
 import type { BackendOption } from './backends';
 import type { IsaOption } from './backends/native';
 import type { Hyperparameters } from './spec';
+import type { Comm } from './distributed/comm';
 
 /** Options every optimizer (and clipping) takes besides its hyperparameters. */
 export interface BackendOptions {
@@ -25,13 +26,21 @@ export interface TrainingOptions {
   skipNonFinite?: boolean;
   /** Loss scale: grads are divided by it inside the update. Default 1 (left as they are). */
   gradScale?: number;
+  /**
+   * A communicator from distributed.mpi(): shard the state over its ranks (ZeRO stage 1). Each
+   * step sums the grads over ranks in rank order, updates this rank's slice and gathers the
+   * parameters, bitwise equal to one process stepping the summed (averaged) grads.
+   */
+  shard?: Comm;
+  /** With shard: divide the summed grads by the world size. Default true. */
+  gradAverage?: boolean;
 }
 
 /** Constructor options: default hyperparameters for every group, backend and training options. */
 export type OptimizerOptions<H> = Partial<Hyperparameters<H>> & BackendOptions & TrainingOptions;
 
 export const BACKEND_KEYS = ['backend', 'isa', 'threads'] as const;
-export const TRAINING_KEYS = ['skipNonFinite', 'gradScale'] as const;
+export const TRAINING_KEYS = ['skipNonFinite', 'gradScale', 'shard', 'gradAverage'] as const;
 
 /** gradScale: > 0 and a nonzero finite float32. */
 export const GRAD_SCALE = { min: 0, positive: true, float32: true };

@@ -3,6 +3,7 @@ import type { Group } from './groups';
 import type { GradOptions } from './rules/grad';
 import { type BaseHyper, type Hyperparameters, type OptimizerSpec, applyOptions, slotOptions } from './spec';
 import type { BuiltInSchedule } from './schedules';
+import type { ShardInfo } from './distributed/shard';
 import { neededSlots } from './state';
 import { type Tensor, readTensor, writeTensor } from './tensor';
 import { checkFloat32Array, checkKnownKeys, checkNumber, checkPlainObject, describe, lengthOf } from './validate';
@@ -18,6 +19,8 @@ export interface StateDict<H = Record<string, number | boolean>> {
   groups: Array<{ params: string[]; options: Hyperparameters<H>; step?: number; lrState?: Record<string, number>; hostState?: Record<string, number> }>;
   /** Per parameter name, its state slots by PyTorch name (copies). */
   state: Record<string, Record<string, Float32Array>>;
+  /** A sharded optimizer's: which slice `state` holds (lib/distributed). */
+  shard?: ShardInfo;
 }
 
 /** The group's lr if it is a schedule with state (reduceOnPlateau), else null. */

@@ -13,6 +13,7 @@ import { DTYPES, type Dtype, byteChunks, dtypeOf } from './dtypes';
 import { CHUNK, type Piece, type Reader, type ReadRequest } from './durable';
 import { type TensorInfo, decodeHeader, encodeHeader, headerLength } from './safetensors';
 import { libraryVersion } from './version';
+import type { ShardInfo } from '../distributed/shard';
 
 export { readFile, readFileSync, writeFileDurable, writeFileDurableSync } from './durable';
 
@@ -31,6 +32,8 @@ export interface CheckpointSubject<H extends BaseHyper, R extends GradOptions> {
   groups: ReadonlyArray<Group<H>>;
   step: number;
   gradScale: number;
+  /** A sharded optimizer's slice (lib/distributed): recorded, and a load must match it. */
+  shard?: ShardInfo;
 }
 
 export interface SaveOptions {
@@ -125,6 +128,7 @@ export function planSave<H extends BaseHyper, R extends GradOptions>(owner: stri
     version: libraryVersion(),
     step: String(subject.step),
     gradScale: String(subject.gradScale),
+    ...(subject.shard ? { shard: JSON.stringify(subject.shard) } : {}),
     groups: encodeJson(
       groups.map((g) => {
         const entry = groupEntry(g, subject.step);
@@ -202,6 +206,13 @@ export function checkpointReader<H extends BaseHyper, R extends GradOptions>(
     if (meta.optimizer !== spec.name) throw problem(`is a checkpoint of ${describe(meta.optimizer)}, not of '${spec.name}'`);
     if (!/^(0|[1-9][0-9]*)$/.test(meta.step ?? '')) throw problem(`has __metadata__ step ${describe(meta.step)}, not a step count`);
     const gradScale = checkNumber(`${owner}: "${path}" __metadata__ gradScale`, Number(meta.gradScale), GRAD_SCALE);
+    const shard = subject.shard ? JSON.stringify(subject.shard) : undefined;
+    if (meta.shard !== shard)
+      throw problem(
+        meta.shard === undefined
+          ? `holds whole parameters; this optimizer is sharded (${shard}): load the file into one process and give its stateDict() to loadStateDict`
+          : `holds a sharded optimizer's slice (${meta.shard}), not this optimizer's (${shard ?? 'not sharded'}); it loads with the same world size and rank`,
+      );
     const crcs = parseJson(meta.crc32c, 'crc32c', problem);
     if (typeof crcs !== 'object' || crcs === null || Array.isArray(crcs)) throw problem('has __metadata__ crc32c that is not an object');
     const fileGroups = parseJson(meta.groups, 'groups', problem);
