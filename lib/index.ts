@@ -40,3 +40,5 @@ export { allocFloat32 } from './memory';
 export { cuda, DeviceTensor, type CudaInfo, type CudaDevice } from './cuda';
 export type { Tensor } from './tensor';
 export { coalesce } from './sparse';
+export type { StateDtype } from './compact/slot';
+export type { CompactOptions } from './compact/options';

@@ -10,6 +10,8 @@ import type { Rule } from './rules/types';
 import { type LearningRate, checkLearningRate, learningRateAt } from './schedules';
 import { type BaseHyper, type Hyperparameters, type OptimizerSpec, checkHyper, slotOptions } from './spec';
 import { allocState, freeState, neededSlots } from './state';
+import { COMPACT_KEYS, checkCompactHyper, checkStateDtype } from './compact/options';
+import { CompactSlot, type StateDtype } from './compact/slot';
 import { type CoalescedRows, checkSparseUse, readSparse, rowsStayFinite } from './sparse';
 import { type LoadedState, type StateDict, applyStateDict, checkStateDict, saveStateDict } from './state-dict';
 import { type Tensor, checkDistinct, tensorProblem, writeTensor, zeroTensor } from './tensor';
@@ -50,13 +52,16 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
   /** Why other calls must wait: a stepAsync in flight, or a schedule running inside a step. */
   #busy: string | null = null;
   #skipNonFinite: boolean;
+  /** How moment slots are stored (lib/compact): fixed for the optimizer's life. */
+  readonly #stateDtype: StateDtype;
   #gradScale: number;
 
   protected constructor(spec: OptimizerSpec<H, R>, params: readonly AnyParam[] | ReadonlyArray<ParamGroupInit<H>>, options: unknown) {
     this.#spec = spec;
     const owner = spec.name;
     const opts = checkOptions(`${owner}: options`, options);
-    checkKnownKeys(owner, opts, [...Object.keys(spec.hyper), ...BACKEND_KEYS, ...TRAINING_KEYS]);
+    checkKnownKeys(owner, opts, [...Object.keys(spec.hyper), ...BACKEND_KEYS, ...TRAINING_KEYS, ...COMPACT_KEYS]);
+    this.#stateDtype = checkStateDtype(`${owner}: option 'stateDtype'`, opts.stateDtype);
     const defaults = (this.#defaults = checkHyper(spec, `${owner}: option`, { ...spec.defaults } as unknown as Hyperparameters<H>, opts));
     const { backend, isa, threads } = checkBackendOptions(owner, opts);
     this.#skipNonFinite = opts.skipNonFinite === undefined ? false : checkBoolean(`${owner}: option 'skipNonFinite'`, opts.skipNonFinite);
@@ -66,17 +71,33 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
     const onDevice = inits.flatMap((g) => g.entries).find((e) => !(e.data instanceof Float32Array));
     this.#backend = selectBackend(owner, backend, isa, threads, onDevice ? onDevice.where : null);
     for (const init of inits) checkSparseUse(owner, spec, init.entries, init.hyper, !!this.#backend.stepRows);
+    this.#checkCompactUse(owner, inits.flatMap((g) => g.entries));
+    inits.forEach((g, i) => checkCompactHyper(`${owner}: ${inits.length > 1 ? `paramGroups[${i}]` : 'options'}`, this.#stateDtype, g.hyper));
     const perGroup = spec.rule.scalarCount;
     this.#scalars = new Float32Array(perGroup * inits.length);
     this.#flags = new Uint32Array(inits.length);
     this.#groups = inits.map((init, i) => this.#makeGroup(init, this.#scalars.subarray(i * perGroup, (i + 1) * perGroup)));
     this.#grads = this.#denseGrads();
-    for (const g of this.#groups) allocState(spec.rule, slotOptions(spec, g.hyper), g.entries, this.#backend);
+    for (const g of this.#groups) allocState(spec.rule, slotOptions(spec, g.hyper), g.entries, this.#backend, this.#stateDtype);
   }
 
   /** 'js', 'native/<isa>' or 'cuda'. */
   get backend(): string {
     return this.#backend.name;
+  }
+
+  /** How the moment slots are stored: 'fp32', 'bf16' or 'int8' (lib/compact). */
+  get stateDtype(): StateDtype {
+    return this.#stateDtype;
+  }
+
+  /** Bytes of optimizer state held now: every state slot's storage, 8-bit absmax arrays included. */
+  get stateBytes(): number {
+    let bytes = 0;
+    for (const g of this.#groups)
+      for (const e of g.entries)
+        for (const t of e.state.values()) bytes += t instanceof CompactSlot ? t.bytes : 4 * t.length;
+    return bytes;
   }
 
   /** Steps taken so far (the t of the bias corrections); skipped steps do not count. */
@@ -200,7 +221,9 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
       throw new TypeError(
         `${owner}: ${odd.where} is ${onHost ? 'a DeviceTensor' : 'a Float32Array'}, but this optimizer's parameters are ${onHost ? 'Float32Arrays' : 'DeviceTensors'}`,
       );
-    allocState(this.#spec.rule, slotOptions(this.#spec, hyper), entries, this.#backend);
+    this.#checkCompactUse(owner, entries);
+    checkCompactHyper(`${owner}: group`, this.#stateDtype, hyper);
+    allocState(this.#spec.rule, slotOptions(this.#spec, hyper), entries, this.#backend, this.#stateDtype);
     // Nothing has changed so far; from here on nothing throws.
     const perGroup = this.#spec.rule.scalarCount;
     const scalars = new Float32Array(perGroup * (index + 1));
@@ -239,11 +262,12 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
   /** Restores a stateDict(): stepping on is bitwise identical to never having stopped. Checks all first. */
   loadStateDict(sd: StateDict<H>): void {
     this.#checkIdle('loadStateDict');
-    this.#applyState(checkStateDict(this.#spec, this.#groups, sd));
+    this.#applyState(checkStateDict(this.#spec, this.#groups, sd, undefined, this.#stateDtype));
   }
 
   #applyState(loaded: LoadedState<H>): void {
     this.#groups.forEach((g, i) => checkSparseUse(`${this.#spec.name}.loadStateDict`, this.#spec, g.entries, loaded.hypers[i], true));
+    loaded.hypers.forEach((h, i) => checkCompactHyper(`${this.#spec.name}.loadStateDict: groups[${i}]`, this.#stateDtype, h));
     applyStateDict(loaded, this.#groups, this.#backend);
     // A fresh executor sees the new slots, and in host-mirror mode re-uploads the current params.
     this.#dropExecutor();
@@ -445,11 +469,12 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
     const next = checkHyper(this.#spec, `${where} option`, { ...group.hyper }, { [key]: value });
     this.#spec.check?.(next, `${where} option`);
     checkSparseUse(`${where} option '${key}'`, this.#spec, group.entries, next, true);
+    checkCompactHyper(`${where} option '${key}'`, this.#stateDtype, next);
     const slots = slotOptions(this.#spec, next);
     // New state means a new executor: not while one is in use.
     if (neededSlots(this.#spec.rule, slots).some((slot) => group.entries.some((e) => !e.state.has(slot))))
       this.#checkIdle(`paramGroups[${i}].${key}`);
-    if (allocState(this.#spec.rule, slots, group.entries, this.#backend)) this.#dropExecutor();
+    if (allocState(this.#spec.rule, slots, group.entries, this.#backend, this.#stateDtype)) this.#dropExecutor();
     group.hyper = next;
   }
 
@@ -486,15 +511,24 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
     for (const { entry, plan, grad, group } of this.#rowsByGroup())
       if (!rowsStayFinite(rule, this.#groups[group].scalars, this.#flags[group], this.#rowSlots(entry, grad), plan, entry.sparse!.rowSize)) return false;
     const groups = this.#tensorGroups();
-    // Host-mirror CUDA keeps the state on the device: there only the grads are checked.
+    // Host-mirror CUDA keeps the state on the device, compact state (lib/compact) is not float32:
+    // there only the grads are checked.
     if (groups.some((tensors) => tensors.some((slots) => slots.some((t) => t !== null && !(t instanceof Float32Array))))) return true;
     this.#finiteCheck ??= new FiniteCheck(this.#spec.rule as Rule<never>, this.#backend);
-    return this.#finiteCheck.check(groups, this.#scalars, this.#flags);
+    return this.#finiteCheck.check(groups as Array<Array<Array<Float32Array | null>>>, this.#scalars, this.#flags);
   }
 
-  #tensorGroups(): Array<Array<Array<Tensor | null>>> {
+  #tensorGroups(): Array<Array<Array<Tensor | CompactSlot | null>>> {
     const slots = this.#spec.rule.stateSlots;
     return this.#groups.map((g) => g.entries.filter((e) => !e.sparse).map((e) => [e.data, e.grad, ...slots.map((s) => e.state.get(s) ?? null)]));
+  }
+
+  // Compact state runs on the host backends with dense parameters only (refused before anything changes).
+  #checkCompactUse(owner: string, entries: readonly Entry[]): void {
+    if (this.#stateDtype === 'fp32') return;
+    if (this.#backend.name === 'cuda') throw new Error(`${owner}: option 'stateDtype' '${this.#stateDtype}' runs on the 'js' and 'native' backends; the 'cuda' backend keeps fp32 state`);
+    const sparse = entries.find((e) => e.sparse);
+    if (sparse) throw new Error(`${owner}: ${sparse.where} is row-sparse; option 'stateDtype' '${this.#stateDtype}' takes dense parameters only`);
   }
 
   #dropExecutor(): void {
