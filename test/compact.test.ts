@@ -308,3 +308,35 @@ describe('options and stateBytes', () => {
     expect((sum.sum as Uint8Array)[7]).toBe(255);
   });
 });
+
+describe('8-bit codes on every ISA equal the TypeScript reference at the midpoints', () => {
+  // SGD's first momentum step stores buf = g: with int8 momentum, the codes of g / absmax. Each
+  // block holds 1 (its absmax) and values at, and one float32 either side of, map midpoints.
+  const blocks = 16;
+  const next = (x: number, up: boolean) => fromBits(bits(x) + ((x > 0) === up ? 1 : -1));
+  for (const [map, storage] of [[SIGNED_MAP, 3], [UNSIGNED_MAP, 4]] as const) {
+    const g = new Float32Array(blocks * 256);
+    let k = 0;
+    for (let blk = 0; blk < blocks; blk++) {
+      g[blk * 256] = 1;
+      for (let i = 1; i < 256; i++, k++) {
+        const mid = Math.fround(map.mids[(k * 7) % 255]);
+        g[blk * 256 + i] = i % 3 === 0 ? mid : mid === 0 ? 0 : next(mid, i % 3 === 1);
+      }
+    }
+    g[5] = NaN; // block 0: NaN absmax, every code 0
+    it.each(NATIVE_ISAS)(`native/%s, ${storage === 3 ? 'signed' : 'unsigned'} map`, (isa) => {
+      const b = loadNative().binding!;
+      const codes = new Uint8Array(g.length), absmax = new Float32Array(blocks);
+      const plan = new b.CompactPlan(b.rules.sgd.id, [new Float32Array(g.length), g, codes], Uint8Array.of(0, 0, storage), [null, null, absmax], undefined, b.isas.indexOf(isa), 1);
+      plan.step(Float32Array.of(0, 0.9, 1, 0, 1), Uint32Array.of(b.flags.momentum | b.flags.firstStep));
+      expect(Number.isNaN(absmax[0])).toBe(true);
+      expect([...codes.subarray(0, 256)].every((c) => c === 0)).toBe(true);
+      for (let i = 256; i < g.length; i++) {
+        const want = q8Code(map, Math.fround(g[i] / absmax[i >> 8]));
+        if (codes[i] !== want) expect.fail(`element ${i} (${g[i]}): code ${codes[i]}, not ${want}`);
+      }
+      expect(new Set(codes).size).toBeGreaterThan(150); // most of the map is exercised
+    });
+  }
+});

@@ -23,7 +23,8 @@ inline void widen_block(const SlotStore& s, size_t at, size_t n, float* out) {
   }
 }
 
-inline void narrow_block(const SlotStore& s, size_t at, size_t n, const float* in) {
+// `in` is scratch: 8-bit narrowing overwrites it.
+inline void narrow_block(const SlotStore& s, size_t at, size_t n, float* in) {
   switch (s.storage) {
     case kStoreBf16: {
       uint16_t* h = static_cast<uint16_t*>(s.data) + at;

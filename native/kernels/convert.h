@@ -20,8 +20,8 @@ ADAM_HD inline float f32_from_bits(uint32_t b) {
 ADAM_HD inline float bf16_widen(uint16_t h) { return f32_from_bits(static_cast<uint32_t>(h) << 16); }
 ADAM_HD inline uint16_t bf16_narrow(float x) {
   const uint32_t b = f32_bits(x);
-  if ((b & 0x7fffffffu) > 0x7f800000u) return static_cast<uint16_t>((b >> 16) | 0x0040u);
-  return static_cast<uint16_t>((b + 0x7fffu + ((b >> 16) & 1u)) >> 16);
+  const uint32_t rounded = (b + 0x7fffu + ((b >> 16) & 1u)) >> 16, quiet = (b >> 16) | 0x0040u;
+  return static_cast<uint16_t>((b & 0x7fffffffu) > 0x7f800000u ? quiet : rounded);  // a select: vectorises
 }
 
 // IEEE binary16. Widening is exact (subnormals included; a NaN keeps its payload's top bits).
@@ -62,33 +62,40 @@ ADAM_HD inline uint16_t f16_narrow(float x) {
   return static_cast<uint16_t>(sign | q);
 }
 
+// The code of y (|y| <= 1 or NaN): how many midpoints lie strictly below it (quant8.cc's
+// buckets); NaN gives code 0. Selects and look-ups only, so the loops over it vectorise (gathers).
+ADAM_HD inline uint8_t q8_code(const Quant8Map& map, float y) {
+  const uint32_t b = f32_bits(y);
+  const uint32_t e = (b >> 23) & 0xffu;
+  const uint32_t fine = ((e - 103) << kQ8MantissaBits) | ((b >> (23 - kQ8MantissaBits)) & ((1u << kQ8MantissaBits) - 1));
+  const uint32_t bucket = (e < 103 ? 0u : fine > kQ8Buckets - 1 ? kQ8Buckets - 1 : fine) + (b >> 31) * kQ8Buckets;
+  const int32_t code = map.start[bucket] + (y >= map.threshold[bucket] ? 1 : 0);
+  return static_cast<uint8_t>(y != y ? 0 : code);
+}
+#include "quant8_simd.h"
+
 // 8-bit block codes. Dequantise: map value times absmax, one float32 multiply.
 ADAM_HD inline void q8_widen(const Quant8Map& map, const uint8_t* codes, float absmax, float* out, size_t n) {
-  for (size_t i = 0; i < n; ++i) out[i] = map.values[codes[i]] * absmax;
+  q8_values(map, codes, absmax, out, n);
 }
-// The code of y: how many midpoints lie strictly below it (quant8.cc); NaN gives code 0.
-ADAM_HD inline uint8_t q8_code(const Quant8Map& map, float y) {
-  const double v = y;
-  uint32_t lo = 0;  // branch-free binary search over 255 midpoints: the count of mids[i] < v
-  for (uint32_t step = 128; step > 0; step >>= 1)
-    if (lo + step <= 255 && map.mids[lo + step - 1] < v) lo += step;
-  return static_cast<uint8_t>(lo);
-}
+
 // Quantise a block: absmax = max |x| (NaN if any element is NaN, so divergence stays visible),
 // code = q8_code(x/absmax); absmax 0 gives every element the code of 0.
-ADAM_HD inline float q8_narrow(const Quant8Map& map, const float* x, uint8_t* codes, size_t n) {
-  float absmax = 0.0f;
-  bool nan = false;
+// `x` (n <= kCompactBlock) is overwritten with x/absmax.
+ADAM_HD inline float q8_narrow(const Quant8Map& map, float* x, uint8_t* codes, size_t n) {
+  // On the bits of |x|, integer order is float order, and any NaN is above +Inf: an integer max
+  // (which vectorises) finds the absmax and any NaN at once.
+  uint32_t top = 0;
   for (size_t i = 0; i < n; ++i) {
-    const float a = fabsf(x[i]);
-    nan |= a != a;
-    absmax = a > absmax ? a : absmax;
+    const uint32_t a = f32_bits(x[i]) & 0x7fffffffu;
+    top = a > top ? a : top;
   }
-  if (nan) absmax = f32_from_bits(0x7fc00000u);
-  if (absmax == 0.0f) {
+  const float absmax = f32_from_bits(top > 0x7f800000u ? 0x7fc00000u : top);
+  if (top == 0) {
     for (size_t i = 0; i < n; ++i) codes[i] = static_cast<uint8_t>(map.zero);
     return absmax;
   }
-  for (size_t i = 0; i < n; ++i) codes[i] = q8_code(map, x[i] / absmax);
+  for (size_t i = 0; i < n; ++i) x[i] = x[i] / absmax;
+  q8_codes(map, x, codes, n);
   return absmax;
 }

@@ -104,11 +104,18 @@ struct SlotStore {
   uint32_t storage;
 };
 // The 8-bit dynamic maps (quant8.cc): 256 float32 values ascending, the 255 float64 midpoints
-// between neighbours, and the code of 0.
+// between neighbours, the code of 0, and a table that finds a code in two look-ups: per bucket of
+// float32 bits (sign, exponent clamped to [2^-24, 1], 8 mantissa bits), the count of midpoints
+// below every value of the bucket, and the least float32 above the one midpoint inside the
+// bucket (+Inf if none; no bucket holds two), so code = start + (y >= threshold).
+constexpr uint32_t kQ8Exponents = 25, kQ8MantissaBits = 8;
+constexpr uint32_t kQ8Buckets = kQ8Exponents << kQ8MantissaBits;
 struct Quant8Map {
   float values[256];
   double mids[255];
   uint32_t zero;
+  int32_t start[2 * kQ8Buckets];     // [sign * kQ8Buckets + bucket]
+  float threshold[2 * kQ8Buckets];
 };
 const Quant8Map& quant8_map(bool is_signed);
 // A compact kernel: elements [begin, begin + n) of one tensor, begin a multiple of kCompactBlock.

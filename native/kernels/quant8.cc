@@ -10,6 +10,8 @@
 // nearest value: code = how many midpoints (float64, exact for neighbouring float32 values) lie
 // strictly below the scaled value, so a tie goes to the lower code.
 #include <algorithm>
+#include <cmath>
+#include <cstdlib>
 
 #include "kernel_api.h"
 
@@ -36,6 +38,33 @@ Quant8Map build(bool is_signed) {
   for (int i = 0; i < 255; ++i) map.mids[i] = (static_cast<double>(values[i]) + static_cast<double>(values[i + 1])) * 0.5;
   for (int i = 0; i < 256; ++i)
     if (values[i] == 0.0f) map.zero = static_cast<uint32_t>(i);
+  // The buckets. A positive bucket holds [low, high) (the first one reaches down to 0), a negative
+  // one (-high, -low] (the first one up to -0). start counts the midpoints below all of them;
+  // the midpoints inside (at most one: the map's spacing is wider than a bucket) give the
+  // threshold, the least float32 above that midpoint.
+  for (uint32_t b = 0; b < kQ8Buckets; ++b) {
+    const uint32_t e = (b >> kQ8MantissaBits) + 103, m = b & ((1u << kQ8MantissaBits) - 1);
+    const double low = b == 0 ? 0.0 : std::ldexp(1.0 + m / 256.0, static_cast<int>(e) - 127);
+    const double high = std::ldexp(1.0 + (m + 1) / 256.0, static_cast<int>(e) - 127);
+    for (uint32_t sign = 0; sign < 2; ++sign) {
+      int32_t below = 0, inside = 0;
+      double mid = 0;
+      for (int i = 0; i < 255; ++i) {
+        const double x = map.mids[i];
+        if (sign == 0 ? x < low : x <= -high) ++below;
+        else if (sign == 0 ? x < high : x < -low) ++inside, mid = x;
+      }
+      float threshold = HUGE_VALF;
+      if (inside == 1) {
+        threshold = static_cast<float>(mid);
+        if (static_cast<double>(threshold) <= mid) threshold = std::nextafter(threshold, HUGE_VALF);
+      } else if (inside > 1) {
+        std::abort();  // the map and the bucket width above do not allow it
+      }
+      map.start[sign * kQ8Buckets + b] = below;
+      map.threshold[sign * kQ8Buckets + b] = threshold;
+    }
+  }
   return map;
 }
 
