@@ -26,6 +26,29 @@ export declare class CpuPlan {
   readonly busy: boolean;
 }
 
+/** CpuPlan's job for tensors with compact storage (native/compact_plan.cc). */
+export declare class CompactPlan {
+  /**
+   * @param arrays   as CpuPlan's, each array in its storage: Float32Array (0), Uint16Array of
+   *                 bf16 (1) or fp16 (2) bits, Uint8Array of codes into the signed (3) or unsigned
+   *                 (4) 8-bit map; param and grad only 0-2
+   * @param storages each array's storage id, one per entry of arrays
+   * @param absmax   per array, a Float32Array of one absmax per block of 256 (storages 3, 4) or null
+   */
+  constructor(
+    rule: number,
+    arrays: ReadonlyArray<Float32Array | Uint16Array | Uint8Array | null>,
+    storages: Uint8Array,
+    absmax: ReadonlyArray<Float32Array | null>,
+    groups: readonly number[] | undefined,
+    isa: number,
+    threads: number,
+  );
+  step(scalars: Float32Array, flags: Uint32Array): void;
+  stepAsync(scalars: Float32Array, flags: Uint32Array): Promise<void>;
+  readonly busy: boolean;
+}
+
 export interface RuleLayout {
   id: number;
   /** Slot names in order: 'param', 'grad', then the state slots. */
@@ -95,6 +118,9 @@ export interface CudaBinding {
 
 export interface Binding {
   Plan: typeof CpuPlan;
+  CompactPlan: typeof CompactPlan;
+  /** The 8-bit dynamic maps (native/kernels/quant8.cc), 256 values ascending. */
+  quant8Maps: { signed: Float32Array; unsigned: Float32Array };
   /** The ISAs this addon was built with, indexed by the `isa` arguments. */
   isas: IsaName[];
   cpuInfo(): { supported: IsaName[]; best: IsaName; threads: number };

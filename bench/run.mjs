@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { SIZES, makeParams, makeProbeArrays } from './layouts.mjs';
 import { machine } from './machine.mjs';
 import { bestOf, bestOfEach, collect } from './measure.mjs';
+import { measureCompact, printCompact } from './compact.mjs';
 import { makeProbe } from './probe.mjs';
 import { SUBJECTS } from './subjects.mjs';
 import { printHugePages, printManyTensors, printTable, printTargets } from './report.mjs';
@@ -114,14 +115,17 @@ async function main() {
   const smallSteps = measureSmallSteps({ quick });
   collect();
   const sparse = measureSparse({ quick, threads: THREADS });
+  collect();
+  const compact = measureCompact({ quick, threads: THREADS, reps: REPS.native });
   const method = `best of up to ${REPS.native.reps} runs (native, each in turn with its probe), ${REPS.js.reps} (js), after warm-up`;
-  const result = { date: new Date().toISOString(), quick, machine: info, method, rows, hugePages, manyTensors, smallSteps, sparse };
+  const result = { date: new Date().toISOString(), quick, machine: info, method, rows, hugePages, manyTensors, smallSteps, sparse, compact };
   printTable(rows);
   printManyTensors(manyTensors);
   printHugePages(hugePages);
   printTargets(rows, manyTensors, hugePages);
   printSpeedTargets(rows, manyTensors, smallSteps);
   printSparse(sparse);
+  printCompact(compact);
   const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results');
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `bench-${result.date.replace(/[:.]/g, '-')}.json`);
@@ -129,8 +133,16 @@ async function main() {
   console.log(`\n${method}; ${info.cpu}, ${info.cores} cores, ${info.memGiB} GiB, THP ${info.thp}, node ${info.node}, isa ${info.isa}, load at start ${info.load}. JSON: ${path.relative(process.cwd(), file)}`);
 }
 
+// --compact: only the compact-state rows (bench/compact.mjs).
+async function compactOnly() {
+  const info = machine();
+  log(`bench --compact: ${info.cpu}, ${info.cores} cores, load ${info.load}`);
+  printCompact(measureCompact({ quick, threads: THREADS, reps: REPS.native }));
+  console.log(`\nbest of up to ${REPS.native.reps} runs, each case in turn with the probe; load at start ${info.load}`);
+}
+
 // --tfjs: model.fit with tf.train.adam against nativeOptimizer (bench/tfjs-fit.mjs) instead.
-(process.argv.includes('--tfjs') ? import('./tfjs-fit.mjs') : main()).catch((e) => {
+(process.argv.includes('--tfjs') ? import('./tfjs-fit.mjs') : process.argv.includes('--compact') ? compactOnly() : main()).catch((e) => {
   console.error(e);
   process.exit(1);
 });

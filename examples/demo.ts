@@ -3,15 +3,17 @@ import * as path from 'node:path';
 import { backendInfo } from 'adam-native';
 import { EXPERIMENT_NAMES, type ExperimentName } from './experiments';
 import type { BackendChoice } from './optimizers';
+import { runCompactDemo } from './compact';
 import { type DemoConfig, runDemo } from './run';
 
 const USAGE = `usage: npm run demo -- [--full] [--backend auto|js|native] [--only ${EXPERIMENT_NAMES.join(',')}]
-                       [--dropout p] [--out dir]
+                       [--dropout p] [--out dir] [--compact]
   --full      the whole step-size grid and more epochs (tens of minutes on 2 cores)
   --backend   which optimizer backend to use (default auto: native when the addon is built)
   --only      a comma-separated subset of the experiments (cnn runs only when named here)
   --dropout   MLP dropout probability in [0, 1) (default 0)
-  --out       output folder (default demo-out)`;
+  --out       output folder (default demo-out)
+  --compact   instead: Adam with fp32, bf16 and int8 state on logreg and the MLP (final training NLL)`;
 
 function parseArgs(argv: string[]): DemoConfig {
   // The CNN trains on tfjs's plain-JS 'cpu' backend (wasm has no conv gradient): minutes per epoch
@@ -50,7 +52,7 @@ function parseArgs(argv: string[]): DemoConfig {
 async function main(): Promise<void> {
   let config: DemoConfig;
   try {
-    config = parseArgs(process.argv.slice(2));
+    config = parseArgs(process.argv.slice(2).filter((a) => a !== '--compact'));
   } catch (e) {
     console.error(`${(e as Error).message}\n${USAGE}`);
     process.exitCode = 2;
@@ -60,6 +62,11 @@ async function main(): Promise<void> {
   const backend = config.backend === 'js' || !info.native.loaded ? 'js' : `native/${info.isa}`;
   console.error(`adam-native demo: ${config.full ? 'full' : 'default'} run, backend ${backend}, experiments ${config.experiments.join(', ')}`);
   const started = performance.now();
+  if (process.argv.includes('--compact')) {
+    console.log(`\n${runCompactDemo(config.backend)}\n`);
+    console.error(`total ${((performance.now() - started) / 1000).toFixed(1)}s`);
+    return;
+  }
   const { table, files } = await runDemo(config);
   console.log(`\n${table}\n`);
   console.log(`wrote ${files.map((f) => path.relative(process.cwd(), f)).join(', ')}`);

@@ -41,3 +41,5 @@ export { cuda, DeviceTensor, type CudaInfo, type CudaDevice } from './cuda';
 export type { Tensor } from './tensor';
 export { coalesce } from './sparse';
 export * as distributed from './distributed';
+export type { StateDtype } from './compact/slot';
+export type { CompactOptions } from './compact/options';

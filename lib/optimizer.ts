@@ -10,6 +10,8 @@ import type { Rule } from './rules/types';
 import { type LearningRate, checkLearningRate, learningRateAt } from './schedules';
 import { type BaseHyper, type Hyperparameters, type OptimizerSpec, checkHyper, slotOptions } from './spec';
 import { allocState, freeState, neededSlots } from './state';
+import { COMPACT_KEYS, checkCompactHyper, checkStateDtype } from './compact/options';
+import { CompactSlot, type StateDtype } from './compact/slot';
 import { type CoalescedRows, checkSparseUse, readSparse, rowsStayFinite } from './sparse';
 import { type LoadedState, type StateDict, applyStateDict, checkStateDict, saveStateDict } from './state-dict';
 import { type Tensor, checkDistinct, tensorProblem, writeTensor, zeroTensor } from './tensor';
@@ -52,6 +54,8 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
   /** Why other calls must wait: a stepAsync in flight, or a schedule running inside a step. */
   #busy: string | null = null;
   #skipNonFinite: boolean;
+  /** How moment slots are stored (lib/compact): fixed for the optimizer's life. */
+  readonly #stateDtype: StateDtype;
   #gradScale: number;
   /** With `shard: comm`: the rank's slice, the gradient reduction and the parameter gather. */
   readonly #shard: Shard | null = null;
@@ -60,7 +64,8 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
     this.#spec = spec;
     const owner = spec.name;
     const opts = checkOptions(`${owner}: options`, options);
-    checkKnownKeys(owner, opts, [...Object.keys(spec.hyper), ...BACKEND_KEYS, ...TRAINING_KEYS]);
+    checkKnownKeys(owner, opts, [...Object.keys(spec.hyper), ...BACKEND_KEYS, ...TRAINING_KEYS, ...COMPACT_KEYS]);
+    this.#stateDtype = checkStateDtype(`${owner}: option 'stateDtype'`, opts.stateDtype);
     const defaults = (this.#defaults = checkHyper(spec, `${owner}: option`, { ...spec.defaults } as unknown as Hyperparameters<H>, opts));
     const { backend, isa, threads } = checkBackendOptions(owner, opts);
     this.#skipNonFinite = opts.skipNonFinite === undefined ? false : checkBoolean(`${owner}: option 'skipNonFinite'`, opts.skipNonFinite);
@@ -72,21 +77,37 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
     for (const init of inits) checkSparseUse(owner, spec, init.entries, init.hyper, !!this.#backend.stepRows);
     const gradAverage = opts.gradAverage === undefined ? true : checkBoolean(`${owner}: option 'gradAverage'`, opts.gradAverage);
     if (opts.gradAverage !== undefined && opts.shard === undefined) throw new TypeError(`${owner}: option 'gradAverage' applies only with 'shard'`);
+    this.#checkCompactUse(owner, inits.flatMap((g) => g.entries), opts.shard !== undefined);
     if (opts.shard !== undefined) {
       const shard = (this.#shard = new Shard(owner, opts.shard, gradAverage, inits.flatMap((g) => g.entries)));
       for (const init of inits) init.entries = init.entries.map((e) => shard.localEntry(e));
     }
+    inits.forEach((g, i) => checkCompactHyper(`${owner}: ${inits.length > 1 ? `paramGroups[${i}]` : 'options'}`, this.#stateDtype, g.hyper));
     const perGroup = spec.rule.scalarCount;
     this.#scalars = new Float32Array(perGroup * inits.length);
     this.#flags = new Uint32Array(inits.length);
     this.#groups = inits.map((init, i) => this.#makeGroup(init, this.#scalars.subarray(i * perGroup, (i + 1) * perGroup)));
     this.#grads = this.#denseGrads();
-    for (const g of this.#groups) allocState(spec.rule, slotOptions(spec, g.hyper), g.entries, this.#backend);
+    for (const g of this.#groups) allocState(spec.rule, slotOptions(spec, g.hyper), g.entries, this.#backend, this.#stateDtype);
   }
 
   /** 'js', 'native/<isa>' or 'cuda'. */
   get backend(): string {
     return this.#backend.name;
+  }
+
+  /** How the moment slots are stored: 'fp32', 'bf16' or 'int8' (lib/compact). */
+  get stateDtype(): StateDtype {
+    return this.#stateDtype;
+  }
+
+  /** Bytes of optimizer state held now: every state slot's storage, 8-bit absmax arrays included. */
+  get stateBytes(): number {
+    let bytes = 0;
+    for (const g of this.#groups)
+      for (const e of g.entries)
+        for (const t of e.state.values()) bytes += t instanceof CompactSlot ? t.bytes : 4 * t.length;
+    return bytes;
   }
 
   /** Steps taken so far (the t of the bias corrections); skipped steps do not count. */
@@ -250,7 +271,9 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
       throw new TypeError(
         `${owner}: ${odd.where} is ${onHost ? 'a DeviceTensor' : 'a Float32Array'}, but this optimizer's parameters are ${onHost ? 'Float32Arrays' : 'DeviceTensors'}`,
       );
-    allocState(this.#spec.rule, slotOptions(this.#spec, hyper), entries, this.#backend);
+    this.#checkCompactUse(owner, entries, this.#shard !== null);
+    checkCompactHyper(`${owner}: group`, this.#stateDtype, hyper);
+    allocState(this.#spec.rule, slotOptions(this.#spec, hyper), entries, this.#backend, this.#stateDtype);
     // Nothing has changed so far; from here on nothing throws.
     const perGroup = this.#spec.rule.scalarCount;
     const scalars = new Float32Array(perGroup * (index + 1));
@@ -295,11 +318,12 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
     if (this.#shard) sd = localStateDict(owner, this.#shard, sd) as StateDict<H>;
     else if (typeof sd === 'object' && sd !== null && (sd as { shard?: unknown }).shard !== undefined)
       throw new Error(`${owner}: the state dict holds one rank's slice (sharded); rebuild the full one with comm.gatherStateDict, or load it into a sharded optimizer of the same world size`);
-    this.#applyState(checkStateDict(this.#spec, this.#groups, sd));
+    this.#applyState(checkStateDict(this.#spec, this.#groups, sd, undefined, this.#stateDtype));
   }
 
   #applyState(loaded: LoadedState<H>): void {
     this.#groups.forEach((g, i) => checkSparseUse(`${this.#spec.name}.loadStateDict`, this.#spec, g.entries, loaded.hypers[i], true));
+    loaded.hypers.forEach((h, i) => checkCompactHyper(`${this.#spec.name}.loadStateDict: groups[${i}]`, this.#stateDtype, h));
     applyStateDict(loaded, this.#groups, this.#backend);
     // A fresh executor sees the new slots, and in host-mirror mode re-uploads the current params.
     this.#dropExecutor();
@@ -503,11 +527,12 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
     const next = checkHyper(this.#spec, `${where} option`, { ...group.hyper }, { [key]: value });
     this.#spec.check?.(next, `${where} option`);
     checkSparseUse(`${where} option '${key}'`, this.#spec, group.entries, next, true);
+    checkCompactHyper(`${where} option '${key}'`, this.#stateDtype, next);
     const slots = slotOptions(this.#spec, next);
     // New state means a new executor: not while one is in use.
     if (neededSlots(this.#spec.rule, slots).some((slot) => group.entries.some((e) => !e.state.has(slot))))
       this.#checkIdle(`paramGroups[${i}].${key}`);
-    if (allocState(this.#spec.rule, slots, group.entries, this.#backend)) this.#dropExecutor();
+    if (allocState(this.#spec.rule, slots, group.entries, this.#backend, this.#stateDtype)) this.#dropExecutor();
     group.hyper = next;
   }
 
@@ -544,15 +569,26 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
     for (const { entry, plan, grad, group } of this.#rowsByGroup())
       if (!rowsStayFinite(rule, this.#groups[group].scalars, this.#flags[group], this.#rowSlots(entry, grad), plan, entry.sparse!.rowSize)) return false;
     const groups = this.#tensorGroups();
-    // Host-mirror CUDA keeps the state on the device: there only the grads are checked.
+    // Host-mirror CUDA keeps the state on the device, compact state (lib/compact) is not float32:
+    // there only the grads are checked.
     if (groups.some((tensors) => tensors.some((slots) => slots.some((t) => t !== null && !(t instanceof Float32Array))))) return true;
     this.#finiteCheck ??= new FiniteCheck(this.#spec.rule as Rule<never>, this.#backend);
-    return this.#finiteCheck.check(groups, this.#scalars, this.#flags);
+    return this.#finiteCheck.check(groups as Array<Array<Array<Float32Array | null>>>, this.#scalars, this.#flags);
   }
 
-  #tensorGroups(): Array<Array<Array<Tensor | null>>> {
+  #tensorGroups(): Array<Array<Array<Tensor | CompactSlot | null>>> {
     const slots = this.#spec.rule.stateSlots;
     return this.#groups.map((g) => g.entries.filter((e) => !e.sparse).map((e) => [e.data, e.grad, ...slots.map((s) => e.state.get(s) ?? null)]));
+  }
+
+  // Compact state runs on the host backends with dense parameters only (refused before anything changes).
+  #checkCompactUse(owner: string, entries: readonly Entry[], sharded: boolean): void {
+    if (this.#stateDtype === 'fp32') return;
+    if (this.#backend.name === 'cuda') throw new Error(`${owner}: option 'stateDtype' '${this.#stateDtype}' runs on the 'js' and 'native' backends; the 'cuda' backend keeps fp32 state`);
+    const sparse = entries.find((e) => e.sparse);
+    if (sparse) throw new Error(`${owner}: ${sparse.where} is row-sparse; option 'stateDtype' '${this.#stateDtype}' takes dense parameters only`);
+    // int8 blocks of 256 would straddle the rank slices, so a sharded run would not equal one process.
+    if (sharded) throw new Error(`${owner}: option 'stateDtype' '${this.#stateDtype}' cannot be combined with 'shard' (sharded state is fp32)`);
   }
 
   #dropExecutor(): void {

@@ -1,4 +1,5 @@
 import type { BackendOption } from './backends';
+import type { CompactOptions } from './compact/options';
 import type { IsaOption } from './backends/native';
 import type { Hyperparameters } from './spec';
 import type { Comm } from './distributed/comm';
@@ -37,7 +38,7 @@ export interface TrainingOptions {
 }
 
 /** Constructor options: default hyperparameters for every group, backend and training options. */
-export type OptimizerOptions<H> = Partial<Hyperparameters<H>> & BackendOptions & TrainingOptions;
+export type OptimizerOptions<H> = Partial<Hyperparameters<H>> & BackendOptions & TrainingOptions & CompactOptions;
 
 export const BACKEND_KEYS = ['backend', 'isa', 'threads'] as const;
 export const TRAINING_KEYS = ['skipNonFinite', 'gradScale', 'shard', 'gradAverage'] as const;

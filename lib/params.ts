@@ -1,3 +1,4 @@
+import type { CompactSlot } from './compact/slot';
 import type { DeviceTensor } from './cuda';
 import { type SparseInfo, type SparseParam, checkRowSize, isSparseObject } from './sparse';
 import { type Tensor, checkDistinct, checkTensor, tensorLength } from './tensor';
@@ -26,7 +27,8 @@ export interface Entry {
   param: AnyParam;
   data: Tensor;
   grad: Tensor;
-  state: Map<string, Tensor>;
+  /** State slots by name: float32 (host or device), or compact storage (lib/compact). */
+  state: Map<string, Tensor | CompactSlot>;
   /** Set for a row-sparse parameter: its indices and grad are read at every step (lib/sparse.ts), `grad` is unused. */
   sparse?: SparseInfo;
 }

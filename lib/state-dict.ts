@@ -1,4 +1,6 @@
 import type { Backend } from './backends/types';
+import { type StateArray, absmaxKey, readSlot, saveCompactSlot } from './compact/state-dict';
+import { CompactSlot, type StateDtype } from './compact/slot';
 import type { Group } from './groups';
 import type { GradOptions } from './rules/grad';
 import { type BaseHyper, type Hyperparameters, type OptimizerSpec, applyOptions, slotOptions } from './spec';
@@ -17,8 +19,11 @@ export interface StateDict<H = Record<string, number | boolean>> {
    * `hostState`, float64 values the rule carries between steps (NAdam's `mu_product`), for rules that have them.
    */
   groups: Array<{ params: string[]; options: Hyperparameters<H>; step?: number; lrState?: Record<string, number>; hostState?: Record<string, number> }>;
-  /** Per parameter name, its state slots by PyTorch name (copies). */
-  state: Record<string, Record<string, Float32Array>>;
+  /**
+   * Per parameter name, its state slots by PyTorch name (copies), each in its storage: a
+   * Float32Array, a Uint16Array of bf16 bits, or a Uint8Array of int8 codes with `<slot>_absmax`.
+   */
+  state: Record<string, Record<string, StateArray>>;
   /** A sharded optimizer's: which slice `state` holds (lib/distributed). */
   shard?: ShardInfo;
 }
@@ -44,8 +49,10 @@ export function saveStateDict<H>(name: string, step: number, groups: ReadonlyArr
   const state: StateDict<H>['state'] = {};
   for (const g of groups)
     for (const e of g.entries) {
-      const slots: Record<string, Float32Array> = {};
-      for (const [slot, array] of e.state) define(slots, slot, readTensor(array));
+      const slots: Record<string, StateArray> = {};
+      for (const [slot, array] of e.state)
+        if (array instanceof CompactSlot) for (const [key, a] of saveCompactSlot(slot, array)) define(slots, key, a);
+        else define(slots, slot, readTensor(array));
       define(state, e.name, slots);
     }
   return { optimizer: name, step, groups: groups.map((g) => groupEntry(g, step)), state };
@@ -74,8 +81,8 @@ export interface LoadedState<H> {
   lrStates: unknown[];
   /** Per group, the rule's host state (Rule.hostState). */
   hosts: Array<Record<string, number>>;
-  /** Per group, per entry: each needed slot's values. */
-  slots: Array<Array<Map<string, Float32Array>>>;
+  /** Per group, per entry: each needed slot's values, in the storage the optimizer keeps it in. */
+  slots: Array<Array<Map<string, Float32Array | CompactSlot>>>;
 }
 
 /** Checks everything in a state dict against the optimizer; throws naming the first problem. */
@@ -84,6 +91,7 @@ export function checkStateDict<H extends BaseHyper, R extends GradOptions>(
   groups: ReadonlyArray<Group<H>>,
   sd: unknown,
   owner = `${spec.name}.loadStateDict`,
+  stateDtype: StateDtype = 'fp32',
 ): LoadedState<H> {
   const dict = checkPlainObject(`${owner}: state dict`, sd);
   checkKnownKeys(`${owner}: state dict`, dict, ['optimizer', 'step', 'groups', 'state']);
@@ -103,12 +111,18 @@ export function checkStateDict<H extends BaseHyper, R extends GradOptions>(
       if (!Object.hasOwn(state, e.name)) throw new Error(`${owner}: state has no entry for ${e.where}`);
       const at = `${owner}: state["${e.name}"]`;
       const given = checkPlainObject(at, state[e.name]);
-      checkKnownKeys(at, given, spec.rule.stateSlots);
-      const map = new Map<string, Float32Array>();
+      checkKnownKeys(at, given, [...spec.rule.stateSlots, ...spec.rule.stateSlots.map(absmaxKey)]);
+      const map = new Map<string, Float32Array | CompactSlot>();
       for (const slot of needed) {
         const where = `${at}.${slot}`;
         const value = Object.hasOwn(given, slot) ? given[slot] : undefined;
         if (value === undefined) throw new Error(`${where} is missing`);
+        if (!(value instanceof Float32Array) || stateDtype !== 'fp32' || Object.hasOwn(given, absmaxKey(slot))) {
+          // Any storage, converted to this optimizer's (lib/compact/state-dict.ts); copies.
+          const slotValues = { [slot]: value, ...(Object.hasOwn(given, absmaxKey(slot)) ? { [absmaxKey(slot)]: given[absmaxKey(slot)] } : {}) };
+          map.set(slot, readSlot(where, slotValues, slot, e.length, stateDtype));
+          continue;
+        }
         const array = checkFloat32Array(where, value);
         const length = lengthOf(array);
         if (length !== e.length) throw new RangeError(`${where} has length ${length}, but ${e.where} has ${e.length}`);
@@ -218,7 +232,10 @@ export function applyStateDict<H>(loaded: LoadedState<H>, groups: ReadonlyArray<
   const fresh = groups.map((g, gi) =>
     g.entries.map((e, i) => {
       const made = new Map<string, Tensor>();
-      for (const slot of loaded.slots[gi][i].keys()) if (!e.state.has(slot)) made.set(slot, backend.alloc(e.length));
+      for (const [slot, values] of loaded.slots[gi][i]) {
+        const current = e.state.get(slot);
+        if (!(values instanceof CompactSlot) && (current === undefined || current instanceof CompactSlot)) made.set(slot, backend.alloc(e.length));
+      }
       return made;
     }),
   );
@@ -231,7 +248,12 @@ export function applyStateDict<H>(loaded: LoadedState<H>, groups: ReadonlyArray<
       const wanted = loaded.slots[gi][i];
       for (const slot of [...e.state.keys()]) if (!wanted.has(slot)) e.state.delete(slot);
       for (const [slot, values] of wanted) {
-        const mine = e.state.get(slot) ?? fresh[gi][i].get(slot)!;
+        if (values instanceof CompactSlot) {
+          e.state.set(slot, values);
+          continue;
+        }
+        const current = e.state.get(slot);
+        const mine = current instanceof CompactSlot || current === undefined ? fresh[gi][i].get(slot)! : current;
         e.state.set(slot, mine);
         writeTensor(mine, values);
       }

@@ -1,4 +1,5 @@
 import type { Backend } from './backends/types';
+import { CompactSlot, Storage, type StateDtype, storageFor } from './compact/slot';
 import type { Entry } from './params';
 import type { GradOptions } from './rules/grad';
 import type { Rule, SlotOptions } from './rules/types';
@@ -12,19 +13,37 @@ export function neededSlots<R extends GradOptions>(rule: Rule<R>, hyper: SlotOpt
 
 /**
  * Allocates the slots the hyperparameters need that the entries lack: per slot, all entries at
- * once (one arena on the host backends, so many small tensors stream contiguously). Everything is
- * allocated before any entry changes. Returns whether anything was added.
+ * once (one arena on the host backends, so many small tensors stream contiguously); under a compact `stateDtype` the slots of that storage
+ * (lib/compact/slot.ts storageFor) are CompactSlots instead. Everything is allocated before any
+ * entry changes. Returns whether anything was added.
  */
-export function allocState<R extends GradOptions>(rule: Rule<R>, hyper: SlotOptions<R>, entries: readonly Entry[], backend: Backend): boolean {
+export function allocState<R extends GradOptions>(
+  rule: Rule<R>,
+  hyper: SlotOptions<R>,
+  entries: readonly Entry[],
+  backend: Backend,
+  stateDtype: StateDtype = 'fp32',
+): boolean {
   const added: Array<() => void> = [];
   for (const slot of neededSlots(rule, hyper)) {
+    const initial = rule.initialValue?.(slot, hyper) ?? 0;
     const missing = entries.filter((e) => !e.state.has(slot));
     if (missing.length === 0) continue;
-    const lengths = missing.map((e) => e.length);
-    const arrays = backend.allocMany?.(lengths) ?? lengths.map((n) => backend.alloc(n));
-    const initial = rule.initialValue?.(slot, hyper) ?? 0;
+    const wide = missing.filter((e) => storageFor(slot, stateDtype, e.length) === Storage.f32);
+    const lengths = wide.map((e) => e.length);
+    const arrays = lengths.length === 0 ? [] : (backend.allocMany?.(lengths) ?? lengths.map((n) => backend.alloc(n)));
     if (initial !== 0) for (const a of arrays) fillTensor(a, initial);
-    added.push(() => missing.forEach((e, i) => e.state.set(slot, arrays[i])));
+    const compact = missing
+      .filter((e) => !wide.includes(e))
+      .map((e) => {
+        const s = new CompactSlot(storageFor(slot, stateDtype, e.length) as CompactSlot['storage'], e.length);
+        if (initial !== 0) s.fill(initial);
+        return [e, s] as const;
+      });
+    added.push(() => {
+      wide.forEach((e, i) => e.state.set(slot, arrays[i]));
+      for (const [e, s] of compact) e.state.set(slot, s);
+    });
   }
   for (const add of added) add();
   return added.length > 0;
@@ -38,6 +57,7 @@ export function freeState(entries: readonly Entry[]): void {
   const buffers = new Map<ArrayBufferLike, Float32Array>();
   for (const e of entries) {
     for (const t of e.state.values()) {
+      if (t instanceof CompactSlot) continue; // plain JavaScript arrays
       if (t instanceof Float32Array) {
         if (!buffers.has(t.buffer)) buffers.set(t.buffer, t);
       } else if (!t.freed) t.free();

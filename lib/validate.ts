@@ -170,3 +170,8 @@ export function checkNoOverlap(arrays: ReadonlyArray<{ where: string; array: Flo
   const pair = loadNative().binding?.overlappingPair(shared.map((s) => s.array));
   if (pair) throw new Error(`${shared[pair[1]].where} shares memory with ${shared[pair[0]].where} (SharedArrayBuffers over the same memory); every array must be distinct`);
 }
+
+/** The typed array's kind as the engine knows it ('Uint8Array', ...), or undefined for anything else. */
+export function typedArrayKind(v: unknown): string | undefined {
+  return typeof v === 'object' && v !== null && ArrayBuffer.isView(v) ? (getTag.call(v) as string | undefined) : undefined;
+}

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "compact_plan.h"
 #include "crc32c.h"
 #include "cuda_addon.h"
 #include "grad_ops.h"
@@ -193,6 +194,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports["crc32c"] = Napi::Function::New(env, Crc32cBinding, "crc32c");
   RegisterGradOps(env, exports);
   RegisterSparseRows(env, exports);
+  RegisterCompactPlan(env, exports);
   exports["cuda"] = CudaExports(env);
   return exports;
 }

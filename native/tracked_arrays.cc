@@ -39,8 +39,13 @@ void InitTrackedArrays(Napi::Env env) {
 }
 
 float* TrackedArrays::Add(Napi::Env env, Napi::Value value, const std::string& where, size_t* length) {
-  if (!value.IsTypedArray() || value.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
-    throw Napi::TypeError::New(env, where + " is not a Float32Array");
+  return static_cast<float*>(AddTyped(env, value, napi_float32_array, sizeof(float), "Float32Array", where, length));
+}
+
+void* TrackedArrays::AddTyped(Napi::Env env, Napi::Value value, napi_typedarray_type want, size_t bytes,
+                              const char* type_name, const std::string& where, size_t* length) {
+  if (!value.IsTypedArray() || value.As<Napi::TypedArray>().TypedArrayType() != want)
+    throw Napi::TypeError::New(env, where + " is not a " + type_name);
   // Also moves a small on-heap typed array's data off the heap, so its address stays put.
   napi_typedarray_type type;
   void* data = nullptr;
@@ -48,7 +53,7 @@ float* TrackedArrays::Add(Napi::Env env, Napi::Value value, const std::string& w
   size_t offset = 0;
   NAPI_THROW_IF_FAILED(env, napi_get_typedarray_info(env, value, &type, length, &data, &raw_buffer, &offset),
                        nullptr);
-  if (*length == 0) return static_cast<float*>(data);  // no kernel ever touches it: nothing to watch
+  if (*length == 0) return data;  // no kernel ever touches it: nothing to watch
   if (data == nullptr) throw Napi::Error::New(env, where + " is detached");
 
   const BufferGetters* getters = env.GetInstanceData<BufferGetters>();
@@ -74,8 +79,8 @@ float* TrackedArrays::Add(Napi::Env env, Napi::Value value, const std::string& w
     }
   }
   const char* begin = static_cast<const char*>(data);
-  views_.push_back({begin, begin + *length * sizeof(float), where});
-  return static_cast<float*>(data);
+  views_.push_back({begin, begin + *length * bytes, where});
+  return data;
 }
 
 namespace {

@@ -28,6 +28,10 @@ class TrackedArrays {
   // it is not a Float32Array or lies on a resizable/growable buffer; Error when it is detached.
   float* Add(Napi::Env env, Napi::Value value, const std::string& where, size_t* length);
 
+  // The same for a typed array of `type` (elements of `bytes` each): compact storage.
+  void* AddTyped(Napi::Env env, Napi::Value value, napi_typedarray_type type, size_t bytes, const char* type_name,
+                 const std::string& where, size_t* length);
+
   // After the last Add: throws Error naming both arrays when two of them share memory.
   void CheckOverlap(Napi::Env env) const;
 

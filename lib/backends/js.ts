@@ -1,4 +1,6 @@
 import { allocArena } from '../arena';
+import { prepareCompactJs } from '../compact/backend';
+import { hasCompact } from '../compact/driver';
 import { gradOps } from '../gradops';
 import type { Rule } from '../rules/types';
 import { stepRowsJs } from '../sparse';
@@ -8,6 +10,7 @@ import type { Backend, Executor, TensorGroups } from './types';
 export const jsBackend: Backend = {
   name: 'js',
   prepare(rule: Rule<never>, groups: TensorGroups): Executor {
+    if (hasCompact(groups)) return prepareCompactJs(rule, groups);
     // The optimizer gives DeviceTensors only to the 'cuda' backend: here every slot is on the host.
     const host = groups as ReadonlyArray<ReadonlyArray<ReadonlyArray<Float32Array | null>>>;
     // Each group's scalars as views of the packed array (group after group), made once per array.

@@ -2,6 +2,8 @@ import * as os from 'node:os';
 import type { Binding, IsaName } from '../../binding';
 import type { Rule } from '../rules/types';
 import { allocArena } from '../arena';
+import { prepareCompactNative } from '../compact/backend';
+import { hasCompact } from '../compact/driver';
 import { pinner } from '../pin';
 import type { Backend, Executor, GradOps, TensorGroups } from './types';
 
@@ -45,6 +47,7 @@ export function nativeBackend(binding: Binding, isa: IsaName, threads: number): 
   return {
     name: `native/${isa}`,
     prepare(rule: Rule<never>, groups: TensorGroups): Executor {
+      if (hasCompact(groups)) return prepareCompactNative(binding, rule, groups, isaIndex, threads);
       const slots = rule.slotNames.length;
       const arrays: Array<Float32Array | null> = [];
       // The optimizer gives DeviceTensors only to the 'cuda' backend: here every slot is on the host.

@@ -1,3 +1,4 @@
+import type { CompactSlot } from '../compact/slot';
 import type { Rule } from '../rules/types';
 import type { RowPlan } from '../sparse';
 import type { Tensor } from '../tensor';
@@ -6,7 +7,7 @@ import type { Tensor } from '../tensor';
  * One tensor as the backends see it: param, grad, then the rule's state slots (null: absent).
  * DeviceTensors appear only in the slots given to the 'cuda' backend.
  */
-export type TensorSlots = ReadonlyArray<Tensor | null>;
+export type TensorSlots = ReadonlyArray<Tensor | CompactSlot | null>;
 
 /** An optimizer's tensors, in parameter groups: the unit a backend steps in one call. */
 export type TensorGroups = ReadonlyArray<ReadonlyArray<TensorSlots>>;

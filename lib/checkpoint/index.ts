@@ -1,3 +1,4 @@
+import { CompactSlot } from '../compact/slot';
 import { DeviceTensor } from '../cuda';
 import type { Group } from '../groups';
 import { GRAD_SCALE } from '../options';
@@ -108,6 +109,7 @@ export function planSave<H extends BaseHyper, R extends GradOptions>(owner: stri
       for (const slot of spec.rule.stateSlots) {
         const t = e.state.get(slot);
         if (!t) continue;
+        if (t instanceof CompactSlot) throw new Error(`${owner}: ${e.where}: state slot '${slot}' is ${t.dtype}; checkpoint files of compact state are not supported yet (use stateDict())`);
         const dtype = t instanceof DeviceTensor ? 'F32' : dtypeOf(t);
         if (!dtype) throw new Error(`${owner}: ${e.where}: state slot '${slot}' has an array type no checkpoint stores`);
         tensors.push({ name: `state.${e.name}.${slot}`, dtype, shape: [tensorLength(t)], tensor: t });
@@ -233,6 +235,7 @@ export function checkpointReader<H extends BaseHyper, R extends GradOptions>(
           }
       if (!entry) throw bad(`names no parameter (and slot) of this ${spec.name}; expected state.<param>.<${spec.rule.stateSlots.join('|')}> or param.<param>`);
       const current = slot === null ? entry.data : entry.state.get(slot);
+      if (current instanceof CompactSlot) throw bad(`this optimizer keeps ${current.dtype} state; checkpoint files of compact state are not supported yet (use loadStateDict())`);
       const dtype = current === undefined || current instanceof DeviceTensor ? 'F32' : dtypeOf(current);
       if (info.dtype !== dtype) throw bad(`dtype ${info.dtype}, but this optimizer holds ${dtype}`);
       const elements = info.shape.reduce((a, b) => a * b, 1);

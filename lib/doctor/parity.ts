@@ -40,7 +40,8 @@ function run(entry: OptimizerEntry, options: Record<string, unknown>, target: Re
     opt.step();
   }
   const state = opt.stateDict().state;
-  return params.flatMap((p) => [p.data, ...Object.keys(state[p.name]).sort().map((slot) => state[p.name][slot])]);
+  // fp32 state here (the doctor runs no compact storage).
+  return params.flatMap((p) => [p.data, ...Object.keys(state[p.name]).sort().map((slot) => state[p.name][slot] as Float32Array)]);
 }
 
 function sameBits(a: Float32Array, b: Float32Array): boolean {

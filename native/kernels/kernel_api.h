@@ -86,6 +86,42 @@ enum Isa : uint32_t {
 // The bandwidth probe's kernel (kernels/stream.h): p += g, m += g, v += g over n elements.
 using StreamFn = void (*)(float* p, const float* g, float* m, float* v, size_t n);
 
+// Compact storage (compact.h): a slot kept narrower than float32, widened per block of
+// kCompactBlock elements into float32 scratch, run through the unchanged rule, narrowed back.
+constexpr size_t kCompactBlock = 256;
+enum Storage : uint32_t {
+  kStoreF32 = 0,       // float32
+  kStoreBf16 = 1,      // bfloat16 bits (uint16)
+  kStoreF16 = 2,       // IEEE binary16 bits (uint16)
+  kStoreQ8Signed = 3,  // uint8 codes into the signed dynamic map, float32 absmax per block
+  kStoreQ8Unsigned = 4,
+  kStoreCount
+};
+// One slot of one tensor: its whole array (element 0 at data), and the absmax array for 8-bit codes.
+struct SlotStore {
+  void* data;
+  float* absmax;
+  uint32_t storage;
+};
+// The 8-bit dynamic maps (quant8.cc): 256 float32 values ascending, the 255 float64 midpoints
+// between neighbours, the code of 0, and a table that finds a code in two look-ups: per bucket of
+// float32 bits (sign, exponent clamped to [2^-24, 1], 8 mantissa bits), the count of midpoints
+// below every value of the bucket, and the least float32 above the one midpoint inside the
+// bucket (+Inf if none; no bucket holds two), so code = start + (y >= threshold).
+constexpr uint32_t kQ8Exponents = 25, kQ8MantissaBits = 8;
+constexpr uint32_t kQ8Buckets = kQ8Exponents << kQ8MantissaBits;
+struct Quant8Map {
+  float values[256];
+  double mids[255];
+  uint32_t zero;
+  int32_t start[2 * kQ8Buckets];     // [sign * kQ8Buckets + bucket]
+  float threshold[2 * kQ8Buckets];
+};
+const Quant8Map& quant8_map(bool is_signed);
+// A compact kernel: elements [begin, begin + n) of one tensor, begin a multiple of kCompactBlock.
+using CompactKernelFn = void (*)(const float* scalars, uint32_t flags, const SlotStore* slots, size_t begin,
+                                 size_t n);
+
 // Everything one ISA's unit exports.
 struct IsaKernels {
   const char* name;
@@ -93,6 +129,7 @@ struct IsaKernels {
   RowKernelFn rows[kRuleCount];  // the same rules over the touched rows of a sparse tensor
   GradKernels grad;
   StreamFn stream;
+  CompactKernelFn compact[kRuleCount];  // the same rules over compact storage (compact.h)
 };
 
 #define ADAM_ISA_DECLARE(name, detected) extern const IsaKernels kernels_##name;

@@ -1,0 +1,58 @@
+// Compact state (lib/compact): Adam with bf16 or int8 moments against fp32 Adam and the stream
+// probe, each case timed in turn with the others so all see the same noise. Bytes per element:
+// what a step moves (param read+write 8, grad 4, each moment read+write 2x its width; int8 adds a
+// float32 absmax per 256 elements read+written) and what the optimizer keeps per parameter
+// (param, grad and the moments).
+import { Adam } from '../dist/index.mjs';
+import { makeParams, makeProbeArrays } from './layouts.mjs';
+import { bestOfEach, collect } from './measure.mjs';
+import { PROBE_BYTES, makeProbe } from './probe.mjs';
+
+const ABSMAX = 8 / 256; // one float32 per block, read and written
+const SETTINGS = [
+  { label: 'fp32 params, fp32 state', options: {}, moved: 28, kept: 16 },
+  { label: 'fp32 params, bf16 state', options: { stateDtype: 'bf16' }, moved: 20, kept: 12 },
+  { label: 'fp32 params, int8 state', options: { stateDtype: 'int8' }, moved: 16 + 2 * ABSMAX, kept: 10 + 8 / 256 },
+];
+const SIZES = [
+  { label: '1M', length: 2 ** 20 },
+  { label: '16M', length: 2 ** 24 },
+  { label: '64M', length: 2 ** 26 },
+];
+
+export function measureCompact({ quick, threads, reps }) {
+  const rows = [];
+  for (const size of quick ? SIZES.slice(0, 2) : SIZES) {
+    const n = size.length;
+    const probeArrays = makeProbeArrays(n, 'native');
+    const steps = SETTINGS.map((s) => {
+      const params = makeParams({ tensors: 1, length: n }, 'native');
+      return threads.map((t) => {
+        const opt = new Adam(params, { backend: 'native', threads: t, ...s.options });
+        return () => opt.step();
+      });
+    });
+    threads.forEach((t, ti) => {
+      const [probe, ...times] = bestOfEach([makeProbe(probeArrays, t), ...steps.map((s) => s[ti])], reps);
+      SETTINGS.forEach((s, k) =>
+        rows.push({ size: size.label, elements: n, threads: t, setting: s.label, kept: s.kept, moved: s.moved, seconds: times[k], probeSeconds: probe, fp32Seconds: times[0] }),
+      );
+    });
+    collect();
+  }
+  return rows;
+}
+
+export function printCompact(rows) {
+  console.log('\nCompact state: Adam, one tensor, native (best ISA); speed-up over fp32 Adam in the same run');
+  console.log('| size | threads | setting | kept B/param | moved B/elem | Gelem/s | GB/s | of probe | vs fp32 |');
+  console.log('|---|---|---|---|---|---|---|---|---|');
+  for (const r of rows) {
+    const gbs = (r.elements * r.moved) / r.seconds / 1e9;
+    const probeGbs = (r.elements * PROBE_BYTES) / r.probeSeconds / 1e9;
+    console.log(
+      `| ${r.size} | ${r.threads} | ${r.setting} | ${r.kept.toFixed(2)} | ${r.moved.toFixed(2)} | ${(r.elements / r.seconds / 1e9).toFixed(3)} | ` +
+        `${gbs.toFixed(1)} | ${((100 * gbs) / probeGbs).toFixed(0)}% | ${(r.fp32Seconds / r.seconds).toFixed(2)}x |`,
+    );
+  }
+}

@@ -1,0 +1,27 @@
+import { describe } from '../validate';
+import { STATE_DTYPES, type StateDtype } from './slot';
+
+/** Constructor options of the compact storage (README "Compact state"). */
+export interface CompactOptions {
+  /** How moment slots are stored: 'fp32' (default), 'bf16', or 'int8' (block-wise, tensors of 4096+ elements). */
+  stateDtype?: StateDtype;
+}
+
+export const COMPACT_KEYS = ['stateDtype'] as const;
+
+export function checkStateDtype(where: string, value: unknown): StateDtype {
+  if (value === undefined) return 'fp32';
+  if (typeof value !== 'string') throw new TypeError(`${where} must be one of ${STATE_DTYPES.map((d) => `'${d}'`).join(', ')}, got ${describe(value)}`);
+  if (!(STATE_DTYPES as readonly string[]).includes(value))
+    throw new RangeError(`${where} must be one of ${STATE_DTYPES.map((d) => `'${d}'`).join(', ')}, got ${describe(value)}`);
+  return value as StateDtype;
+}
+
+/**
+ * Option combinations compact state refuses: centred RMSProp subtracts two separately quantised
+ * moments (square_avg - grad_avg^2), which 8-bit codes can make negative, and the step NaN.
+ */
+export function checkCompactHyper(where: string, stateDtype: StateDtype, hyper: unknown): void {
+  if (stateDtype === 'int8' && (hyper as { centered?: unknown }).centered === true)
+    throw new RangeError(`${where}: 'centered' RMSProp cannot keep int8 state (square_avg - grad_avg^2 of two 8-bit moments can turn negative); use stateDtype 'bf16' or 'fp32'`);
+}

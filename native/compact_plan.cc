@@ -1,0 +1,168 @@
+// CompactPlan: CpuPlan's job (addon.cc) for tensors whose slots are kept in compact storage. Each
+// array comes with its storage (kernel_api.h Storage) and, for 8-bit codes, its absmax array; the
+// N-API layer checks every type and length the kernels rely on, then a step is one native call.
+#include "compact_plan.h"
+
+#include <string>
+#include <vector>
+
+#include "kernels/dispatch.h"
+#include "parallel.h"
+#include "plan_common.h"
+#include "tracked_arrays.h"
+
+namespace adam {
+namespace {
+
+static_assert(kChunkElements % kCompactBlock == 0, "chunks must hold whole compact blocks");
+
+class CompactPlan : public Napi::ObjectWrap<CompactPlan> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "CompactPlan",
+                       {InstanceMethod<&CompactPlan::Step>("step"), InstanceMethod<&CompactPlan::StepAsync>("stepAsync"),
+                        InstanceAccessor<&CompactPlan::Busy>("busy")});
+  }
+
+  // new CompactPlan(rule, arrays, storages, absmax, groups, isa, threads): arrays as CpuPlan's;
+  // storages a Uint8Array with each array's Storage; absmax per array a Float32Array of one value
+  // per block (8-bit codes) or null.
+  explicit CompactPlan(const Napi::CallbackInfo& info) : Napi::ObjectWrap<CompactPlan>(info) {
+    Napi::Env env = info.Env();
+    const char* who = "CompactPlan";
+    if (info.Length() != 7 || !info[1].IsArray() || !info[3].IsArray())
+      throw Napi::TypeError::New(env,
+                                 "CompactPlan(rule, arrays, storages, absmax, groups, isa, threads): expected 7 "
+                                 "arguments, arrays and absmax Arrays");
+    rule_ = RequireRule(env, info[0], who);
+    kernel_ = isa_kernels(RequireIsa(env, info[5], who)).compact[rule_];
+    threads_ = ThreadCount(env, info[6], who);
+    slots_ = kRuleLayouts[rule_].slots;
+    Napi::Array arrays = info[1].As<Napi::Array>();
+    Napi::Array absmax = info[3].As<Napi::Array>();
+    const uint32_t total = arrays.Length();
+    if (total % slots_ != 0)
+      throw Napi::RangeError::New(env, std::string("CompactPlan: arrays.length is not a multiple of rule ") +
+                                           kRuleLayouts[rule_].name + "'s " + std::to_string(slots_) + " slots");
+    const uint8_t* storage = static_cast<const uint8_t*>(TypedData(env, info[2], napi_uint8_array, total));
+    if (!storage) throw Napi::TypeError::New(env, "CompactPlan: storages must be a Uint8Array of arrays.length entries");
+    if (absmax.Length() != total) throw Napi::RangeError::New(env, "CompactPlan: absmax must have arrays.length entries");
+    const size_t tensors = total / slots_;
+    uint32_t groups = 1;
+    group_ = GroupOfTensors(env, info[4], tensors, who, &groups);
+    present_.assign(groups, (1u << slots_) - 1u);
+    std::vector<size_t> lengths(tensors, 0);
+    stores_.assign(total, SlotStore{nullptr, nullptr, kStoreF32});
+    for (size_t t = 0; t < tensors; ++t) {
+      uint32_t here = 0;
+      for (uint32_t k = 0; k < slots_; ++k) {
+        const uint32_t at = static_cast<uint32_t>(t * slots_ + k);
+        Napi::Value v = arrays[at];
+        if (v.IsNull() || v.IsUndefined()) continue;
+        const std::string where = Where(t, k);
+        const uint32_t s = storage[at];
+        if (s >= kStoreCount || (k < 2 && s >= kStoreQ8Signed))
+          throw Napi::RangeError::New(env, where + ": storage " + std::to_string(s) + " is not one this slot can have");
+        size_t length = 0;
+        SlotStore& store = stores_[at];
+        store.storage = s;
+        if (s == kStoreF32) store.data = arrays_.Add(env, v, where, &length);
+        else if (s <= kStoreF16) store.data = arrays_.AddTyped(env, v, napi_uint16_array, 2, "Uint16Array", where, &length);
+        else store.data = arrays_.AddTyped(env, v, napi_uint8_array, 1, "Uint8Array", where, &length);
+        if (here == 0) lengths[t] = length;
+        else if (length != lengths[t]) throw Napi::RangeError::New(env, where + " has a different length");
+        if (s >= kStoreQ8Signed) {
+          size_t blocks = 0;
+          store.absmax = arrays_.Add(env, absmax[at], where + " absmax", &blocks);
+          if (blocks != (length + kCompactBlock - 1) / kCompactBlock)
+            throw Napi::RangeError::New(env, where + " absmax has length " + std::to_string(blocks) + ", not one per block of " +
+                                                 std::to_string(kCompactBlock) + " elements");
+        }
+        here |= 1u << k;
+      }
+      if ((here & 3u) != 3u) throw Napi::TypeError::New(env, "CompactPlan: tensor " + std::to_string(t) + " needs a param and a grad");
+      present_[group_[t]] &= here;
+    }
+    arrays_.CheckOverlap(env);
+    chunking_ = chunk_tensors(lengths);
+    values_.Init(rule_, groups);
+  }
+
+  BusyFlag busy_;
+  void RunStep() { parallel_for(threads_, chunking_.jobs(), &CompactPlan::RunJob, this); }
+  void StepSettled() { arrays_.Hold(false); }
+
+ private:
+  std::string Where(size_t t, uint32_t k) const {
+    return "tensor " + std::to_string(t) + " slot " + std::to_string(k) + " (" + kRuleLayouts[rule_].slot_names[k] + ")";
+  }
+
+  void Prepare(const Napi::CallbackInfo& info, const char* who) {
+    Napi::Env env = info.Env();
+    busy_.ThrowIfBusy(env);
+    if (info.Length() != 2)
+      throw Napi::TypeError::New(env, std::string(who) + "(scalars, flags): expected (Float32Array, Uint32Array)");
+    arrays_.Check(env);
+    values_.Read(env, info[0], info[1], present_, who);
+  }
+
+  static void RunJob(void* ctx, size_t j) {
+    const CompactPlan* self = static_cast<const CompactPlan*>(ctx);
+    const Chunking& c = self->chunking_;
+    for (size_t i = c.job_starts[j]; i < c.job_starts[j + 1]; ++i) {
+      const Chunk& chunk = c.chunks[i];
+      const uint32_t g = self->group_[chunk.tensor];
+      self->kernel_(self->values_.scalars(g), self->values_.flags(g), &self->stores_[chunk.tensor * self->slots_],
+                    chunk.begin, chunk.end - chunk.begin);
+    }
+  }
+
+  Napi::Value Step(const Napi::CallbackInfo& info) {
+    Prepare(info, "step");
+    RunStep();
+    return info.Env().Undefined();
+  }
+
+  Napi::Value StepAsync(const Napi::CallbackInfo& info) {
+    Prepare(info, "stepAsync");
+    arrays_.Hold(true);
+    try {
+      return AsyncStep<CompactPlan>::Start(info.Env(), this, Value(), "adam-native:step");
+    } catch (...) {
+      arrays_.Hold(false);
+      throw;
+    }
+  }
+
+  Napi::Value Busy(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), busy_.busy()); }
+
+  RuleId rule_ = kRuleCount;
+  uint32_t slots_ = 0;
+  unsigned threads_ = 1;
+  CompactKernelFn kernel_ = nullptr;
+  std::vector<uint32_t> group_;
+  std::vector<uint32_t> present_;
+  TrackedArrays arrays_;
+  std::vector<SlotStore> stores_;  // per tensor and slot
+  Chunking chunking_;
+  StepValues values_;
+};
+
+Napi::Value MapValues(Napi::Env env, bool is_signed) {
+  const Quant8Map& map = quant8_map(is_signed);
+  Napi::Float32Array out = Napi::Float32Array::New(env, 256);
+  for (size_t i = 0; i < 256; ++i) out[i] = map.values[i];
+  return out;
+}
+
+}  // namespace
+
+void RegisterCompactPlan(Napi::Env env, Napi::Object exports) {
+  exports["CompactPlan"] = CompactPlan::Define(env);
+  Napi::Object maps = Napi::Object::New(env);
+  maps["signed"] = MapValues(env, true);
+  maps["unsigned"] = MapValues(env, false);
+  exports["quant8Maps"] = maps;
+}
+
+}  // namespace adam

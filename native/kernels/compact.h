@@ -1,0 +1,67 @@
+// A rule over compact storage (kernel_api.h Storage): per block of kCompactBlock elements, each
+// slot the rule needs is widened into float32 scratch (a float32 slot is used in place), the
+// unchanged rule runs on the block through run_rule (driver.h), and the slots it writes are
+// narrowed back. Blocks start at multiples of kCompactBlock of the tensor, so an 8-bit block is
+// always whole and the chunker's cuts (multiples of kChunkElements) never split one.
+// Included inside an ISA namespace after driver.h and convert.h; lib/compact/driver.ts mirrors it.
+
+inline void widen_block(const SlotStore& s, size_t at, size_t n, float* out) {
+  switch (s.storage) {
+    case kStoreBf16: {
+      const uint16_t* h = static_cast<const uint16_t*>(s.data) + at;
+      for (size_t i = 0; i < n; ++i) out[i] = bf16_widen(h[i]);
+      break;
+    }
+    case kStoreF16: {
+      const uint16_t* h = static_cast<const uint16_t*>(s.data) + at;
+      for (size_t i = 0; i < n; ++i) out[i] = f16_widen(h[i]);
+      break;
+    }
+    default:
+      q8_widen(quant8_map(s.storage == kStoreQ8Signed), static_cast<const uint8_t*>(s.data) + at,
+               s.absmax[at / kCompactBlock], out, n);
+  }
+}
+
+// `in` is scratch: 8-bit narrowing overwrites it.
+inline void narrow_block(const SlotStore& s, size_t at, size_t n, float* in) {
+  switch (s.storage) {
+    case kStoreBf16: {
+      uint16_t* h = static_cast<uint16_t*>(s.data) + at;
+      for (size_t i = 0; i < n; ++i) h[i] = bf16_narrow(in[i]);
+      break;
+    }
+    case kStoreF16: {
+      uint16_t* h = static_cast<uint16_t*>(s.data) + at;
+      for (size_t i = 0; i < n; ++i) h[i] = f16_narrow(in[i]);
+      break;
+    }
+    default:
+      s.absmax[at / kCompactBlock] =
+          q8_narrow(quant8_map(s.storage == kStoreQ8Signed), in, static_cast<uint8_t*>(s.data) + at, n);
+  }
+}
+
+template <class Rule, class V = VecMain>
+void run_compact(const float* scalars, uint32_t flags, const SlotStore* slots, size_t begin, size_t n) {
+  const uint32_t need = Rule::required(flags);
+  alignas(64) float scratch[Rule::kSlots][kCompactBlock];
+  float* p[Rule::kSlots];
+  for (size_t b = 0; b < n; b += kCompactBlock) {
+    const size_t len = n - b < kCompactBlock ? n - b : kCompactBlock;
+    const size_t at = begin + b;
+    for (int j = 0; j < Rule::kSlots; ++j) {
+      p[j] = nullptr;
+      if (!((need >> j) & 1u)) continue;
+      if (slots[j].storage == kStoreF32) {
+        p[j] = static_cast<float*>(slots[j].data) + at;
+      } else {
+        widen_block(slots[j], at, len, scratch[j]);
+        p[j] = scratch[j];
+      }
+    }
+    run_rule<Rule, V>(scalars, flags, p, len);
+    for (int j = 0; j < Rule::kSlots; ++j)
+      if (((Rule::kWrites & need) >> j) & 1u && slots[j].storage != kStoreF32) narrow_block(slots[j], at, len, scratch[j]);
+  }
+}

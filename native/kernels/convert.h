@@ -1,0 +1,101 @@
+// Widening and narrowing between float32 and the compact storages, on bits (uint32 <-> uint16),
+// so every ISA, the CUDA build and lib/compact/convert.ts give the same bits by construction.
+// Included inside an ISA namespace (kernels_isa.inc); plain loops the compiler may vectorise
+// (integer operations: any vectorisation is exact).
+
+
+ADAM_HD inline uint32_t f32_bits(float x) {
+  uint32_t b;
+  memcpy(&b, &x, 4);
+  return b;
+}
+ADAM_HD inline float f32_from_bits(uint32_t b) {
+  float x;
+  memcpy(&x, &b, 4);
+  return x;
+}
+
+// bfloat16: the high half of a float32. Narrowing rounds to nearest, ties to even (overflow gives
+// ±Inf by the carry into the exponent); a NaN stays a NaN, made quiet.
+ADAM_HD inline float bf16_widen(uint16_t h) { return f32_from_bits(static_cast<uint32_t>(h) << 16); }
+ADAM_HD inline uint16_t bf16_narrow(float x) {
+  const uint32_t b = f32_bits(x);
+  const uint32_t rounded = (b + 0x7fffu + ((b >> 16) & 1u)) >> 16, quiet = (b >> 16) | 0x0040u;
+  return static_cast<uint16_t>((b & 0x7fffffffu) > 0x7f800000u ? quiet : rounded);  // a select: vectorises
+}
+
+// IEEE binary16. Widening is exact (subnormals included; a NaN keeps its payload's top bits).
+ADAM_HD inline float f16_widen(uint16_t h) {
+  const uint32_t sign = static_cast<uint32_t>(h & 0x8000u) << 16;
+  const uint32_t e = (h >> 10) & 0x1fu, m = h & 0x3ffu;
+  if (e == 31) return f32_from_bits(sign | 0x7f800000u | (m << 13));
+  if (e != 0) return f32_from_bits(sign | ((e + 112u) << 23) | (m << 13));
+  if (m == 0) return f32_from_bits(sign);
+  // Subnormal: m * 2^-24, normalised (m < 2^10, so the shift is 1..10).
+  int shift = 0;
+  uint32_t mm = m;
+  while ((mm & 0x400u) == 0) {
+    mm <<= 1;
+    ++shift;
+  }
+  return f32_from_bits(sign | ((113u - shift) << 23) | ((mm & 0x3ffu) << 13));
+}
+// Narrowing rounds to nearest, ties to even, into binary16's subnormals; past the largest finite
+// half (65504) it rounds to ±Inf as IEEE says (from 65520 up); NaN stays a quiet NaN.
+ADAM_HD inline uint16_t f16_narrow(float x) {
+  const uint32_t b = f32_bits(x);
+  const uint32_t sign = (b >> 16) & 0x8000u;
+  const uint32_t a = b & 0x7fffffffu;
+  if (a > 0x7f800000u) return static_cast<uint16_t>(sign | 0x7e00u | ((a >> 13) & 0x3ffu));
+  if (a >= 0x477ff000u) return static_cast<uint16_t>(sign | 0x7c00u);
+  if (a >= 0x38800000u) {  // normal half: rebias the exponent, round 13 bits away
+    const uint32_t r = a - 0x38000000u;
+    return static_cast<uint16_t>(sign | ((r + 0xfffu + ((r >> 13) & 1u)) >> 13));
+  }
+  const uint32_t e = a >> 23;
+  if (e < 102) return static_cast<uint16_t>(sign);  // below 2^-25 (2^-25 itself ties to 0 below)
+  const uint32_t m = (a & 0x7fffffu) | 0x800000u;
+  const uint32_t shift = 126 - e;  // 14..24: m*2^(e-150) in units of 2^-24
+  uint32_t q = m >> shift;
+  const uint32_t rem = m & ((1u << shift) - 1u), half = 1u << (shift - 1);
+  if (rem > half || (rem == half && (q & 1u))) ++q;
+  return static_cast<uint16_t>(sign | q);
+}
+
+// The code of y (|y| <= 1 or NaN): how many midpoints lie strictly below it (quant8.cc's
+// buckets); NaN gives code 0. Selects and look-ups only, so the loops over it vectorise (gathers).
+ADAM_HD inline uint8_t q8_code(const Quant8Map& map, float y) {
+  const uint32_t b = f32_bits(y);
+  const uint32_t e = (b >> 23) & 0xffu;
+  const uint32_t fine = ((e - 103) << kQ8MantissaBits) | ((b >> (23 - kQ8MantissaBits)) & ((1u << kQ8MantissaBits) - 1));
+  const uint32_t bucket = (e < 103 ? 0u : fine > kQ8Buckets - 1 ? kQ8Buckets - 1 : fine) + (b >> 31) * kQ8Buckets;
+  const int32_t code = map.start[bucket] + (y >= map.threshold[bucket] ? 1 : 0);
+  return static_cast<uint8_t>(y != y ? 0 : code);
+}
+#include "quant8_simd.h"
+
+// 8-bit block codes. Dequantise: map value times absmax, one float32 multiply.
+ADAM_HD inline void q8_widen(const Quant8Map& map, const uint8_t* codes, float absmax, float* out, size_t n) {
+  q8_values(map, codes, absmax, out, n);
+}
+
+// Quantise a block: absmax = max |x| (NaN if any element is NaN, so divergence stays visible),
+// code = q8_code(x/absmax); absmax 0 gives every element the code of 0.
+// `x` (n <= kCompactBlock) is overwritten with x/absmax.
+ADAM_HD inline float q8_narrow(const Quant8Map& map, float* x, uint8_t* codes, size_t n) {
+  // On the bits of |x|, integer order is float order, and any NaN is above +Inf: an integer max
+  // (which vectorises) finds the absmax and any NaN at once.
+  uint32_t top = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const uint32_t a = f32_bits(x[i]) & 0x7fffffffu;
+    top = a > top ? a : top;
+  }
+  const float absmax = f32_from_bits(top > 0x7f800000u ? 0x7fc00000u : top);
+  if (top == 0) {
+    for (size_t i = 0; i < n; ++i) codes[i] = static_cast<uint8_t>(map.zero);
+    return absmax;
+  }
+  for (size_t i = 0; i < n; ++i) x[i] = x[i] / absmax;
+  q8_codes(map, x, codes, n);
+  return absmax;
+}
