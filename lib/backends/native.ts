@@ -3,6 +3,7 @@ import type { Binding, IsaName } from '../../binding';
 import type { Rule } from '../rules/types';
 import { allocArena } from '../arena';
 import { pinner } from '../pin';
+import { jsBackend } from './js';
 import type { Backend, Executor, GradOps, TensorGroups } from './types';
 
 /** Every ISA name an addon may have (binding.isas lists the ones it was built with). */
@@ -40,7 +41,14 @@ export function nativeGradOps(binding: Binding, isa: IsaName, threads: number): 
   };
 }
 
-export function nativeBackend(binding: Binding, isa: IsaName, threads: number): Backend {
+/**
+ * With backend 'auto', step() on a plan of at most this many elements in all runs the rule in
+ * TypeScript (the same bits): there a native call's fixed cost (~0.2 us here: the N-API call, its
+ * argument and detach checks) is more than the work. stepAsync stays native.
+ */
+export const JS_STEP_MAX_ELEMENTS = Number(process.env.JSMAX ?? 32);
+
+export function nativeBackend(binding: Binding, isa: IsaName, threads: number, smallStepsInJs = false): Backend {
   const isaIndex = binding.isas.indexOf(isa);
   return {
     name: `native/${isa}`,
@@ -54,8 +62,11 @@ export function nativeBackend(binding: Binding, isa: IsaName, threads: number): 
       // before anything changes.
       const plan = new binding.Plan(binding.rules[rule.name].id, arrays, groups.map((g) => g.length), isaIndex, threads);
       const pin = pinner(groups);
+      let elements = 0;
+      for (const tensors of groups) for (const tensor of tensors) elements += (tensor[0] as Float32Array).length;
+      const small = smallStepsInJs && elements <= JS_STEP_MAX_ELEMENTS ? jsBackend.prepare(rule, groups) : null;
       return {
-        step: (scalars, flags) => plan.step(scalars, flags),
+        step: small ? small.step : (scalars, flags) => plan.step(scalars, flags),
         stepAsync: (scalars, flags) => (pin(), plan.stepAsync(scalars, flags)),
       };
     },
