@@ -43,10 +43,11 @@ export function nativeGradOps(binding: Binding, isa: IsaName, threads: number): 
 
 /**
  * With backend 'auto', step() on a plan of at most this many elements in all runs the rule in
- * TypeScript (the same bits): there a native call's fixed cost (~0.2 us here: the N-API call, its
- * argument and detach checks) is more than the work. stepAsync stays native.
+ * TypeScript (the same bits): there a native call's fixed cost (~0.3 us on the 2-core dev VM: the
+ * N-API call, its argument and detach checks) is more than the work; the two cross near 64
+ * elements. stepAsync stays native.
  */
-export const JS_STEP_MAX_ELEMENTS = Number(process.env.JSMAX ?? 32);
+export const JS_STEP_MAX_ELEMENTS = 64;
 
 export function nativeBackend(binding: Binding, isa: IsaName, threads: number, smallStepsInJs = false): Backend {
   const isaIndex = binding.isas.indexOf(isa);
