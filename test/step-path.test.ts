@@ -85,3 +85,23 @@ describe.runIf(NATIVE_LOADED)("backend 'auto' around the size where it steps in 
     expect(opt.stepCount).toBe(1);
   });
 });
+
+describe.runIf(NATIVE_LOADED)('many separately allocated tensors (the native step prefetches where a stream jumps)', () => {
+  it('give the bits of the js backend on 1 and 2 threads, amsgrad state present or not', () => {
+    const lengths = Array.from({ length: 60 }, (_, i) => 1 + ((i * 37) % 300));
+    const separate = () =>
+      lengths.map((n, i) => {
+        const data = new Float32Array(n), grad = new Float32Array(n);
+        for (let j = 0; j < n; j++) (data[j] = Math.sin(i + j), grad[j] = Math.cos(3 * i + j));
+        return { data, grad };
+      });
+    for (const threads of [1, 2])
+      for (const amsgrad of [false, true]) {
+        const [a, b] = [separate(), separate()];
+        const native = new Adam(a, { backend: 'native', threads, amsgrad });
+        const js = new Adam(b, { backend: 'js', amsgrad });
+        for (let t = 0; t < 3; t++) (native.step(), js.step());
+        expect(bits(a)).toEqual(bits(b));
+      }
+  });
+});
