@@ -19,7 +19,7 @@ const keys = [...new Set(r.rows.map((x) => `${x.optimizer}|${x.size}`))];
 for (const key of keys) {
   const [one, two] = [1, 2].map((t) => r.rows.find((x) => `${x.optimizer}|${x.size}` === key && x.threads === t));
   const [f1, f2] = [rowFigures(one), rowFigures(two)];
-  console.log(`| ${one.optimizer} | ${one.size} | ${(f1.melems / 1e3).toFixed(2)} / ${(f2.melems / 1e3).toFixed(2)} | ` +
+  console.log(`| ${one.optimizer} | ${one.size} | ${f1.gelems.toFixed(2)} / ${f2.gelems.toFixed(2)} | ` +
     `${f1.gbs.toFixed(0)} / ${f2.gbs.toFixed(0)} | ${pct(f1.ofRoof)} / ${pct(f2.ofRoof)} | ${times(two.seconds, two.jsSeconds)} | ` +
     `${times(two.seconds, two.tfCpuSeconds)} | ${times(two.seconds, two.tfWasmSeconds)} |`);
 }

@@ -1,6 +1,7 @@
-// Timing on a shared, noisy machine: warm up, then run the cases in turn, round after round, and
-// keep each one's best (shortest) time. The best run is the one least disturbed by other
-// processes, and taking turns exposes each case (and its roof) to the same disturbances.
+// Timing on a shared, noisy machine: warm up, then run the cases in turn, round after round, so
+// that each case (and its roof) meets the same disturbances. The rows report each case's median
+// round with the fastest and slowest beside it, and ratios between cases as the median of the
+// per-round ratios (each round's cases ran next to each other in time).
 
 const seconds = (fn) => {
   const t0 = process.hrtime.bigint();
@@ -9,18 +10,34 @@ const seconds = (fn) => {
 };
 
 /**
- * Best seconds of each of `fns`: `warmup` untimed rounds, then up to `reps` rounds of one call
- * each, stopping early once `budget` seconds are spent (at least one round always runs).
+ * Seconds of every round of each of `fns`: `warmup` untimed rounds, then up to `reps` rounds of
+ * one call each, stopping early once `budget` seconds are spent (at least `minReps` rounds run).
  */
-export function bestOfEach(fns, { reps = 7, warmup = 1, budget = 3 } = {}) {
+export function roundsOfEach(fns, { reps = 7, warmup = 1, budget = 3, minReps = 3 } = {}) {
   for (let i = 0; i < warmup; i++) for (const fn of fns) fn();
-  const best = fns.map(() => Infinity);
+  const rounds = fns.map(() => []);
   const start = process.hrtime.bigint();
   for (let i = 0; i < reps; i++) {
-    fns.forEach((fn, k) => (best[k] = Math.min(best[k], seconds(fn))));
-    if (Number(process.hrtime.bigint() - start) / 1e9 > budget) break;
+    fns.forEach((fn, k) => rounds[k].push(seconds(fn)));
+    if (i + 1 >= minReps && Number(process.hrtime.bigint() - start) / 1e9 > budget) break;
   }
-  return best;
+  return rounds;
+}
+
+/** Median, fastest and slowest of a list of numbers, and how many. */
+export function spread(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const n = sorted.length;
+  const median = n % 2 ? sorted[n >> 1] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+  return { median, min: sorted[0], max: sorted[n - 1], n };
+}
+
+/** Per-round a[i]/b[i] of two cases timed in the same rounds, as a spread. */
+export const ratioSpread = (a, b) => spread(a.map((x, i) => x / b[i]));
+
+/** Best seconds of each of `fns` (the least disturbed round), for the sections that report bests. */
+export function bestOfEach(fns, options) {
+  return roundsOfEach(fns, { minReps: 1, ...options }).map((r) => Math.min(...r));
 }
 
 export const bestOf = (fn, options) => bestOfEach([fn], options)[0];

@@ -1,6 +1,8 @@
 // The printed tables. Rates: elements per second; GB/s: the bytes the optimizer must move per
 // element (bytesPerElement) times elements per second; roof: the stream probe's GB/s (28 bytes per
-// element) on the same element count and threads, measured in the same run.
+// element) on the same element count and threads, measured in the same run. Native times are
+// medians of rounds; "of roof" is the median of the per-round ratios, the slowest and fastest round
+// in brackets.
 import { PROBE_BYTES } from './probe.mjs';
 
 const gb = (bytes, s) => bytes / s / 1e9;
@@ -11,17 +13,22 @@ const ratio = (a, b) => (typeof b === 'number' ? `${(b / a).toFixed(b / a >= 100
 export function rowFigures(r) {
   const gbs = gb(r.bytesPerElement * r.elements, r.seconds);
   const roof = gb(PROBE_BYTES * r.elements, r.roofSeconds);
-  return { gelems: r.elements / r.seconds / 1e9, gbs, roof, ofRoof: gbs / roof };
+  const bytes = r.bytesPerElement / PROBE_BYTES;
+  // ofProbe: per-round probe time over step time (elements/s over the probe's), when measured so.
+  const ofRoof = r.ofProbe ? r.ofProbe.median * bytes : gbs / roof;
+  const ofRoofRange = r.ofProbe ? [r.ofProbe.min * bytes, r.ofProbe.max * bytes] : null;
+  return { gelems: r.elements / r.seconds / 1e9, gbs, roof, ofRoof, ofRoofRange };
 }
 
 export function printTable(rows) {
   const head = ['optimizer', 'size', 'thr', 'Gelem/s', 'GB/s', 'roof GB/s', 'of roof', 'x js', 'x tf-cpu', 'x tf-wasm'];
-  const widths = [12, 9, 3, 8, 6, 9, 7, 6, 9, 9];
+  const widths = [12, 9, 3, 8, 6, 9, 15, 6, 9, 9];
+  const pct = (x) => (100 * x).toFixed(0);
   console.log('\n' + head.map((h, i) => pad(h, widths[i])).join(' '));
   for (const r of rows) {
     const f = rowFigures(r);
     const cells = [r.optimizer, r.size, r.threads, f.gelems.toFixed(2), f.gbs.toFixed(1), f.roof.toFixed(1),
-      `${(100 * f.ofRoof).toFixed(0)}%`, ratio(r.seconds, r.jsSeconds), ratio(r.seconds, r.tfCpuSeconds), ratio(r.seconds, r.tfWasmSeconds)];
+      `${pct(f.ofRoof)}%${f.ofRoofRange ? ` [${pct(f.ofRoofRange[0])}-${pct(f.ofRoofRange[1])}]` : ''}`, ratio(r.seconds, r.jsSeconds), ratio(r.seconds, r.tfCpuSeconds), ratio(r.seconds, r.tfWasmSeconds)];
     console.log(cells.map((c, i) => pad(c, widths[i])).join(' '));
   }
   const notes = new Set();

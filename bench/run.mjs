@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SIZES, makeParams, makeProbeArrays } from './layouts.mjs';
 import { machine } from './machine.mjs';
-import { bestOf, bestOfEach, collect } from './measure.mjs';
+import { bestOf, collect, ratioSpread, roundsOfEach, spread } from './measure.mjs';
 import { measureCompact, printCompact } from './compact.mjs';
 import { makeProbe } from './probe.mjs';
 import { SUBJECTS } from './subjects.mjs';
@@ -18,7 +18,7 @@ const quick = process.argv.includes('--quick');
 const THREADS = [1, 2];
 const sizes = quick ? SIZES.filter((s) => s.label !== '64M') : SIZES;
 const REPS = quick
-  ? { native: { reps: 5, budget: 1 }, js: { reps: 1, budget: 1 }, tfCpu: { reps: 1, warmup: 1, budget: 1 }, tfWasm: { reps: 2, warmup: 1, budget: 2 } }
+  ? { native: { reps: 7, budget: 1 }, js: { reps: 1, budget: 1 }, tfCpu: { reps: 1, warmup: 1, budget: 1 }, tfWasm: { reps: 2, warmup: 1, budget: 2 } }
   : { native: { reps: 15, budget: 3 }, js: { reps: 3, budget: 3 }, tfCpu: { reps: 2, warmup: 1, budget: 10 }, tfWasm: { reps: 3, warmup: 2, budget: 5 } };
 // TF.js 'cpu' is skipped where its rate so far predicts longer steps; --quick skips TF.js on 10k tensors.
 const TF_CPU_MAX_STEP_S = quick ? 2 : 20;
@@ -47,7 +47,7 @@ async function measureMatrix() {
       const js = bestOf(() => jsOpt.step(), { ...REPS.js, warmup: 1 });
       // Each step timed in turn with the probe on the same threads: roof and step see the same noise.
       const native = {}, roof = {};
-      for (const t of THREADS) [native[t], roof[t]] = bestOfEach([nativeStep(subject, params, t), probes[t]], REPS.native);
+      for (const t of THREADS) [native[t], roof[t]] = roundsOfEach([nativeStep(subject, params, t), probes[t]], REPS.native);
       collect();
       let tfCpu = null, tfWasm = null;
       if (subject.tf && !(quick && size.tensors > 1)) {
@@ -60,11 +60,14 @@ async function measureMatrix() {
         tfWasm = await tfSeconds('wasm', subject.tf, size, REPS.tfWasm);
         collect();
       }
-      for (const t of THREADS)
+      for (const t of THREADS) {
+        const step = spread(native[t]), probe = spread(roof[t]);
         rows.push({
           optimizer: subject.name, size: size.label, elements: n, threads: t, bytesPerElement: subject.bytes,
-          seconds: native[t], roofSeconds: roof[t], jsSeconds: js, tfCpuSeconds: tfCpu, tfWasmSeconds: tfWasm,
+          seconds: step.median, roofSeconds: probe.median, jsSeconds: js, tfCpuSeconds: tfCpu, tfWasmSeconds: tfWasm,
+          step, probe, ofProbe: ratioSpread(roof[t], native[t]),
         });
+      }
       log(`  ${size.label} ${subject.name}: done`);
     }
   }
@@ -77,16 +80,20 @@ function measureHugePages(size) {
   const params = { native: makeParams(size, 'native'), plain: makeParams(size, 'plain') };
   const probe = { native: makeProbeArrays(n, 'native'), plain: makeProbeArrays(n, 'plain') };
   return THREADS.map((t) => {
-    const [probeNative, probePlain, adamNative, adamPlain] = bestOfEach(
+    const rounds = roundsOfEach(
       [makeProbe(probe.native, t), makeProbe(probe.plain, t), nativeStep(ADAM, params.native, t), nativeStep(ADAM, params.plain, t)],
       REPS.native,
     );
     collect();
+    const [probeNative, probePlain, adamNative, adamPlain] = rounds.map((r) => spread(r).median);
     return { size: size.label, elements: n, threads: t, probeNative, probePlain, adamNative, adamPlain };
   });
 }
 
-/** 10,000 tensors of 1K (flat buffers, or separate arrays) against one tensor of the same length. */
+/**
+ * 10,000 tensors of 1K (views of one buffer each for params and grads, or separate arrays) against
+ * one tensor of the same length, in alternated rounds.
+ */
 function measureManyTensors() {
   const many = SIZES.find((s) => s.label === '10k x 1K');
   const params = {
@@ -95,18 +102,19 @@ function measureManyTensors() {
     single: makeParams({ tensors: 1, length: elements(many) }, 'native'),
   };
   return THREADS.map((t) => {
-    const [flat, separate, single] = bestOfEach(
+    const [flat, separate, single] = roundsOfEach(
       [nativeStep(ADAM, params.flat, t), nativeStep(ADAM, params.separate, t), nativeStep(ADAM, params.single, t)],
       REPS.native,
     );
     collect();
-    return { threads: t, flat, separate, single };
+    const median = (r) => spread(r).median;
+    return { threads: t, flat: median(flat), separate: median(separate), single: median(single), separateOverFlat: ratioSpread(separate, flat) };
   });
 }
 
 async function main() {
   const info = machine();
-  log(`bench${quick ? ' --quick' : ''}: ${info.cpu}, ${info.cores} cores, load ${info.load}; best of up to ${REPS.native.reps} runs per native case`);
+  log(`bench${quick ? ' --quick' : ''}: ${info.cpu}, ${info.cores} cores, load ${info.load}; median of up to ${REPS.native.reps} rounds per native case`);
   const rows = await measureMatrix();
   collect();
   const hugePages = measureHugePages(SIZES.find((s) => s.label === (quick ? '16M' : '64M')));
@@ -117,7 +125,7 @@ async function main() {
   const sparse = measureSparse({ quick, threads: THREADS });
   collect();
   const compact = measureCompact({ quick, threads: THREADS, reps: REPS.native });
-  const method = `best of up to ${REPS.native.reps} runs (native, each in turn with its probe), ${REPS.js.reps} (js), after warm-up`;
+  const method = `native: median of up to ${REPS.native.reps} rounds (at least 3), each case in turn with its probe or the cases it is compared with (compact rows: best of the rounds); js: best of ${REPS.js.reps}; after warm-up`;
   const result = { date: new Date().toISOString(), quick, machine: info, method, rows, hugePages, manyTensors, smallSteps, sparse, compact };
   printTable(rows);
   printManyTensors(manyTensors);

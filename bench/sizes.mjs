@@ -1,18 +1,21 @@
 // Speed at every size: Adam against the same-run probe at 1M, 16M and 64M; small steps with default
 // options ('auto') against the 'js' backend; many separate small arrays against views of one buffer.
-// Each line states what was measured and whether its target was met.
+// Each line states what was measured (the median of alternated rounds, the fastest and slowest
+// round in brackets) and whether its target was met by the median.
 import { Adam } from '../dist/index.mjs';
-import { collect, fillGrad } from './measure.mjs';
+import { collect, fillGrad, ratioSpread, spread } from './measure.mjs';
 
 const SMALL = [4096, 10]; // elements of the one-tensor small steps
 const SMALL_BATCH_S = 50e-6; // a timed batch of microsecond steps lasts about this long
 const SMALL_BUDGET_S = { quick: 0.5, full: 1.5 }; // per size, 'auto' and 'js' batches taking turns
+const SMALL_ROUNDS = 7; // the batches in this many consecutive rounds, for the spread
 
 const TARGETS = { ofProbe: 0.95, smallUs: 3, autoOverJs: 1.1, separateOverViews: 1.3 };
 
 const gelems = (elements, seconds) => elements / seconds / 1e9;
 const verdict = (met) => (met ? 'met' : 'not met');
 const now = () => process.hrtime.bigint();
+const range = (s, digits = 2, scale = 1) => `[${(s.min * scale).toFixed(digits)}-${(s.max * scale).toFixed(digits)}]`;
 
 /** `run` does `count` steps of `opt`, `count` sized so that a batch lasts about SMALL_BATCH_S. */
 function batched(opt) {
@@ -23,12 +26,18 @@ function batched(opt) {
   return { count, run: () => { for (let i = 0; i < count; i++) opt.step(); } };
 }
 
-const median = (a) => [...a].sort((x, y) => x - y)[a.length >> 1];
+const median = (a) => spread(a).median;
+
+/** Each of SMALL_ROUNDS consecutive slices of `batches` by its median batch. */
+const roundMedians = (batches) => {
+  const size = Math.ceil(batches.length / SMALL_ROUNDS);
+  return Array.from({ length: Math.ceil(batches.length / size) }, (_, r) => median(batches.slice(r * size, (r + 1) * size)));
+};
 
 /**
- * Microseconds per step of a one-tensor Adam with default options, 'auto' and 'js': many short
- * batches taking turns, median per-step time of each (robust to the preemptions of a busy machine,
- * which a mean over long batches adds in full).
+ * Seconds per step of a one-tensor Adam with default options, 'auto' and 'js': many short batches
+ * taking turns; the median batch of each (robust to the preemptions of a busy machine, which a
+ * mean over long batches adds in full), and the spread of SMALL_ROUNDS consecutive rounds' medians.
  */
 export function measureSmallSteps({ quick }) {
   return SMALL.map((n) => {
@@ -43,8 +52,11 @@ export function measureSmallSteps({ quick }) {
         perStep[k].push(Number(now() - t0) / 1e9 / c.count);
       });
     collect();
-    const [autoS, jsS] = perStep.map(median);
-    return { elements: n, autoUs: autoS * 1e6, jsUs: jsS * 1e6, batches: perStep[0].length };
+    const [auto, js] = perStep.map(roundMedians);
+    return {
+      elements: n, auto: spread(auto), js: spread(js), autoOverJs: { ...ratioSpread(auto, js), median: median(perStep[0]) / median(perStep[1]) },
+      autoUs: median(perStep[0]) * 1e6, jsUs: median(perStep[1]) * 1e6, batches: perStep[0].length,
+    };
   });
 }
 
@@ -55,22 +67,25 @@ export function printSpeedTargets(rows, many, small) {
     const adam = rows.filter((x) => x.optimizer === 'Adam' && x.size === size);
     if (adam.length === 0) lines.push(`Adam ${size}: not measured in this run`);
     for (const r of adam) {
-      const got = r.roofSeconds / r.seconds;
+      const of = r.ofProbe ?? { median: r.roofSeconds / r.seconds };
+      const rounds = of.n ? ` ${range(of)} over ${of.n} rounds` : '';
       lines.push(`Adam ${size}/${r.threads}T: ${gelems(r.elements, r.seconds).toFixed(2)} Gelem/s, probe ${gelems(r.elements, r.roofSeconds).toFixed(2)}: ` +
-        `${got.toFixed(2)} of probe (target >= ${TARGETS.ofProbe}): ${verdict(got >= TARGETS.ofProbe)}`);
+        `${of.median.toFixed(2)}${rounds} of probe (target >= ${TARGETS.ofProbe}): ${verdict(of.median >= TARGETS.ofProbe)}`);
     }
   }
   for (const s of small) {
-    const ratio = s.autoUs / s.jsUs;
-    lines.push(`Adam ${s.elements.toLocaleString('en-US')} elements, default options, median of ${s.batches} batches: 'auto' ${s.autoUs.toFixed(1)} us/step ` +
-      `(target <= ${TARGETS.smallUs} us): ${verdict(s.autoUs <= TARGETS.smallUs)}; 'js' ${s.jsUs.toFixed(1)} us, ` +
-      `'auto' ${ratio.toFixed(2)}x of it (target <= ${TARGETS.autoOverJs}x): ${verdict(ratio <= TARGETS.autoOverJs)}`);
+    const ratio = s.autoOverJs ?? { median: s.autoUs / s.jsUs };
+    const us = (x) => (s[x] ? ` ${range(s[x], 2, 1e6)}` : '');
+    lines.push(`Adam ${s.elements.toLocaleString('en-US')} elements, default options, median of ${s.batches} batches (rounds: ${s.auto?.n ?? '-'}): ` +
+      `'auto' ${s.autoUs.toFixed(2)}${us('auto')} us/step (target <= ${TARGETS.smallUs} us): ${verdict(s.autoUs <= TARGETS.smallUs)}; 'js' ${s.jsUs.toFixed(2)}${us('js')} us, ` +
+      `'auto' ${ratio.median.toFixed(2)}x${ratio.n ? ` ${range(ratio)}` : ''} of it (target <= ${TARGETS.autoOverJs}x): ${verdict(ratio.median <= TARGETS.autoOverJs)}`);
   }
   for (const m of many) {
-    const n = 10000 * 1024, ratio = m.separate / m.flat;
+    const n = 10000 * 1024, ratio = m.separateOverFlat ?? { median: m.separate / m.flat };
     lines.push(`Adam 10,000 x 1K/${m.threads}T: separate arrays ${gelems(n, m.separate).toFixed(2)} Gelem/s, views of one allocFloat32 buffer ` +
-      `${gelems(n, m.flat).toFixed(2)}: ${ratio.toFixed(2)}x the time (target <= ${TARGETS.separateOverViews}x): ${verdict(ratio <= TARGETS.separateOverViews)}`);
+      `${gelems(n, m.flat).toFixed(2)}: ${ratio.median.toFixed(2)}x${ratio.n ? ` ${range(ratio)} over ${ratio.n} rounds` : ''} the time ` +
+      `(target <= ${TARGETS.separateOverViews}x): ${verdict(ratio.median <= TARGETS.separateOverViews)}`);
   }
-  console.log('\nSpeed at every size (issue 11):');
+  console.log('\nSpeed at every size (median of alternated rounds [fastest-slowest round]):');
   for (const line of lines) console.log(`  ${line}`);
 }

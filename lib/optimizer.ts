@@ -8,7 +8,7 @@ import { type AnyParam, type Entry, checkParamLists, replacedArrays } from './pa
 import type { GradOptions } from './rules/grad';
 import type { Rule } from './rules/types';
 import { type LearningRate, checkLearningRate, learningRateAt } from './schedules';
-import { type BaseHyper, type Hyperparameters, type OptimizerSpec, checkHyper, slotOptions } from './spec';
+import { type BaseHyper, type Hyperparameters, type OptimizerSpec, checkHyper, slotOptions, stepOptions } from './spec';
 import { allocState, freeState, neededSlots } from './state';
 import { COMPACT_KEYS, checkCompactHyper, checkStateDtype } from './compact/options';
 import { CompactSlot, type StateDtype } from './compact/slot';
@@ -18,6 +18,9 @@ import { type Tensor, checkDistinct, tensorProblem, writeTensor, zeroTensor } fr
 import { Shard } from './distributed/shard';
 import { localStateDict } from './distributed/state';
 import { checkBoolean, checkFloat32Array, checkKnownKeys, checkNumber, checkOptions, checkPlainObject } from './validate';
+
+// What a rule without hostState gets: writing to it throws.
+const NO_HOST_STATE: Record<string, number> = Object.freeze({});
 
 export type { AnyParam, Param } from './params';
 export type { SparseParam } from './sparse';
@@ -42,6 +45,8 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
   /** Every group's scalars, group after group, and flags: what a step hands the backend. */
   #scalars: Float32Array;
   #flags: Uint32Array;
+  /** Each group's lr at the step being prepared (reused: the step allocates nothing). */
+  #lrs = new Float64Array(0);
   #executor: Executor | null = null;
   /** skipNonFinite's dry run of the update, made on first use. */
   #finiteCheck: FiniteCheck | null = null;
@@ -436,6 +441,7 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
   }
 
   #sparseEntries(): Entry[] {
+    if (!this.#groups.some((g) => g.entries.some((e) => e.sparse))) return []; // every step: no allocation
     return this.#groups.flatMap((g) => g.entries.filter((e) => e.sparse));
   }
 
@@ -539,14 +545,14 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
   // Every group's scalars and flags for step t (schedules evaluated once, here, all before any write).
   #prepareScalars(t: number): void {
     const { rule, name } = this.#spec;
-    const options = this.#groups.map((g) => {
-      const lr = learningRateAt(`${name}: ${g.lrWhere}`, g.hyper.lr, t);
-      return { ...slotOptions(this.#spec, g.hyper), lr, gradScale: this.#gradScale } as unknown as R;
-    });
+    if (this.#lrs.length !== this.#groups.length) this.#lrs = new Float64Array(this.#groups.length);
+    const lrs = this.#lrs;
+    this.#groups.forEach((g, i) => (lrs[i] = typeof g.hyper.lr === 'number' ? g.hyper.lr : learningRateAt(`${name}: ${g.lrWhere}`, g.hyper.lr, t)));
     this.#groups.forEach((g, i) => {
-      g.nextHost = { ...g.host };
-      rule.scalars(options[i], t - g.stepsBefore, g.scalars, g.nextHost);
-      this.#flags[i] = rule.flags(options[i], t - g.stepsBefore);
+      const options = stepOptions(this.#spec, g.hyper, lrs[i], this.#gradScale);
+      g.nextHost = rule.hostState ? { ...g.host } : undefined;
+      rule.scalars(options, t - g.stepsBefore, g.scalars, g.nextHost ?? NO_HOST_STATE);
+      this.#flags[i] = rule.flags(options, t - g.stepsBefore);
     });
   }
 

@@ -66,6 +66,24 @@ export function applyOptions<H extends BaseHyper, R extends GradOptions>(
   return hyper;
 }
 
+// One rule-options object per hyperparameters object, reused step after step: a group replaces its
+// hyperparameters object on every change but lr's (assigned in place, and set on every step here).
+const stepOptionsOf = new WeakMap<object, Record<string, unknown>>();
+
+/** The options a rule's scalars() reads at a step: slotOptions with this step's lr and gradScale. */
+export function stepOptions<H extends BaseHyper, R extends GradOptions>(
+  spec: OptimizerSpec<H, R>,
+  hyper: Hyperparameters<H>,
+  lr: number,
+  gradScale: number,
+): R {
+  let options = stepOptionsOf.get(hyper);
+  if (!options) stepOptionsOf.set(hyper, (options = { ...slotOptions(spec, hyper) }));
+  options.lr = lr;
+  options.gradScale = gradScale;
+  return options as unknown as R;
+}
+
 /** A group's hyperparameters as its rule's state sees them (no lr: that changes every step). */
 export function slotOptions<H extends BaseHyper, R extends GradOptions>(spec: OptimizerSpec<H, R>, hyper: Hyperparameters<H>): SlotOptions<R> {
   const { lr: _lr, ...rest } = hyper;

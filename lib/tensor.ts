@@ -36,16 +36,16 @@ export function checkDistinct(tensors: ReadonlyArray<{ where: string; array: Ten
 
 /** Why a parameter's tensors can no longer be used (freed, detached or resized), or null. */
 export function tensorProblem(data: Tensor, grad: Tensor, length: number): string | null {
-  for (const [which, t] of [['data', data], ['grad', grad]] as const) {
-    if (t instanceof DeviceTensor) {
-      if (t.freed) return `${which} was freed`;
-    } else if (lengthOf(t) !== length) {
-      return isDetached(t)
-        ? `${which} was detached (its buffer was transferred, e.g. to a worker)`
-        : `${which} was resized (length ${lengthOf(t)}, expected ${length})`;
-    }
-  }
-  return null;
+  // Runs for every tensor on every step: no allocation.
+  return arrayProblem('data', data, length) ?? arrayProblem('grad', grad, length);
+}
+
+function arrayProblem(which: string, t: Tensor, length: number): string | null {
+  if (t instanceof DeviceTensor) return t.freed ? `${which} was freed` : null;
+  if (lengthOf(t) === length) return null;
+  return isDetached(t)
+    ? `${which} was detached (its buffer was transferred, e.g. to a worker)`
+    : `${which} was resized (length ${lengthOf(t)}, expected ${length})`;
 }
 
 /** A host copy of the tensor's values. */

@@ -4,6 +4,7 @@
 // throws.
 #include <napi.h>
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,10 @@
 
 namespace adam {
 namespace {
+
+constexpr size_t kFloatsPerLine = 16;   // 64-byte cache lines
+constexpr size_t kPrefetchHead = 1024;  // elements of a jumped-to array fetched ahead: 4 KiB, a page
+constexpr uintptr_t kStreamGap = 256;   // bytes skipped that still count as one stream
 
 // One optimizer's tensors on the CPU (each with its rule's slots: param, grad, state...),
 // registered once with the ISA and thread count, so a step for every tensor of every parameter
@@ -98,12 +103,33 @@ class CpuPlan : public Napi::ObjectWrap<CpuPlan> {
     const CpuPlan* self = static_cast<const CpuPlan*>(ctx);
     const Chunking& c = self->chunking_;
     float* slots[kMaxSlots];
-    for (size_t i = c.job_starts[j]; i < c.job_starts[j + 1]; ++i) {
+    const size_t last = c.job_starts[j + 1];
+    for (size_t i = c.job_starts[j]; i < last; ++i) {
       const Chunk& chunk = c.chunks[i];
       float* const* base = &self->ptrs_[chunk.tensor * self->slots_];
       for (uint32_t k = 0; k < self->slots_; ++k) slots[k] = base[k] ? base[k] + chunk.begin : nullptr;
+      const size_t n = chunk.end - chunk.begin;
+      if (i + 1 < last) self->PrefetchJumps(c.chunks[i + 1], slots, n);
       const uint32_t g = self->group_[chunk.tensor];
-      self->kernel_(self->values_.scalars(g), self->values_.flags(g), slots, chunk.end - chunk.begin);
+      self->kernel_(self->values_.scalars(g), self->values_.flags(g), slots, n);
+    }
+  }
+
+  // The hardware prefetcher follows each array's stream from chunk to chunk. Where the next
+  // chunk's array does not continue this chunk's (separately allocated tensors), its first lines
+  // are fetched while this chunk runs. Contiguous streams (one tensor, views of one buffer, the
+  // state arenas) get no software prefetch: there it only competed with the hardware's.
+  void PrefetchJumps(const Chunk& next, float* const* current, size_t n) const {
+    float* const* base = &ptrs_[next.tensor * slots_];
+    const size_t head = std::min<size_t>(next.end - next.begin, kPrefetchHead);
+    for (uint32_t k = 0; k < slots_; ++k) {
+      if (!base[k]) continue;
+      const float* start = base[k] + next.begin;
+      if (current[k]) {  // continues within a few lines (the arenas' 64-byte padding): the stream goes on
+        const uintptr_t end = reinterpret_cast<uintptr_t>(current[k] + n), at = reinterpret_cast<uintptr_t>(start);
+        if (at >= end && at - end <= kStreamGap) continue;
+      }
+      for (size_t e = 0; e < head; e += kFloatsPerLine) __builtin_prefetch(start + e, 0, 3);
     }
   }
 

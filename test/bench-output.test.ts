@@ -23,6 +23,20 @@ describe('bench output', () => {
     expect(r.stdout).toMatch(/2\.00x \(views of one buffer\).*\(target: views within 1\.5x; below it\)/);
   });
 
+  it('the speed targets: medians of rounds with the fastest and slowest round, each against its target', () => {
+    const r = run(`
+      import { printSpeedTargets } from './bench/sizes.mjs';
+      const row = { optimizer: 'Adam', size: '1M', threads: 2, elements: 2 ** 20, seconds: 2.5e-4, roofSeconds: 2.4e-4,
+        ofProbe: { median: 0.96, min: 0.9, max: 0.99, n: 7 } };
+      const small = { elements: 10, autoUs: 0.5, jsUs: 0.48, batches: 700, auto: { median: 5e-7, min: 4.9e-7, max: 6e-7, n: 7 },
+        js: { median: 4.8e-7, min: 4.7e-7, max: 5e-7, n: 7 }, autoOverJs: { median: 1.04, min: 1.0, max: 1.2, n: 7 } };
+      printSpeedTargets([row], [{ threads: 1, flat: 0.01, separate: 0.014, separateOverFlat: { median: 1.4, min: 1.3, max: 1.6, n: 7 } }], [small]);`);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(/Adam 1M\/2T: .* 0\.96 \[0\.90-0\.99\] over 7 rounds of probe \(target >= 0\.95\): met/);
+    expect(r.stdout).toMatch(/'auto' 0\.50 \[0\.49-0\.60\] us\/step .* 'auto' 1\.04x \[1\.00-1\.20\] of it \(target <= 1\.1x\): met/);
+    expect(r.stdout).toMatch(/1\.40x \[1\.30-1\.60\] over 7 rounds the time \(target <= 1\.3x\): not met/);
+  });
+
   it('loading and running TF.js prints no banner', () => {
     const r = run(`
       const m = await import('./bench/tfjs.mjs');

@@ -46,7 +46,7 @@ export function selectBackend(
     }
     return jsBackend;
   }
-  return nativeBackend(loaded.binding, resolveIsa(loaded.binding, isa), threads);
+  return nativeBackend(loaded.binding, resolveIsa(loaded.binding, isa), threads, backend === 'auto');
 }
 
 export interface BackendInfo {

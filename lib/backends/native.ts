@@ -5,6 +5,7 @@ import { allocArena } from '../arena';
 import { prepareCompactNative } from '../compact/backend';
 import { hasCompact } from '../compact/driver';
 import { pinner } from '../pin';
+import { jsBackend } from './js';
 import type { Backend, Executor, GradOps, TensorGroups } from './types';
 
 /** Every ISA name an addon may have (binding.isas lists the ones it was built with). */
@@ -42,7 +43,15 @@ export function nativeGradOps(binding: Binding, isa: IsaName, threads: number): 
   };
 }
 
-export function nativeBackend(binding: Binding, isa: IsaName, threads: number): Backend {
+/**
+ * With backend 'auto', step() on a plan of at most this many elements in all runs the rule in
+ * TypeScript (the same bits): there a native call's fixed cost (~0.3 us on the 2-core dev VM: the
+ * N-API call, its argument and detach checks) is more than the work; the two cross near 64
+ * elements. stepAsync stays native.
+ */
+export const JS_STEP_MAX_ELEMENTS = 64;
+
+export function nativeBackend(binding: Binding, isa: IsaName, threads: number, smallStepsInJs = false): Backend {
   const isaIndex = binding.isas.indexOf(isa);
   return {
     name: `native/${isa}`,
@@ -57,8 +66,11 @@ export function nativeBackend(binding: Binding, isa: IsaName, threads: number): 
       // before anything changes.
       const plan = new binding.Plan(binding.rules[rule.name].id, arrays, groups.map((g) => g.length), isaIndex, threads);
       const pin = pinner(groups);
+      let elements = 0;
+      for (const tensors of groups) for (const tensor of tensors) elements += (tensor[0] as Float32Array).length;
+      const small = smallStepsInJs && elements <= JS_STEP_MAX_ELEMENTS ? jsBackend.prepare(rule, groups) : null;
       return {
-        step: (scalars, flags) => plan.step(scalars, flags),
+        step: small ? small.step : (scalars, flags) => plan.step(scalars, flags),
         stepAsync: (scalars, flags) => (pin(), plan.stepAsync(scalars, flags)),
       };
     },
