@@ -3,6 +3,7 @@ import type { Binding, IsaName } from '../../binding';
 import type { Rule } from '../rules/types';
 import { allocArena } from '../arena';
 import { pinner } from '../pin';
+import { planRowsNative } from '../sparse';
 import type { Backend, Executor, GradOps, TensorGroups } from './types';
 
 /** Every ISA name an addon may have (binding.isas lists the ones it was built with). */
@@ -64,5 +65,6 @@ export function nativeBackend(binding: Binding, isa: IsaName, threads: number): 
     grads: nativeGradOps(binding, isa, threads),
     stepRows: (rule, scalars, flags, slots, plan, rowSize) =>
       binding.stepRows(binding.rules[rule.name].id, isaIndex, threads, slots, plan.rows, plan.order, plan.starts, rowSize, scalars.subarray(0, rule.scalarCount), flags),
+    planRows: planRowsNative(binding.coalesceRows),
   };
 }

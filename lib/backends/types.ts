@@ -1,5 +1,5 @@
 import type { Rule } from '../rules/types';
-import type { RowPlan } from '../sparse';
+import type { RowPlan, RowPlanner } from '../sparse';
 import type { Tensor } from '../tensor';
 
 /**
@@ -48,4 +48,6 @@ export interface Backend {
    * sparse parameters.
    */
   stepRows?(rule: Rule<never>, scalars: Float32Array, flags: number, slots: ReadonlyArray<Float32Array | null>, plan: RowPlan, rowSize: number): void;
+  /** Plans the coalescing for stepRows; absent: lib/sparse.ts planRowsJs. */
+  planRows?: RowPlanner;
 }
