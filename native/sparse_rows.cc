@@ -44,29 +44,45 @@ struct RowsJob {
     const size_t n = row_size;
     const float* first = grad + size_t{order[starts[u]]} * n;
     if (starts[u + 1] - starts[u] == 1) return first;
-    std::memcpy(out, first, n * sizeof(float));
-    for (uint32_t k = starts[u] + 1; k < starts[u + 1]; ++k) {
+    const float* second = grad + size_t{order[starts[u] + 1]} * n;
+    for (size_t i = 0; i < n; ++i) out[i] = first[i] + second[i];
+    for (uint32_t k = starts[u] + 2; k < starts[u + 1]; ++k) {
       const float* g = grad + size_t{order[k]} * n;
       for (size_t i = 0; i < n; ++i) out[i] += g[i];
     }
     return out;
   }
 
+  // The grad rows a summed row u reads (the row kernel prefetches the others itself).
+  void PrefetchSums(size_t u) const {
+    if (starts[u + 1] - starts[u] == 1) return;
+    const size_t lines = std::min<size_t>(16, (row_size * sizeof(float) + 63) / 64);
+    for (uint32_t k = starts[u]; k < starts[u + 1]; ++k) {
+      const char* g = reinterpret_cast<const char*>(grad + size_t{order[k]} * row_size);
+      for (size_t l = 0; l < lines; ++l) __builtin_prefetch(g + 64 * l, 0);
+    }
+  }
+
   static void Run(void* ctx, size_t j) {
     const auto* self = static_cast<const RowsJob*>(ctx);
     const size_t n = self->row_size;
-    const size_t end = std::min(self->rows_count, (j + 1) * self->rows_per_job);
+    const size_t begin = j * self->rows_per_job;
+    const size_t end = std::min(self->rows_count, begin + self->rows_per_job);
     float stack[kScratchFloats];
     float* scratch = self->long_rows ? self->long_rows + j * n : stack;
     const size_t capacity = self->long_rows ? n : kScratchFloats;
     const float* grads[kBlockRows];
-    for (size_t b = j * self->rows_per_job; b < end;) {
+    // Sums read scattered grad rows: ask for them kSumAhead rows before they are added.
+    constexpr size_t kSumAhead = 16;
+    for (size_t u = begin; u < std::min(end, begin + kSumAhead); ++u) self->PrefetchSums(u);
+    for (size_t b = begin; b < end;) {
       // A block: up to kBlockRows rows, fewer when the scratch fills with duplicates' sums.
       size_t count = 0, used = 0;
       for (; b + count < end && count < kBlockRows; ++count) {
         const size_t u = b + count;
         const bool summed = self->starts[u + 1] - self->starts[u] > 1;
         if (summed && used + n > capacity) break;
+        if (u + kSumAhead < end) self->PrefetchSums(u + kSumAhead);
         grads[count] = self->GradOf(u, scratch + used);
         if (summed) used += n;
       }

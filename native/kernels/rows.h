@@ -11,8 +11,8 @@ void rows_fixed(const float* scalars, uint32_t flags, float* const* slots, const
   static_assert(((Rule::kWrites >> 1) & 1u) == 0, "the row kernels read the caller's grad rows in place");
   // Touched rows are scattered over the table, where the hardware prefetcher cannot guess the
   // next one: ask for the row kAhead on (the first 1 KiB of each array) while this one runs, far
-  // enough ahead to cover a miss to memory (a row of 64 takes ~10 ns here, a miss ~100).
-  constexpr size_t kAhead = 8;
+  // enough ahead that the misses of several rows overlap.
+  constexpr size_t kAhead = 4;
   const size_t lines = std::min<size_t>(16, (row_size * sizeof(float) + 63) / 64);
   auto prefetch = [&](size_t k) {
     const size_t at = static_cast<size_t>(rows[k]) * row_size;
