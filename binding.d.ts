@@ -138,7 +138,7 @@ export interface Binding {
   ): void;
   /**
    * The coalescing plan of `indices` (lib/sparse.ts coalescePlan) for a table of rowCount rows,
-   * written into rows, order (indices.length places each, or more) and starts (one more): returns
+   * (at most 2^31) written into rows, order (indices.length places each, or more) and starts (one more): returns
    * the number u of distinct rows (rows[0..u), starts[0..u], order[0..indices.length)), or -1 - k
    * when indices[k] is outside [0, rowCount).
    */

@@ -79,7 +79,8 @@ export function planRowsNative(coalesceRows: Binding['coalesceRows']): RowPlanne
   return (indices, rowCount, scratch) => {
     const n = indices.length;
     scratch.reserve(n);
-    const unique = coalesceRows(indices, rowCount, scratch.rows, scratch.order, scratch.starts);
+    // Every Int32Array index is below 2^31: a larger table checks as one of 2^31 rows.
+    const unique = coalesceRows(indices, Math.min(rowCount, 2 ** 31), scratch.rows, scratch.order, scratch.starts);
     return unique < 0 ? -1 - unique : scratch.plan(n, unique);
   };
 }

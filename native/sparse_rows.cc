@@ -245,7 +245,7 @@ Napi::Value CoalesceRows(const Napi::CallbackInfo& info) {
     throw Napi::TypeError::New(env, "coalesceRows(indices, rowCount, rows, order, starts): expected 5 arguments");
   size_t n = 0, n_rows = 0, n_order = 0, n_starts = 0;
   const int32_t* indices = TypedArg<int32_t>(env, info[0], napi_int32_array, "coalesceRows: indices must be an Int32Array", &n);
-  const uint32_t row_count = ToIndex(env, info[1], 0x80000000u, "coalesceRows: rowCount");
+  const uint32_t row_count = ToIndex(env, info[1], 0x80000001u, "coalesceRows: rowCount");  // up to 2^31
   int32_t* rows = TypedArg<int32_t>(env, info[2], napi_int32_array, "coalesceRows: rows must be an Int32Array", &n_rows);
   uint32_t* order = TypedArg<uint32_t>(env, info[3], napi_uint32_array, "coalesceRows: order must be a Uint32Array", &n_order);
   uint32_t* starts = TypedArg<uint32_t>(env, info[4], napi_uint32_array, "coalesceRows: starts must be a Uint32Array", &n_starts);

@@ -16,11 +16,12 @@ void rows_fixed(const float* scalars, uint32_t flags, float* const* slots, const
   const size_t lines = std::min<size_t>(16, (row_size * sizeof(float) + 63) / 64);
   auto prefetch = [&](size_t k) {
     const size_t at = static_cast<size_t>(rows[k]) * row_size;
+    const char* grad = reinterpret_cast<const char*>(grads[k]);
+    for (size_t l = 0; l < lines; ++l) __builtin_prefetch(grad + 64 * l, 0);
     for (int j = 0; j < Rule::kSlots; ++j) {
-      const char* row = j == 1 ? reinterpret_cast<const char*>(grads[k])
-                               : (slots[j] ? reinterpret_cast<const char*>(slots[j] + at) : nullptr);
-      if (row)
-        for (size_t l = 0; l < lines; ++l) __builtin_prefetch(row + 64 * l, j == 1 ? 0 : 1);
+      if (j == 1 || !slots[j]) continue;
+      const char* row = reinterpret_cast<const char*>(slots[j] + at);
+      for (size_t l = 0; l < lines; ++l) __builtin_prefetch(row + 64 * l, 1);
     }
   };
   for (size_t k = 0; k < std::min(count, kAhead); ++k) prefetch(k);
