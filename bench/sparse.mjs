@@ -1,7 +1,7 @@
 // Sparse rows: SparseAdam on a 1M-row x 64 embedding table against a dense Adam step over the same
 // table, in the same run; 1K, 10K and 100K touched rows per step (10% duplicates, any order), so
 // the growth with touched rows shows. Medians of many steps, with their spread (the machine is
-// shared: a best-of alone flatters). Also coalesce() alone (the TS sort plus gathering the summed
+// shared: a best-of alone flatters), each touched-row count in its own series. Also coalesce() alone (the TS sort plus gathering the summed
 // rows, as the 'js' backend does): the native step plans and sums natively instead.
 // `node --expose-gc bench/sparse.mjs` runs this part alone.
 import { Adam, SparseAdam, allocFloat32, coalesce } from '../dist/index.mjs';
@@ -48,7 +48,7 @@ function batches(touched, seed) {
 /** Per thread count: dense Adam's step, and SparseAdam's at each touched-row count, on one table. */
 export function measureSparse({ quick = false, threads = [1, 2] } = {}) {
   const reps = quick ? { reps: 5, budget: 1 } : { reps: 15, budget: 3 };
-  const sparseReps = quick ? { rounds: 100, budget: 1.5 } : { rounds: 400, budget: 4 };
+  const sparseReps = quick ? { rounds: 200, budget: 0.5 } : { rounds: 1000, budget: 1.5 };
   // The table in native memory (huge pages), as the main bench's 'native' layout.
   const data = fillGrad(allocFloat32(ROWS * ROW_SIZE), 3);
   const dense = { name: 'emb', data, grad: fillGrad(allocFloat32(ROWS * ROW_SIZE), 4) };
@@ -70,9 +70,13 @@ export function measureSparse({ quick = false, threads = [1, 2] } = {}) {
     // a training loop's forward pass does not (the batches above keep the rows cold anyway).
     adam.step(); // warm-up
     const denseStep = summary(samplesOfEach([() => adam.step()], { rounds: reps.reps, budget: reps.budget })[0]);
-    // Warm-up: every batch once, so no timed step is the first to touch its state pages.
-    work.forEach(({ batches: list }, k) => list.forEach(() => steps[k]()));
-    const sparseSamples = samplesOfEach(steps, sparseReps).map(summary);
+    // Each case in its own series, as a training loop steps one batch size: right after a
+    // 100K-row step the caches are full of its dirty rows, which made the next 1K-row step ~5x
+    // slower here when the cases took turns. Warm-up: every batch once (no first-touch page faults).
+    const sparseSamples = steps.map((step, k) => {
+      work[k].batches.forEach(() => step());
+      return summary(samplesOfEach([step], sparseReps)[0]);
+    });
     work.forEach(({ touched, batches: list }, k) => {
       let i = 0;
       const coalesceSeconds = bestOf(() => {
