@@ -162,6 +162,13 @@ export interface Binding {
     scalars: Float32Array,
     flags: number,
   ): void;
+  /**
+   * The coalescing plan of `indices` (lib/sparse.ts coalescePlan) for a table of rowCount rows,
+   * (at most 2^31) written into rows, order (indices.length places each, or more) and starts (one more): returns
+   * the number u of distinct rows (rows[0..u), starts[0..u], order[0..indices.length)), or -1 - k
+   * when indices[k] is outside [0, rowCount).
+   */
+  coalesceRows(indices: Int32Array, rowCount: number, rows: Int32Array, order: Uint32Array, starts: Uint32Array): number;
   /** The CUDA backend; in a build without CUDA, info() says so and every other entry throws. */
   cuda: CudaBinding;
   /**

@@ -435,7 +435,7 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
           ...[...e.state].map(([slot, array]) => ({ where: `${e.where} ${slot}`, array })),
         ]),
       );
-      this.#rows = readSparse(`${this.#spec.name}.${what}`, sparse, written as Array<{ where: string; array: Float32Array }>);
+      this.#rows = readSparse(`${this.#spec.name}.${what}`, sparse, written as Array<{ where: string; array: Float32Array }>, this.#backend.planRows);
     }
     return t;
   }

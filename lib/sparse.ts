@@ -1,6 +1,8 @@
+import type { Binding } from '../binding';
 import type { Entry } from './params';
 import type { Rule } from './rules/types';
-import { checkFloat32Array, checkNoOverlap, describe, isDetached, lengthOf } from './validate';
+import { types } from 'node:util';
+import { checkFloat32Array, checkNoOverlap, describe, isDetached, lengthOf, memoryOf } from './validate';
 
 /**
  * A row-sparse parameter (an embedding table): `data` holds `data.length / rowSize` rows. Before
@@ -20,6 +22,8 @@ export interface SparseParam {
 export interface SparseInfo {
   rowSize: number;
   rows: number;
+  /** Where a backend's planRows writes this parameter's plan, step after step. */
+  scratch?: RowScratch;
 }
 
 /**
@@ -31,6 +35,54 @@ export interface RowPlan {
   rows: Int32Array;
   order: Uint32Array;
   starts: Uint32Array;
+}
+
+/**
+ * Buffers a coalescing plan is written into, reused from step to step (grown, never shrunk), so
+ * that planning allocates only the plan's three views.
+ */
+export class RowScratch {
+  rows = new Int32Array(0);
+  order = new Uint32Array(0);
+  starts = new Uint32Array(1);
+
+  /** Room for a plan of n indices. */
+  reserve(n: number): void {
+    if (this.order.length >= n) return;
+    const capacity = Math.max(n, 2 * this.order.length);
+    this.rows = new Int32Array(capacity);
+    this.order = new Uint32Array(capacity);
+    this.starts = new Uint32Array(capacity + 1);
+  }
+
+  /** The plan of n indices over `unique` distinct rows, as written into the buffers. */
+  plan(n: number, unique: number): RowPlan {
+    return { rows: this.rows.subarray(0, unique), order: this.order.subarray(0, n), starts: this.starts.subarray(0, unique + 1) };
+  }
+}
+
+/**
+ * A backend's way to plan a step's coalescing: the plan of `indices` for a table of `rowCount`
+ * rows (the RowPlan coalescePlan makes, possibly in `scratch`), or the position of the first index
+ * outside [0, rowCount). Writes nothing but `scratch`.
+ */
+export type RowPlanner = (indices: Int32Array, rowCount: number, scratch: RowScratch) => RowPlan | number;
+
+/** The planner in TypeScript: the range check, then coalescePlan. */
+export const planRowsJs: RowPlanner = (indices, rowCount) => {
+  for (let k = 0; k < indices.length; k++) if (indices[k] < 0 || indices[k] >= rowCount) return k;
+  return coalescePlan(indices);
+};
+
+/** The native planner: the addon's coalesceRows (the same plan in one pass and a radix sort) into the scratch. */
+export function planRowsNative(coalesceRows: Binding['coalesceRows']): RowPlanner {
+  return (indices, rowCount, scratch) => {
+    const n = indices.length;
+    scratch.reserve(n);
+    // Every Int32Array index is below 2^31: a larger table checks as one of 2^31 rows.
+    const unique = coalesceRows(indices, Math.min(rowCount, 2 ** 31), scratch.rows, scratch.order, scratch.starts);
+    return unique < 0 ? -1 - unique : scratch.plan(n, unique);
+  };
 }
 
 /** One sparse parameter's step: its coalescing plan and its grad as given. */
@@ -104,6 +156,7 @@ export function readSparse(
   owner: string,
   entries: readonly Entry[],
   written: ReadonlyArray<{ where: string; array: Float32Array }>,
+  planRows: RowPlanner = planRowsJs,
 ): CoalescedRows[] {
   const inputs = entries.map((e) => {
     const at = `${owner}: ${e.where}`;
@@ -120,11 +173,11 @@ export function readSparse(
     if (isDetached(grad)) throw new TypeError(`${at}: grad is detached (its buffer was transferred, e.g. to a worker)`);
     if (grad.length !== indices.length * info.rowSize)
       throw new RangeError(`${at}: grad has length ${grad.length}, expected indices.length * rowSize = ${indices.length} * ${info.rowSize} = ${indices.length * info.rowSize}`);
-    for (let k = 0; k < indices.length; k++) {
-      const r = indices[k];
-      if (r < 0 || r >= info.rows) throw new RangeError(`${at}: indices[${k}] is ${r}, outside [0, ${info.rows}) (the table has ${info.rows} rows)`);
-    }
-    return { entry: e, data: data as Float32Array, indices, grad };
+    // Planned now (into the entry's scratch only), checking each index's range on the way.
+    const plan = planRows(indices, info.rows, (info.scratch ??= new RowScratch()));
+    if (typeof plan === 'number')
+      throw new RangeError(`${at}: indices[${plan}] is ${indices[plan]}, outside [0, ${info.rows}) (the table has ${info.rows} rows)`);
+    return { entry: e, data: data as Float32Array, indices, grad, plan };
   });
   // What the step writes: the other arrays as they are, the sparse data as read now.
   const all = [...written, ...inputs.map(({ entry, data }) => ({ where: `${entry.where} data`, array: data }))];
@@ -135,14 +188,19 @@ export function readSparse(
   try {
     if (inputs.some(({ entry, data }) => data !== entry.data)) checkNoOverlap(all);
     // Inputs may share memory among themselves; none may share memory with what a step writes.
-    for (const input of inputsMemory) checkNoOverlap([...all, input]);
+    // An input on a buffer nothing written is on cannot (a SharedArrayBuffer may alias another).
+    const writtenBuffers = new Set(all.map(({ array }) => memoryOf(array).buffer));
+    for (const input of inputsMemory) {
+      const buffer = memoryOf(input.array).buffer;
+      if (writtenBuffers.has(buffer) || types.isSharedArrayBuffer(buffer)) checkNoOverlap([...all, input]);
+    }
   } catch (err) {
     throw new Error(`${owner}: ${(err as Error).message}`);
   }
   // Nothing has changed so far; from here on nothing throws.
-  return inputs.map(({ entry, data, indices, grad }) => {
+  return inputs.map(({ entry, data, grad, plan }) => {
     entry.data = data;
-    return { entry, grad, plan: coalescePlan(indices) };
+    return { entry, grad, plan };
   });
 }
 

@@ -112,4 +112,13 @@ describe.skipIf(NATIVE_ISAS.length === 0)('stepRows re-checks what the row kerne
     const data = new Float32Array(12);
     expect(call({ data, grad: data.subarray(6, 12) })).toThrow(/share|overlap/);
   });
+  it('a plan in memory the kernels write', () => {
+    const data = new Float32Array(12);
+    expect(call({ data, rows: new Int32Array(data.buffer, 0, 2) })).toThrow(/shares memory with rows, order or starts/);
+    expect(call({ data, starts: new Uint32Array(data.buffer, 16, 3) })).toThrow(/shares memory with rows, order or starts/);
+    const memory = new ArrayBuffer(32); // the grad is only read: a plan beside it is fine
+    const order = new Uint32Array(memory, 24, 2);
+    order.set([1, 0]);
+    expect(call({ grad: new Float32Array(memory, 0, 6), order })).not.toThrow();
+  });
 });

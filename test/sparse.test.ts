@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { AdaGrad, SGD, SparseAdam, clipGradNorm, coalesce } from '../lib';
-import { NATIVE_ISAS, firstBitDifference } from './helpers';
+import { loadNative } from '../lib/backends/load';
+import { coalescePlan } from '../lib/sparse';
+import { NATIVE_ISAS, firstBitDifference, rng } from './helpers';
 import { batch, denseGrad, makeTable, runSparse } from './sparse-cases';
 
 type Options = Record<string, unknown>;
@@ -10,6 +12,7 @@ const SHAPES = [
   { rows: 50, rowSize: 1, touched: 70 },
   { rows: 20000, rowSize: 64, touched: 3000 }, // several jobs of rows (1,024 rows of 64 each) on the pool
   { rows: 6, rowSize: 5000, touched: 8 }, // rows longer than a job's stack scratch
+  { rows: 2000, rowSize: 64, touched: 3000 }, // most rows repeated: a job's scratch for their sums fills before its block of rows does
 ];
 
 const CASES: Array<[string, Parameters<typeof runSparse>[0], Options]> = [
@@ -116,6 +119,47 @@ describe('coalesce', () => {
     const a = coalesce(indices, grad, 2), b = coalesce(indices.slice(), grad.slice(), 2);
     expect(firstBitDifference(a.grad, b.grad)).toBe(-1);
     for (let k = 1; k < a.rows.length; k++) expect(a.rows[k]).toBeGreaterThan(a.rows[k - 1]);
+  });
+});
+
+describe.skipIf(NATIVE_ISAS.length === 0)('the addon plans the coalescing as coalescePlan', () => {
+  const b = loadNative().binding!;
+  const plan = (indices: Int32Array, rowCount: number, spare = 0) => {
+    const n = indices.length;
+    const rows = new Int32Array(n + spare), order = new Uint32Array(n + spare), starts = new Uint32Array(n + 1 + spare);
+    const u = b.coalesceRows(indices, rowCount, rows, order, starts);
+    return u < 0 ? u : { rows: Array.from(rows.subarray(0, u)), order: Array.from(order.subarray(0, n)), starts: Array.from(starts.subarray(0, u + 1)) };
+  };
+  const reference = (indices: Int32Array) => {
+    const p = coalescePlan(indices);
+    return { rows: Array.from(p.rows), order: Array.from(p.order), starts: Array.from(p.starts) };
+  };
+
+  it('on random indices: any order, duplicates, ascending, one row, large row numbers, longer buffers', () => {
+    const next = rng(11);
+    const tables = [1, 2, 300, 1 << 16, 1 << 20, 2 ** 31 - 1];
+    for (let c = 0; c < 400; c++) {
+      const rowCount = tables[c % tables.length];
+      const n = c < 6 ? c : Math.floor(next() * (c % 5 === 0 ? 20000 : 300));
+      const indices = new Int32Array(n);
+      for (let k = 0; k < n; k++) indices[k] = k > 0 && next() < 0.3 ? indices[Math.floor(next() * k)] : Math.floor(next() * rowCount);
+      if (c % 7 === 3) indices.sort();
+      if (c % 11 === 4 && n > 0) indices[n - 1] = rowCount - 1; // the top byte in use
+      expect({ c, plan: plan(indices, rowCount, c % 3) }).toEqual({ c, plan: reference(indices) });
+    }
+  });
+
+  it('returns -1 - k for the first index out of range, and refuses short or shared buffers', () => {
+    expect(plan(Int32Array.from([3, 9, -1, 10]), 10)).toBe(-3);
+    expect(plan(Int32Array.from([3, -1, 10]), 10)).toBe(-2);
+    expect(plan(Int32Array.from([0, 4]), 4)).toBe(-2);
+    const indices = Int32Array.from([2, 1]);
+    expect(() => b.coalesceRows(indices, 4, new Int32Array(1), new Uint32Array(2), new Uint32Array(3))).toThrow(/need indices.length places/);
+    expect(() => b.coalesceRows(indices, 4, new Int32Array(2), new Uint32Array(2), new Uint32Array(2))).toThrow(/starts one more/);
+    const memory = new ArrayBuffer(64);
+    expect(() => b.coalesceRows(indices, 4, new Int32Array(memory, 0, 2), new Uint32Array(memory, 4, 2), new Uint32Array(3))).toThrow(/share memory/);
+    expect(() => b.coalesceRows(indices, 4, new Int32Array(2), new Uint32Array(2), new Uint32Array(indices.buffer))).toThrow(/share memory|starts one more/);
+    expect(() => b.coalesceRows(new Float32Array(2) as never, 4, new Int32Array(2), new Uint32Array(2), new Uint32Array(3))).toThrow(TypeError);
   });
 });
 

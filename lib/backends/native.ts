@@ -5,6 +5,7 @@ import { allocArena } from '../arena';
 import { prepareCompactNative } from '../compact/backend';
 import { hasCompact } from '../compact/driver';
 import { pinner } from '../pin';
+import { planRowsNative } from '../sparse';
 import { jsBackend } from './js';
 import type { Backend, Executor, GradOps, TensorGroups } from './types';
 
@@ -79,5 +80,6 @@ export function nativeBackend(binding: Binding, isa: IsaName, threads: number, s
     grads: nativeGradOps(binding, isa, threads),
     stepRows: (rule, scalars, flags, slots, plan, rowSize) =>
       binding.stepRows(binding.rules[rule.name].id, isaIndex, threads, slots, plan.rows, plan.order, plan.starts, rowSize, scalars.subarray(0, rule.scalarCount), flags),
+    planRows: planRowsNative(binding.coalesceRows),
   };
 }

@@ -1,6 +1,6 @@
 import type { CompactSlot } from '../compact/slot';
 import type { Rule } from '../rules/types';
-import type { RowPlan } from '../sparse';
+import type { RowPlan, RowPlanner } from '../sparse';
 import type { Tensor } from '../tensor';
 
 /**
@@ -49,4 +49,6 @@ export interface Backend {
    * sparse parameters.
    */
   stepRows?(rule: Rule<never>, scalars: Float32Array, flags: number, slots: ReadonlyArray<Float32Array | null>, plan: RowPlan, rowSize: number): void;
+  /** Plans the coalescing for stepRows; absent: lib/sparse.ts planRowsJs. */
+  planRows?: RowPlanner;
 }

@@ -54,11 +54,11 @@ enum Flag : uint32_t {
   X(nesterov, kFlagNesterov) X(firstStep, kFlagFirstStep) X(centered, kFlagCentered)      \
   X(rectified, kFlagRectified)
 
-// One kernel over the touched rows [begin, end) of a row-sparse tensor (rows.h): `slots` as
-// KernelFn's but whole tensors, except slots[1], the coalesced grad, whose row k belongs to
-// rows[k]. Rows must be distinct (the caller coalesced them), each in range.
+// One kernel over `count` touched rows of a row-sparse tensor (rows.h): `slots` as KernelFn's but
+// whole tensors, indexed by rows[k]; slots[1] is unused: row k's (coalesced) grad is grads[k].
+// Rows must be distinct (the caller coalesced them), each in range.
 using RowKernelFn = void (*)(const float* scalars, uint32_t flags, float* const* slots, const int32_t* rows,
-                             size_t begin, size_t end, size_t row_size);
+                             const float* const* grads, size_t count, size_t row_size);
 
 // Every ISA with a kernel unit, written once: X(name, detected). Each name has a unit
 // kernels_<name>.cc exporting `kernels_<name>`. `scalar` is the portable unit (VecScalar, any CPU);
