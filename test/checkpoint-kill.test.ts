@@ -40,7 +40,9 @@ function run(path: string, mode: string, delayMs: number): Promise<{ ready: numb
     let timer: NodeJS.Timeout | undefined;
     child.stdout!.on('data', (d) => {
       out += d;
-      if (!timer && out.includes('\n')) timer = setTimeout(() => child.kill('SIGKILL'), delayMs);
+      // The clock starts once the child is in its save loop, so the random delay falls among saves
+      // however long the child took to start (ASan, a loaded machine).
+      if (!timer && out.includes('saved ')) timer = setTimeout(() => child.kill('SIGKILL'), delayMs);
     });
     child.stderr!.on('data', (d) => (err += d));
     child.on('exit', (code, signal) => {
@@ -57,8 +59,7 @@ describe('a process killed while saving leaves the old or the new checkpoint who
     const path = join(DIR, 'run.safetensors');
     const next = rng(20261201);
     let killedMidSave = 0;
-    // 50 rounds, and more (up to 200) until a kill has landed inside a save: on a loaded machine the
-    // child may spend 50 random delays before its first save.
+    // 50 rounds, and more (up to 200) until a kill has landed inside a save.
     for (let round = 0; round < 50 || (killedMidSave === 0 && round < 200); round++) {
       const { ready, saved } = await run(path, round % 2 ? 'async' : 'sync', Math.floor(next() * 80));
       const survivor = new Adam([{ name: 'w', data: new Float32Array(N), grad: new Float32Array(N) }, { name: 'b', data: new Float32Array(7), grad: new Float32Array(7) }]);
