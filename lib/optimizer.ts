@@ -285,8 +285,9 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
     const existing = this.#groups.flatMap((g) => g.entries);
     const [entries] = checkParamLists(owner, [init.params], [`paramGroups[${index}].params`], existing);
     checkSparseUse(owner, this.#spec, entries, hyper, !!this.#backend.stepRows);
-    const onHost = existing[0].data instanceof Float32Array;
-    const odd = entries.find((e) => e.data instanceof Float32Array !== onHost);
+    const host = (e: Entry): boolean => e.data instanceof Float32Array || e.data instanceof Uint16Array;
+    const onHost = host(existing[0]);
+    const odd = entries.find((e) => host(e) !== onHost);
     if (odd)
       throw new TypeError(
         `${owner}: ${odd.where} is ${onHost ? 'a DeviceTensor' : 'a Float32Array'}, but this optimizer's parameters are ${onHost ? 'Float32Arrays' : 'DeviceTensors'}`,

@@ -218,6 +218,26 @@ describe('master weights', () => {
   });
 });
 
+describe('mixed parameters', () => {
+  function mixed(options: Record<string, unknown>): number[][] {
+    const half = makeHalf('bf16', 8);
+    const wide = { name: 'f', data: new Float32Array(500).fill(0.25), grad: new Float32Array(500).fill(0.5) };
+    const opt = new Adam([half[0], wide], { lr: 1e-2, masterWeights: false, seed: 1, ...options });
+    const later = makeHalf('fp16', 9)[1];
+    opt.addParamGroup({ params: [{ ...later, name: 'later' }], lr: 3e-3 });
+    for (let s = 1; s <= 3; s++) {
+      setGrads([half[0], later], s);
+      opt.step();
+    }
+    return [Array.from(half[0].data), Array.from(new Uint32Array(wide.data.buffer)), Array.from(later.data)];
+  }
+  it('fp32 and half parameters in one optimizer, a half group added later: js == native', () => {
+    const reference = mixed({ backend: 'js' });
+    expect(reference[1][0]).not.toBe(bits(0.25));
+    if (!NO_NATIVE[0]) expect(mixed({ backend: 'native', threads: 2 })).toEqual(reference);
+  });
+});
+
 describe('state dicts', () => {
   it.each([true, false])('round trip (masterWeights %s): a fresh optimizer loaded from the dict steps on bitwise identically', (masterWeights) => {
     const a = makeHalf('fp16', 4);
