@@ -23,7 +23,7 @@ import { checkBoolean, checkFloat32Array, checkKnownKeys, checkNumber, checkOpti
 // What a rule without hostState gets: writing to it throws.
 const NO_HOST_STATE: Record<string, number> = Object.freeze({});
 
-export type { AnyParam, Param } from './params';
+export type { AnyParam, HalfParam, Param } from './params';
 export type { SparseParam } from './sparse';
 export type { BackendOptions, OptimizerOptions, TrainingOptions } from './options';
 export type { ParamGroup, ParamGroupInit } from './groups';
