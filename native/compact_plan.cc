@@ -125,13 +125,15 @@ class CompactPlan : public Napi::ObjectWrap<CompactPlan> {
       if (!index.IsNumber()) throw Napi::TypeError::New(env, where + ".index must be a number");
       SlotStore& param = stores_[t * slots_];
       const uint32_t grad = stores_[t * slots_ + 1].storage;
-      if (grad != kStoreBf16 && grad != kStoreF16) throw Napi::RangeError::New(env, where + ": the grad must be bf16 or fp16");
       HalfParam& h = halves_[t];
       index_[t] = index.As<Napi::Number>().Uint32Value();
       if (mirror.IsNull() || mirror.IsUndefined()) {
-        if (param.storage != grad) throw Napi::RangeError::New(env, where + ": without a mirror the param must have the grad's storage");
+        if (param.storage != kStoreBf16 && param.storage != kStoreF16)
+          throw Napi::RangeError::New(env, where + ": without a mirror the param slot must be bf16 or fp16");
       } else {
         if (param.storage != kStoreF32) throw Napi::RangeError::New(env, where + ": with a mirror the param slot must be the float32 master");
+        if (grad != kStoreBf16 && grad != kStoreF16)
+          throw Napi::RangeError::New(env, where + ": with a mirror the grad must be bf16 or fp16 (the mirror's storage)");
         size_t length = 0;
         h.mirror = arrays_.AddTyped(env, mirror, napi_uint16_array, 2, "Uint16Array", where + " mirror", &length);
         h.mirror_storage = grad;

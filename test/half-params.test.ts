@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { Adam, SGD } from '../lib';
 import { bf16Narrow, bf16Widen, f16Narrow, f16Widen } from '../lib/compact/convert';
 import { bf16NarrowSr, f16NarrowSr, srHash, srKey, srMix } from '../lib/compact/stochastic';
+import { loadNative } from '../lib/backends/load';
 import { NATIVE_ISAS, NO_NATIVE, rng } from './helpers';
 
 const bits = (x: number): number => new Uint32Array(Float32Array.of(x).buffer)[0];
@@ -113,6 +114,55 @@ describe('stochastic rounding: known answers', () => {
     expect(Math.abs(sum / n - x)).toBeLessThan(5 * sigma);
     // Truncation would be off by f ulps: the test can tell.
     expect(Math.abs(below - x)).toBeGreaterThan(50 * sigma);
+  });
+});
+
+describe('native plan: stochastic rounding and the master copy of edge values, on every ISA', () => {
+  // SGD with lr -1 from a zero param: p = g exactly, then narrowed. Every exponent, subnormals of
+  // both formats, the fp16 overflow edge; no NaN (its sign after arithmetic is not specified).
+  const n = 3000;
+  const next = rng(77);
+  const u = new Uint32Array(n);
+  for (let i = 0; i < n; i++) {
+    u[i] = (Math.floor(next() * 2 ** 32) >>> 0) % 0xff800000;
+    if ((u[i] & 0x7fffffff) >= 0x7f800000) u[i] = 0x3f800000;
+  }
+  u.set([bits(65520), bits(65535), bits(65536), bits(2 ** -25), bits(2 ** -32), bits(2 ** -33), 0x00000001, bits(-(2 ** -14 - 2 ** -25))]);
+  const values = new Float32Array(u.buffer);
+  const scalars = Float32Array.of(-1, 0, 1, 0, 1);
+  const [seed, step, index] = [5, 7, 2];
+  it.skipIf(NO_NATIVE[0]).each(NATIVE_ISAS.flatMap((isa) => [[isa, 1], [isa, 2]] as const))('native/%s storage %i, stochastic', (isa, storage) => {
+    const b = loadNative().binding!;
+    const param = new Uint16Array(n);
+    const half = { seed, params: [{ index, mirror: null }] };
+    const plan = new b.CompactPlan(b.rules.sgd.id, [param, values, null], Uint8Array.of(storage, 0, 0), [null, null, null], undefined, b.isas.indexOf(isa), 3, half);
+    plan.step(scalars, Uint32Array.of(0), step);
+    const key = srKey(seed, step, index);
+    const sr = storage === 1 ? bf16NarrowSr : f16NarrowSr;
+    for (let i = 0; i < n; i++) if (param[i] !== sr(u[i], srHash(key, i))) expect.fail(`element ${i} (${u[i].toString(16)}): ${param[i].toString(16)}, not ${sr(u[i], srHash(key, i)).toString(16)}`);
+  });
+  it.skipIf(NO_NATIVE[0]).each(NATIVE_ISAS.flatMap((isa) => [[isa, 1], [isa, 2]] as const))('native/%s storage %i, master copy', (isa, storage) => {
+    const b = loadNative().binding!;
+    const master = new Float32Array(n), mirror = new Uint16Array(n);
+    const half = { seed, params: [{ index, mirror }] };
+    const plan = new b.CompactPlan(b.rules.sgd.id, [master, new Uint16Array(n), null], Uint8Array.of(0, storage, 0), [null, null, null], undefined, b.isas.indexOf(isa), 3, half);
+    // lr 0 and a zero grad leave the master as it is: the step only copies it into the mirror.
+    master.set(values);
+    plan.step(Float32Array.of(0, 0, 1, 0, 1), Uint32Array.of(0));
+    const rne = storage === 1 ? bf16Narrow : f16Narrow;
+    for (let i = 0; i < n; i++) if (mirror[i] !== rne(u[i])) expect.fail(`element ${i} (${u[i].toString(16)}): ${mirror[i].toString(16)}, not ${rne(u[i]).toString(16)}`);
+    expect(new Uint32Array(master.buffer)).toEqual(u);
+  });
+  it.skipIf(NO_NATIVE[0])('the plan refuses a mirror of another length, a float32 grad, and a missing step', () => {
+    const b = loadNative().binding!;
+    const make = (arrays: Array<Float32Array | Uint16Array | null>, storages: number[], half: unknown) =>
+      new b.CompactPlan(b.rules.sgd.id, arrays, Uint8Array.from(storages), [null, null, null], undefined, 0, 1, half as never);
+    expect(() => make([new Float32Array(4), new Uint16Array(4), null], [0, 1, 0], { seed: 0, params: [{ index: 0, mirror: new Uint16Array(5) }] })).toThrow(/mirror has a different length/);
+    expect(() => make([new Float32Array(4), new Float32Array(4), null], [0, 0, 0], { seed: 0, params: [{ index: 0, mirror: new Uint16Array(4) }] })).toThrow(/the grad must be bf16 or fp16/);
+    expect(() => make([new Float32Array(4), new Float32Array(4), null], [0, 0, 0], { seed: 0, params: [{ index: 0, mirror: null }] })).toThrow(/the param slot must be bf16 or fp16/);
+    expect(() => make([new Uint16Array(4), new Uint16Array(4), null], [1, 1, 0], { seed: 0, params: [] })).toThrow(/one entry per tensor/);
+    const plan = make([new Uint16Array(4), new Uint16Array(4), null], [1, 1, 0], { seed: 0, params: [{ index: 0, mirror: null }] });
+    expect(() => plan.step(scalars, Uint32Array.of(0))).toThrow(/step \(a number\) is required/);
   });
 });
 
