@@ -34,6 +34,10 @@ export declare class CompactPlan {
    *                 (4) 8-bit map; param and grad only 0-2
    * @param storages each array's storage id, one per entry of arrays
    * @param absmax   per array, a Float32Array of one absmax per block of 256 (storages 3, 4) or null
+   * @param half     half-precision parameters (native/kernels/stochastic.h): per tensor null, or
+   *                 {index, mirror}: mirror the bf16/fp16 parameter written from the float32 master
+   *                 in slot 0 (nearest even), or null for stochastic rounding of slot 0's half
+   *                 storage keyed by (seed, step, index, element)
    */
   constructor(
     rule: number,
@@ -43,9 +47,11 @@ export declare class CompactPlan {
     groups: readonly number[] | undefined,
     isa: number,
     threads: number,
+    half?: { seed: number; params: ReadonlyArray<{ index: number; mirror: Uint16Array | null } | null> } | null,
   );
-  step(scalars: Float32Array, flags: Uint32Array): void;
-  stepAsync(scalars: Float32Array, flags: Uint32Array): Promise<void>;
+  /** `step` (mod 2^32): required when a parameter rounds stochastically. */
+  step(scalars: Float32Array, flags: Uint32Array, step?: number): void;
+  stepAsync(scalars: Float32Array, flags: Uint32Array, step?: number): Promise<void>;
   readonly busy: boolean;
 }
 

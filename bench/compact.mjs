@@ -2,7 +2,9 @@
 // probe, each case timed in turn with the others so all see the same noise. Bytes per element:
 // what a step moves (param read+write 8, grad 4, each moment read+write 2x its width; int8 adds a
 // float32 absmax per 256 elements read+written) and what the optimizer keeps per parameter
-// (param, grad and the moments).
+// (param, grad and the moments). bf16 params: data and grad 2 bytes each; with a master the step
+// reads the master and grad and writes master and data (data is not read); without, data is read
+// and written back by stochastic rounding.
 import { Adam } from '../dist/index.mjs';
 import { makeParams, makeProbeArrays } from './layouts.mjs';
 import { collect, ratioSpread, roundsOfEach, spread } from './measure.mjs';
@@ -13,7 +15,14 @@ const SETTINGS = [
   { label: 'fp32 params, fp32 state', options: {}, moved: 28, kept: 16 },
   { label: 'fp32 params, bf16 state', options: { stateDtype: 'bf16' }, moved: 20, kept: 12 },
   { label: 'fp32 params, int8 state', options: { stateDtype: 'int8' }, moved: 16 + 2 * ABSMAX, kept: 10 + 8 / 256 },
+  { label: 'bf16 params + master, int8 state', options: { stateDtype: 'int8' }, bf16: true, moved: 16 + 2 * ABSMAX, kept: 10 + 8 / 256 },
+  { label: 'bf16 params, no master, int8 state', options: { stateDtype: 'int8', masterWeights: false }, bf16: true, moved: 10 + 2 * ABSMAX, kept: 6 + 8 / 256 },
 ];
+
+// One bf16 tensor of n elements: data 1, grad as fp32's (bits of 0.01 rounded to bf16).
+function makeBf16Params(n) {
+  return [{ data: new Uint16Array(n).fill(0x3f80), grad: new Uint16Array(n).fill(0x3c24), dtype: 'bf16' }];
+}
 const SIZES = [
   { label: '1M', length: 2 ** 20 },
   { label: '16M', length: 2 ** 24 },
@@ -26,7 +35,7 @@ export function measureCompact({ quick, threads, reps }) {
     const n = size.length;
     const probeArrays = makeProbeArrays(n, 'native');
     const steps = SETTINGS.map((s) => {
-      const params = makeParams({ tensors: 1, length: n }, 'native');
+      const params = s.bf16 ? makeBf16Params(n) : makeParams({ tensors: 1, length: n }, 'native');
       return threads.map((t) => {
         const opt = new Adam(params, { backend: 'native', threads: t, ...s.options });
         return () => opt.step();

@@ -13,7 +13,7 @@ const USAGE = `usage: npm run demo -- [--full] [--backend auto|js|native] [--onl
   --only      a comma-separated subset of the experiments (cnn runs only when named here)
   --dropout   MLP dropout probability in [0, 1) (default 0)
   --out       output folder (default demo-out)
-  --compact   instead: Adam with fp32, bf16 and int8 state on logreg and the MLP (final training NLL)`;
+  --compact   instead: Adam with fp32, bf16 and int8 state, and bf16 params (master, stochastic rounding), on logreg and the MLP (final training NLL)`;
 
 function parseArgs(argv: string[]): DemoConfig {
   // The CNN trains on tfjs's plain-JS 'cpu' backend (wasm has no conv gradient): minutes per epoch

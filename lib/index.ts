@@ -43,3 +43,5 @@ export { coalesce } from './sparse';
 export * as distributed from './distributed';
 export type { StateDtype } from './compact/slot';
 export type { CompactOptions } from './compact/options';
+export type { ParamDtype } from './compact/half';
+export type { HalfParam } from './params';

@@ -12,9 +12,10 @@ import { type BaseHyper, type Hyperparameters, type OptimizerSpec, checkHyper, s
 import { allocState, freeState, neededSlots } from './state';
 import { COMPACT_KEYS, checkCompactHyper, checkStateDtype } from './compact/options';
 import { CompactSlot, type StateDtype } from './compact/slot';
+import { HalfParamSlot, HalfTensor, type RoundingClock, halfStorage } from './compact/half';
 import { type CoalescedRows, checkSparseUse, readSparse, rowsStayFinite } from './sparse';
 import { type LoadedState, type StateDict, applyStateDict, checkStateDict, saveStateDict } from './state-dict';
-import { type Tensor, checkDistinct, tensorProblem, writeTensor, zeroTensor } from './tensor';
+import { type ParamTensor, type Tensor, checkDistinct, tensorProblem, writeTensor, zeroTensor } from './tensor';
 import { Shard } from './distributed/shard';
 import { localStateDict } from './distributed/state';
 import { checkBoolean, checkFloat32Array, checkKnownKeys, checkNumber, checkOptions, checkPlainObject } from './validate';
@@ -22,7 +23,7 @@ import { checkBoolean, checkFloat32Array, checkKnownKeys, checkNumber, checkOpti
 // What a rule without hostState gets: writing to it throws.
 const NO_HOST_STATE: Record<string, number> = Object.freeze({});
 
-export type { AnyParam, Param } from './params';
+export type { AnyParam, HalfParam, Param } from './params';
 export type { SparseParam } from './sparse';
 export type { BackendOptions, OptimizerOptions, TrainingOptions } from './options';
 export type { ParamGroup, ParamGroupInit } from './groups';
@@ -51,7 +52,7 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
   /** skipNonFinite's dry run of the update, made on first use. */
   #finiteCheck: FiniteCheck | null = null;
   /** The dense parameters' grads (sparse ones are read from their parameter at every step). */
-  #grads: Tensor[];
+  #grads: ParamTensor[];
   /** The sparse parameters' coalesced rows for the step being taken (read by #beginStep). */
   #rows: CoalescedRows[] = [];
   #step = 0;
@@ -61,6 +62,10 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
   #skipNonFinite: boolean;
   /** How moment slots are stored (lib/compact): fixed for the optimizer's life. */
   readonly #stateDtype: StateDtype;
+  /** Half-precision parameters: whether they keep an fp32 master (slot `master`), else stochastic rounding. */
+  readonly #masterWeights: boolean;
+  /** Stochastic rounding's seed and the step being taken (lib/compact/stochastic.ts). */
+  readonly #clock: RoundingClock;
   #gradScale: number;
   /** With `shard: comm`: the rank's slice, the gradient reduction and the parameter gather. */
   readonly #shard: Shard | null = null;
@@ -71,13 +76,15 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
     const opts = checkOptions(`${owner}: options`, options);
     checkKnownKeys(owner, opts, [...Object.keys(spec.hyper), ...BACKEND_KEYS, ...TRAINING_KEYS, ...COMPACT_KEYS]);
     this.#stateDtype = checkStateDtype(`${owner}: option 'stateDtype'`, opts.stateDtype);
+    this.#masterWeights = opts.masterWeights === undefined ? true : checkBoolean(`${owner}: option 'masterWeights'`, opts.masterWeights);
+    this.#clock = { seed: opts.seed === undefined ? 0 : checkNumber(`${owner}: option 'seed'`, opts.seed, { min: 0, below: 2 ** 32, integer: true }), step: 0 };
     const defaults = (this.#defaults = checkHyper(spec, `${owner}: option`, { ...spec.defaults } as unknown as Hyperparameters<H>, opts));
     const { backend, isa, threads } = checkBackendOptions(owner, opts);
     this.#skipNonFinite = opts.skipNonFinite === undefined ? false : checkBoolean(`${owner}: option 'skipNonFinite'`, opts.skipNonFinite);
     this.#gradScale = opts.gradScale === undefined ? 1 : checkNumber(`${owner}: option 'gradScale'`, opts.gradScale, GRAD_SCALE);
 
     const inits = checkGroups(spec, params, defaults);
-    const onDevice = inits.flatMap((g) => g.entries).find((e) => !(e.data instanceof Float32Array));
+    const onDevice = inits.flatMap((g) => g.entries).find((e) => !(e.data instanceof Float32Array) && e.dtype === 'fp32');
     this.#backend = selectBackend(owner, backend, isa, threads, onDevice ? onDevice.where : null);
     for (const init of inits) checkSparseUse(owner, spec, init.entries, init.hyper, !!this.#backend.stepRows);
     const gradAverage = opts.gradAverage === undefined ? true : checkBoolean(`${owner}: option 'gradAverage'`, opts.gradAverage);
@@ -94,6 +101,14 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
     this.#groups = inits.map((init, i) => this.#makeGroup(init, this.#scalars.subarray(i * perGroup, (i + 1) * perGroup)));
     this.#grads = this.#denseGrads();
     for (const g of this.#groups) allocState(spec.rule, slotOptions(spec, g.hyper), g.entries, this.#backend, this.#stateDtype);
+    for (const g of this.#groups) this.#allocMasters(g.entries);
+  }
+
+  // The fp32 master of each half-precision parameter (with masterWeights): its data widened exactly.
+  #allocMasters(entries: readonly Entry[]): void {
+    if (!this.#masterWeights) return;
+    for (const e of entries)
+      if (e.dtype !== 'fp32' && !e.state.has('master')) e.state.set('master', new HalfTensor(halfStorage(e.dtype), e.data as Uint16Array).toFloat32());
   }
 
   /** 'js', 'native/<isa>' or 'cuda'. */
@@ -270,8 +285,9 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
     const existing = this.#groups.flatMap((g) => g.entries);
     const [entries] = checkParamLists(owner, [init.params], [`paramGroups[${index}].params`], existing);
     checkSparseUse(owner, this.#spec, entries, hyper, !!this.#backend.stepRows);
-    const onHost = existing[0].data instanceof Float32Array;
-    const odd = entries.find((e) => e.data instanceof Float32Array !== onHost);
+    const host = (e: Entry): boolean => e.data instanceof Float32Array || e.data instanceof Uint16Array;
+    const onHost = host(existing[0]);
+    const odd = entries.find((e) => host(e) !== onHost);
     if (odd)
       throw new TypeError(
         `${owner}: ${odd.where} is ${onHost ? 'a DeviceTensor' : 'a Float32Array'}, but this optimizer's parameters are ${onHost ? 'Float32Arrays' : 'DeviceTensors'}`,
@@ -279,6 +295,7 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
     this.#checkCompactUse(owner, entries, this.#shard !== null);
     checkCompactHyper(`${owner}: group`, this.#stateDtype, hyper);
     allocState(this.#spec.rule, slotOptions(this.#spec, hyper), entries, this.#backend, this.#stateDtype);
+    this.#allocMasters(entries);
     // Nothing has changed so far; from here on nothing throws.
     const perGroup = this.#spec.rule.scalarCount;
     const scalars = new Float32Array(perGroup * (index + 1));
@@ -398,7 +415,7 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
   #applyCheckpoint(loaded: checkpoint.LoadedCheckpoint<H>): void {
     this.#applyState(loaded.state);
     // After the state (which allocates): the next step's fresh executor sees these values.
-    for (const { entry, values } of loaded.params) writeTensor(entry.data, values);
+    for (const { entry, values } of loaded.params) writeTensor(entry.data as Tensor, values);
     this.#gradScale = loaded.gradScale;
     // Each rank restored its slice of the params: the gather gives every rank all of them.
     if (this.#shard && loaded.params.length > 0) this.#shard.gather();
@@ -420,6 +437,7 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
   #beginStep(what: string): number {
     this.#checkIdle(what);
     const t = this.#step + 1;
+    this.#clock.step = t;
     this.#busy = 'called from a schedule function during a step; a schedule must only compute the lr';
     try {
       this.#prepareScalars(t);
@@ -449,7 +467,7 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
     return this.#groups.some((g) => g.entries.some((e) => !e.sparse));
   }
 
-  #denseGrads(): Tensor[] {
+  #denseGrads(): ParamTensor[] {
     return this.#groups.flatMap((g) => g.entries.filter((e) => !e.sparse).map((e) => e.grad));
   }
 
@@ -482,7 +500,7 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
         if (!e.sparse && (p.data !== e.data || p.grad !== e.grad)) (moved ??= []).push(e);
       }
     if (moved) {
-      const replaced = moved.map((e): [Entry, { data: Tensor; grad: Tensor }] => [e, replacedArrays(owner, e) ?? e]);
+      const replaced = moved.map((e): [Entry, { data: ParamTensor; grad: ParamTensor }] => [e, replacedArrays(owner, e) ?? e]);
       const now = new Map(replaced);
       const arrays = this.#groups.flatMap((g) =>
         g.entries.flatMap((e) => {
@@ -568,6 +586,8 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
   // With skipNonFinite: finite grads, and an update that stays finite.
   #stepIsFinite(): boolean {
     if (!this.#skipNonFinite) return true;
+    if (this.#grads.some((g) => g instanceof Uint16Array))
+      throw new Error(`${this.#spec.name}.step: skipNonFinite needs float32 grads; half-precision parameters do not support it yet`);
     if (this.#grads.some((g) => !(g instanceof Float32Array)))
       throw new Error(`${this.#spec.name}.step: skipNonFinite needs the grads on the host; DeviceTensor grads do not support it yet`);
     if (!Number.isFinite(this.#backend.grads.sumSquares([...(this.#grads as Float32Array[]), ...this.#rows.map((r) => r.grad)]))) return false;
@@ -582,13 +602,30 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
     return this.#finiteCheck.check(groups as Array<Array<Array<Float32Array | null>>>, this.#scalars, this.#flags);
   }
 
-  #tensorGroups(): Array<Array<Array<Tensor | CompactSlot | null>>> {
+  // Each dense tensor's slots; a half-precision parameter's param and grad as the compact driver
+  // takes them (lib/compact/half.ts), indexed by its place among all parameters.
+  #tensorGroups(): Array<Array<Array<Tensor | CompactSlot | HalfParamSlot | HalfTensor | null>>> {
     const slots = this.#spec.rule.stateSlots;
-    return this.#groups.map((g) => g.entries.filter((e) => !e.sparse).map((e) => [e.data, e.grad, ...slots.map((s) => e.state.get(s) ?? null)]));
+    let index = 0;
+    return this.#groups.map((g) =>
+      g.entries
+        .map((e) => ({ e, index: index++ }))
+        .filter(({ e }) => !e.sparse)
+        .map(({ e, index }) => {
+          const state = slots.map((s) => e.state.get(s) ?? null);
+          if (e.dtype === 'fp32') return [e.data as Tensor, e.grad as Tensor, ...state];
+          const storage = halfStorage(e.dtype);
+          const master = (e.state.get('master') as Float32Array | undefined) ?? null;
+          return [new HalfParamSlot(new HalfTensor(storage, e.data as Uint16Array), master, index, this.#clock), new HalfTensor(storage, e.grad as Uint16Array), ...state];
+        }),
+    );
   }
 
   // Compact state runs on the host backends with dense parameters only (refused before anything changes).
   #checkCompactUse(owner: string, entries: readonly Entry[], sharded: boolean): void {
+    const half = entries.find((e) => e.dtype !== 'fp32');
+    if (half && this.#backend.name === 'cuda') throw new Error(`${owner}: ${half.where} is a ${half.dtype} parameter; half-precision parameters run on the 'js' and 'native' backends, not 'cuda'`);
+    if (half && sharded) throw new Error(`${owner}: ${half.where} is a ${half.dtype} parameter; half-precision parameters cannot be combined with 'shard'`);
     if (this.#stateDtype === 'fp32') return;
     if (this.#backend.name === 'cuda') throw new Error(`${owner}: option 'stateDtype' '${this.#stateDtype}' runs on the 'js' and 'native' backends; the 'cuda' backend keeps fp32 state`);
     const sparse = entries.find((e) => e.sparse);

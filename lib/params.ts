@@ -1,8 +1,9 @@
 import type { CompactSlot } from './compact/slot';
+import { type ParamDtype, checkParamDtype } from './compact/half';
 import type { DeviceTensor } from './cuda';
 import { type SparseInfo, type SparseParam, checkRowSize, isSparseObject } from './sparse';
-import { type Tensor, checkDistinct, checkTensor, tensorLength } from './tensor';
-import { checkKnownKeys, checkPlainObject, describe } from './validate';
+import { type ParamTensor, type Tensor, checkDistinct, checkTensor, tensorLength } from './tensor';
+import { checkKnownKeys, checkPlainObject, checkUint16Array, describe, lengthOf } from './validate';
 
 /**
  * A parameter: the user's own arrays, updated in place. `name` keys its state (default: its index).
@@ -15,8 +16,22 @@ export interface Param<T extends Tensor = Float32Array> {
   grad: T;
 }
 
-/** What an optimizer takes: parameters on the host, on the GPU, or row-sparse (lib/sparse.ts). */
-export type AnyParam = Param<Float32Array> | Param<DeviceTensor> | SparseParam;
+/**
+ * A half-precision parameter (README "Half-precision parameters"): bf16 or IEEE binary16 bits in
+ * Uint16Arrays; the grad is widened exactly before the rule, the result written back from an fp32
+ * master (option `masterWeights`, default) or by stochastic rounding.
+ */
+export interface HalfParam {
+  name?: string;
+  data: Uint16Array;
+  grad: Uint16Array;
+  dtype: 'bf16' | 'fp16';
+}
+
+/** What an optimizer takes: parameters on the host (float32 or half), on the GPU, or row-sparse (lib/sparse.ts). */
+export type AnyParam = (Param<Float32Array> & { dtype?: 'fp32' }) | Param<DeviceTensor> | HalfParam | SparseParam;
+
+export type { ParamTensor } from './tensor';
 
 /** One checked parameter, as the optimizer keeps it. */
 export interface Entry {
@@ -25,8 +40,10 @@ export interface Entry {
   name: string;
   length: number;
   param: AnyParam;
-  data: Tensor;
-  grad: Tensor;
+  data: ParamTensor;
+  grad: ParamTensor;
+  /** 'fp32' (Float32Array or DeviceTensor), or 'bf16'/'fp16' (Uint16Arrays). */
+  dtype: ParamDtype;
   /** State slots by name: float32 (host or device), or compact storage (lib/compact). */
   state: Map<string, Tensor | CompactSlot>;
   /** Set for a row-sparse parameter: its indices and grad are read at every step (lib/sparse.ts), `grad` is unused. */
@@ -59,7 +76,7 @@ export function checkParamLists(
   existing: readonly Entry[] = [],
 ): Entry[][] {
   const seen = new Map<string, string>(existing.map((e) => [e.name, e.where]));
-  const arrays: Array<{ where: string; array: Tensor }> = existing.flatMap((e) => [
+  const arrays: Array<{ where: string; array: ParamTensor }> = existing.flatMap((e) => [
     { where: `${e.where} data`, array: e.data },
     ...(e.sparse ? [] : [{ where: `${e.where} grad`, array: e.grad }]),
   ]);
@@ -73,7 +90,7 @@ export function checkParamLists(
       const at = `${owner}: ${prefixes[g]}[${i}]`;
       const param = checkPlainObject(at, p);
       const sparse = isSparseObject(param);
-      checkKnownKeys(at, param, sparse ? ['name', 'data', 'grad', 'rowSize', 'indices'] : ['name', 'data', 'grad']);
+      checkKnownKeys(at, param, sparse ? ['name', 'data', 'grad', 'rowSize', 'indices'] : ['name', 'data', 'grad', 'dtype']);
       if (param.name !== undefined && typeof param.name !== 'string')
         throw new TypeError(`${at}: name must be a string, got ${describe(param.name)}`);
       const name = (param.name as string | undefined) ?? String(index);
@@ -86,7 +103,16 @@ export function checkParamLists(
         if (!(data instanceof Float32Array)) throw new TypeError(`${owner}: ${where}: data of a sparse parameter must be a Float32Array (backend 'cuda' takes no sparse parameters)`);
         const info = checkRowSize(`${owner}: ${where}`, param.rowSize, data.length);
         arrays.push({ where: `${where} data`, array: data });
-        return { where, name, length: data.length, param: p as AnyParam, data, grad: new Float32Array(0), state: new Map(), sparse: info };
+        return { where, name, length: data.length, param: p as AnyParam, data, grad: new Float32Array(0), state: new Map(), sparse: info, dtype: 'fp32' };
+      }
+      const dtype = checkParamDtype(`${owner}: ${where}`, param.dtype, param.data, param.grad);
+      if (dtype !== 'fp32') {
+        const data = checkUint16Array(`${owner}: ${where}: data`, param.data);
+        const grad = checkUint16Array(`${owner}: ${where}: grad`, param.grad);
+        const length = lengthOf(data);
+        if (lengthOf(grad) !== length) throw new RangeError(`${owner}: ${where}: grad has length ${lengthOf(grad)}, data has ${length}`);
+        arrays.push({ where: `${where} data`, array: data }, { where: `${where} grad`, array: grad });
+        return { where, name, length, param: p as AnyParam, data, grad, state: new Map(), dtype };
       }
       const data = checkTensor(`${owner}: ${where}: data`, param.data);
       const grad = checkTensor(`${owner}: ${where}: grad`, param.grad);
@@ -96,7 +122,7 @@ export function checkParamLists(
       if (tensorLength(grad) !== length)
         throw new RangeError(`${owner}: ${where}: grad has length ${tensorLength(grad)}, data has ${length}`);
       arrays.push({ where: `${where} data`, array: data }, { where: `${where} grad`, array: grad });
-      return { where, name, length, param: p as AnyParam, data, grad, state: new Map() };
+      return { where, name, length, param: p as AnyParam, data, grad, state: new Map(), dtype };
     });
   });
   if (index === start) throw new RangeError(`${owner}: params is empty; give at least one parameter`);
@@ -113,13 +139,18 @@ export function checkParamLists(
  * and length as before, not detached), or a throw naming the parameter. Null when both are the same
  * objects (the per-step cost: two reads and two identity checks).
  */
-export function replacedArrays(owner: string, e: Entry): { data: Tensor; grad: Tensor } | null {
+export function replacedArrays(owner: string, e: Entry): { data: ParamTensor; grad: ParamTensor } | null {
   const param = e.param as { data: unknown; grad: unknown };
   const data = param.data, grad = param.grad;
   if (data === e.data && grad === e.grad) return null;
-  const check = (which: 'data' | 'grad', v: unknown, old: Tensor): Tensor => {
+  const check = (which: 'data' | 'grad', v: unknown, old: ParamTensor): ParamTensor => {
     if (v === old) return old;
     const at = `${owner}: ${e.where}: ${which}`;
+    if (e.dtype !== 'fp32') {
+      const half = checkUint16Array(`${at} (dtype '${e.dtype}')`, v);
+      if (lengthOf(half) !== e.length) throw new RangeError(`${at} was replaced by an array of length ${lengthOf(half)}; the parameter has length ${e.length}`);
+      return half;
+    }
     const t = checkTensor(at, v);
     if (t instanceof Float32Array !== old instanceof Float32Array)
       throw new TypeError(`${at} was replaced by a ${describe(v).replace(/^an? /, '')}; it must stay a ${old instanceof Float32Array ? 'Float32Array' : 'DeviceTensor'}`);

@@ -1,6 +1,7 @@
 import type { Backend } from './backends/types';
 import { type StateArray, absmaxKey, readSlot, saveCompactSlot } from './compact/state-dict';
 import { CompactSlot, type StateDtype } from './compact/slot';
+import { HalfTensor, halfStorage } from './compact/half';
 import type { Group } from './groups';
 import type { GradOptions } from './rules/grad';
 import { type BaseHyper, type Hyperparameters, type OptimizerSpec, applyOptions, slotOptions } from './spec';
@@ -111,8 +112,10 @@ export function checkStateDict<H extends BaseHyper, R extends GradOptions>(
       if (!Object.hasOwn(state, e.name)) throw new Error(`${owner}: state has no entry for ${e.where}`);
       const at = `${owner}: state["${e.name}"]`;
       const given = checkPlainObject(at, state[e.name]);
-      checkKnownKeys(at, given, [...spec.rule.stateSlots, ...spec.rule.stateSlots.map(absmaxKey)]);
+      const master = e.state.has('master');
+      checkKnownKeys(at, given, [...spec.rule.stateSlots, ...spec.rule.stateSlots.map(absmaxKey), ...(master ? ['master'] : [])]);
       const map = new Map<string, Float32Array | CompactSlot>();
+      if (master) map.set('master', readMaster(`${at}.master`, given, e));
       for (const slot of needed) {
         const where = `${at}.${slot}`;
         const value = Object.hasOwn(given, slot) ? given[slot] : undefined;
@@ -133,6 +136,19 @@ export function checkStateDict<H extends BaseHyper, R extends GradOptions>(
     });
   });
   return { step, hypers, stepsBefore, lrStates, hosts, slots };
+}
+
+// A half-precision parameter's fp32 master (lib/compact/half.ts): the dict's (a copy of its bits),
+// or, when the dict has none, the parameter's data widened exactly.
+function readMaster(where: string, given: Record<string, unknown>, e: { length: number; dtype: string; data: unknown }): Float32Array {
+  const value = Object.hasOwn(given, 'master') ? given.master : undefined;
+  if (value === undefined) return new HalfTensor(halfStorage(e.dtype as 'bf16' | 'fp16'), e.data as Uint16Array).toFloat32();
+  const array = checkFloat32Array(where, value);
+  const length = lengthOf(array);
+  if (length !== e.length) throw new RangeError(`${where} has length ${length}, but the parameter has ${e.length}`);
+  const copy = new Float32Array(length);
+  new Uint32Array(copy.buffer).set(new Uint32Array(array.buffer, array.byteOffset, length));
+  return copy;
 }
 
 // The `groups` of a state dict: the same groups with the same parameters; returns each group's

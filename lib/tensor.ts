@@ -4,6 +4,9 @@ import { checkFloat32Array, checkNoOverlap, describe, isDetached, isFloat32Array
 /** What an optimizer holds: host arrays, or GPU memory for the 'cuda' backend. */
 export type Tensor = Float32Array | DeviceTensor;
 
+/** A parameter's data or grad: a Tensor, or the bf16/fp16 bits of a half-precision parameter. */
+export type ParamTensor = Tensor | Uint16Array;
+
 /** A Float32Array or a live DeviceTensor of this library; throws naming `where` otherwise. */
 export function checkTensor(where: string, v: unknown): Tensor {
   if (v instanceof DeviceTensor) {
@@ -23,7 +26,7 @@ export function tensorLength(t: Tensor): number {
 }
 
 /** Throws if two host arrays share memory or one DeviceTensor is given twice. */
-export function checkDistinct(tensors: ReadonlyArray<{ where: string; array: Tensor }>): void {
+export function checkDistinct(tensors: ReadonlyArray<{ where: string; array: ParamTensor }>): void {
   const seen = new Map<DeviceTensor, string>();
   for (const { where, array } of tensors) {
     if (!(array instanceof DeviceTensor)) continue;
@@ -31,16 +34,16 @@ export function checkDistinct(tensors: ReadonlyArray<{ where: string; array: Ten
     if (other) throw new Error(`${where} is the same DeviceTensor as ${other}; every tensor must be distinct`);
     seen.set(array, where);
   }
-  checkNoOverlap(tensors.filter((t): t is { where: string; array: Float32Array } => !(t.array instanceof DeviceTensor)));
+  checkNoOverlap(tensors.filter((t): t is { where: string; array: Float32Array | Uint16Array } => !(t.array instanceof DeviceTensor)));
 }
 
 /** Why a parameter's tensors can no longer be used (freed, detached or resized), or null. */
-export function tensorProblem(data: Tensor, grad: Tensor, length: number): string | null {
+export function tensorProblem(data: ParamTensor, grad: ParamTensor, length: number): string | null {
   // Runs for every tensor on every step: no allocation.
   return arrayProblem('data', data, length) ?? arrayProblem('grad', grad, length);
 }
 
-function arrayProblem(which: string, t: Tensor, length: number): string | null {
+function arrayProblem(which: string, t: ParamTensor, length: number): string | null {
   if (t instanceof DeviceTensor) return t.freed ? `${which} was freed` : null;
   if (lengthOf(t) === length) return null;
   return isDetached(t)
@@ -65,7 +68,7 @@ export function fillTensor(t: Tensor, value: number): void {
   else t.fill(value);
 }
 
-export function zeroTensor(t: Tensor): void {
+export function zeroTensor(t: ParamTensor): void {
   if (t instanceof DeviceTensor) bufferOf(t, 'zeroGrad').zero();
   else t.fill(0);
 }

@@ -92,21 +92,22 @@ export function isFloat32Array(v: unknown): v is Float32Array {
 }
 
 /** The array's element count as the engine knows it (0 once detached); v must be a real typed array. */
-export function lengthOf(v: Float32Array): number {
+export function lengthOf(v: Float32Array | Uint16Array): number {
   return getLength.call(v) as number;
 }
 
 /** Where the array's elements lie: its buffer and the byte range in it, read through the intrinsics. */
-export function memoryOf(v: Float32Array): { buffer: ArrayBufferLike; start: number; end: number } {
+export function memoryOf(v: Float32Array | Uint16Array): { buffer: ArrayBufferLike; start: number; end: number } {
   const start = getByteOffset.call(v) as number;
-  return { buffer: getBuffer.call(v) as ArrayBufferLike, start, end: start + 4 * lengthOf(v) };
+  const bytes = getTag.call(v) === 'Uint16Array' ? 2 : 4;
+  return { buffer: getBuffer.call(v) as ArrayBufferLike, start, end: start + bytes * lengthOf(v) };
 }
 
 const sliceAB = ArrayBuffer.prototype.slice;
 
 
 /** Whether the array's buffer was detached (transferred, e.g. to a worker). */
-export function isDetached(v: Float32Array): boolean {
+export function isDetached(v: Float32Array | Uint16Array): boolean {
   const buffer = getBuffer.call(v);
   if (getDetached) {
     try {
@@ -138,16 +139,28 @@ export function checkFloat32Array(where: string, v: unknown): Float32Array {
   if (!(v instanceof Float32Array) && !isFloat32Array(v)) throw new TypeError(`${where} must be a Float32Array, got ${describe(v)}`);
   if (!isFloat32Array(v))
     throw new TypeError(`${where} is not a real Float32Array (a Proxy, or an object made from Float32Array.prototype)`);
+  return checkOwnMemory(where, v, 'Float32Array');
+}
+
+/** A real Uint16Array (half-precision bits) on a fixed-size buffer, not detached; throws naming `where`. */
+export function checkUint16Array(where: string, v: unknown): Uint16Array {
+  if (typedArrayKind(v) !== 'Uint16Array') throw new TypeError(`${where} must be a Uint16Array, got ${describe(v)}`);
+  const array = checkOwnMemory(where, v as Uint16Array, 'Uint16Array');
+  if (isDetached(array)) throw new TypeError(`${where} is detached (its buffer was transferred, e.g. to a worker)`);
+  return array;
+}
+
+function checkOwnMemory<T extends Float32Array | Uint16Array>(where: string, v: T, kind: string): T {
   if (isResizable(getBuffer.call(v) as ArrayBufferLike))
     throw new TypeError(`${where} is backed by a resizable buffer; the optimizer needs a fixed-size one`);
   // Code that reads the ordinary properties (the 'js' backend, the user's own) must see the same memory.
   if (v.length !== lengthOf(v) || v.buffer !== getBuffer.call(v) || v.byteOffset !== getByteOffset.call(v))
-    throw new TypeError(`${where} has a length, buffer or byteOffset property that differs from its memory; pass a plain Float32Array`);
+    throw new TypeError(`${where} has a length, buffer or byteOffset property that differs from its memory; pass a plain ${kind}`);
   return v;
 }
 
 /** Throws if any two of the arrays share memory (an array used twice, or overlapping views). */
-export function checkNoOverlap(arrays: ReadonlyArray<{ where: string; array: Float32Array }>): void {
+export function checkNoOverlap(arrays: ReadonlyArray<{ where: string; array: Float32Array | Uint16Array }>): void {
   const byBuffer = new Map<ArrayBufferLike, Array<{ where: string; start: number; end: number }>>();
   const shared: Array<{ where: string; array: Float32Array }> = [];
   for (const { where, array } of arrays) {
@@ -156,7 +169,7 @@ export function checkNoOverlap(arrays: ReadonlyArray<{ where: string; array: Flo
     let list = byBuffer.get(buffer);
     if (!list) byBuffer.set(buffer, (list = []));
     list.push({ where, start, end });
-    if (types.isSharedArrayBuffer(buffer)) shared.push({ where, array });
+    if (types.isSharedArrayBuffer(buffer) && isFloat32Array(array)) shared.push({ where, array });
   }
   for (const list of byBuffer.values()) {
     list.sort((a, b) => a.start - b.start);

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "kernels/dispatch.h"
+#include "kernels/sr_hash.h"
 #include "parallel.h"
 #include "plan_common.h"
 #include "tracked_arrays.h"
@@ -24,16 +25,19 @@ class CompactPlan : public Napi::ObjectWrap<CompactPlan> {
                         InstanceAccessor<&CompactPlan::Busy>("busy")});
   }
 
-  // new CompactPlan(rule, arrays, storages, absmax, groups, isa, threads): arrays as CpuPlan's;
-  // storages a Uint8Array with each array's Storage; absmax per array a Float32Array of one value
-  // per block (8-bit codes) or null.
+  // new CompactPlan(rule, arrays, storages, absmax, groups, isa, threads[, half]): arrays as
+  // CpuPlan's; storages a Uint8Array with each array's Storage; absmax per array a Float32Array of
+  // one value per block (8-bit codes) or null. `half` (kernels/stochastic.h), for half-precision
+  // parameters: { seed, params } with params[t] null (a float32 parameter) or { index, mirror }:
+  // mirror a Uint16Array written from the float32 master in slot 0 (its storage the grad's), or
+  // null for stochastic rounding of slot 0's half storage keyed by (seed, step, index).
   explicit CompactPlan(const Napi::CallbackInfo& info) : Napi::ObjectWrap<CompactPlan>(info) {
     Napi::Env env = info.Env();
     const char* who = "CompactPlan";
-    if (info.Length() != 7 || !info[1].IsArray() || !info[3].IsArray())
+    if ((info.Length() != 7 && info.Length() != 8) || !info[1].IsArray() || !info[3].IsArray())
       throw Napi::TypeError::New(env,
-                                 "CompactPlan(rule, arrays, storages, absmax, groups, isa, threads): expected 7 "
-                                 "arguments, arrays and absmax Arrays");
+                                 "CompactPlan(rule, arrays, storages, absmax, groups, isa, threads[, half]): expected 7 "
+                                 "or 8 arguments, arrays and absmax Arrays");
     rule_ = RequireRule(env, info[0], who);
     kernel_ = isa_kernels(RequireIsa(env, info[5], who)).compact[rule_];
     threads_ = ThreadCount(env, info[6], who);
@@ -52,7 +56,7 @@ class CompactPlan : public Napi::ObjectWrap<CompactPlan> {
     group_ = GroupOfTensors(env, info[4], tensors, who, &groups);
     present_.assign(groups, (1u << slots_) - 1u);
     std::vector<size_t> lengths(tensors, 0);
-    stores_.assign(total, SlotStore{nullptr, nullptr, kStoreF32});
+    stores_.assign(total, SlotStore{nullptr, nullptr, kStoreF32, nullptr});
     for (size_t t = 0; t < tensors; ++t) {
       uint32_t here = 0;
       for (uint32_t k = 0; k < slots_; ++k) {
@@ -83,6 +87,7 @@ class CompactPlan : public Napi::ObjectWrap<CompactPlan> {
       if ((here & 3u) != 3u) throw Napi::TypeError::New(env, "CompactPlan: tensor " + std::to_string(t) + " needs a param and a grad");
       present_[group_[t]] &= here;
     }
+    if (info.Length() == 8 && !info[7].IsNull() && !info[7].IsUndefined()) ReadHalf(env, info[7], lengths);
     arrays_.CheckOverlap(env);
     chunking_ = chunk_tensors(lengths);
     values_.Init(rule_, groups);
@@ -97,13 +102,61 @@ class CompactPlan : public Napi::ObjectWrap<CompactPlan> {
     return "tensor " + std::to_string(t) + " slot " + std::to_string(k) + " (" + kRuleLayouts[rule_].slot_names[k] + ")";
   }
 
+  // `half`: the param slots of half-precision parameters (stochastic.h), checked against the
+  // storages already read; halves_ is sized once, so the stores' pointers into it stay valid.
+  void ReadHalf(Napi::Env env, Napi::Value value, const std::vector<size_t>& lengths) {
+    const size_t tensors = lengths.size();
+    if (!value.IsObject()) throw Napi::TypeError::New(env, "CompactPlan: half must be an object {seed, params}");
+    Napi::Object half = value.As<Napi::Object>();
+    Napi::Value seed = half.Get("seed"), params = half.Get("params");
+    if (!seed.IsNumber() || !params.IsArray() || params.As<Napi::Array>().Length() != tensors)
+      throw Napi::TypeError::New(env, "CompactPlan: half must be {seed: number, params: Array of one entry per tensor}");
+    seed_ = seed.As<Napi::Number>().Uint32Value();
+    Napi::Array list = params.As<Napi::Array>();
+    halves_.assign(tensors, HalfParam{nullptr, kStoreF32, 0});
+    index_.assign(tensors, 0);
+    for (size_t t = 0; t < tensors; ++t) {
+      Napi::Value v = list[static_cast<uint32_t>(t)];
+      if (v.IsNull() || v.IsUndefined()) continue;
+      const std::string where = "tensor " + std::to_string(t) + " half";
+      if (!v.IsObject()) throw Napi::TypeError::New(env, where + " must be null or {index, mirror}");
+      Napi::Object o = v.As<Napi::Object>();
+      Napi::Value index = o.Get("index"), mirror = o.Get("mirror");
+      if (!index.IsNumber()) throw Napi::TypeError::New(env, where + ".index must be a number");
+      SlotStore& param = stores_[t * slots_];
+      const uint32_t grad = stores_[t * slots_ + 1].storage;
+      HalfParam& h = halves_[t];
+      index_[t] = index.As<Napi::Number>().Uint32Value();
+      if (mirror.IsNull() || mirror.IsUndefined()) {
+        if (param.storage != kStoreBf16 && param.storage != kStoreF16)
+          throw Napi::RangeError::New(env, where + ": without a mirror the param slot must be bf16 or fp16");
+      } else {
+        if (param.storage != kStoreF32) throw Napi::RangeError::New(env, where + ": with a mirror the param slot must be the float32 master");
+        if (grad != kStoreBf16 && grad != kStoreF16)
+          throw Napi::RangeError::New(env, where + ": with a mirror the grad must be bf16 or fp16 (the mirror's storage)");
+        size_t length = 0;
+        h.mirror = arrays_.AddTyped(env, mirror, napi_uint16_array, 2, "Uint16Array", where + " mirror", &length);
+        h.mirror_storage = grad;
+        if (length != lengths[t]) throw Napi::RangeError::New(env, where + " mirror has a different length");
+      }
+      param.half = &h;
+      sr_ = sr_ || h.mirror == nullptr;
+    }
+  }
+
   void Prepare(const Napi::CallbackInfo& info, const char* who) {
     Napi::Env env = info.Env();
     busy_.ThrowIfBusy(env);
-    if (info.Length() != 2)
-      throw Napi::TypeError::New(env, std::string(who) + "(scalars, flags): expected (Float32Array, Uint32Array)");
+    if (info.Length() != 2 && info.Length() != 3)
+      throw Napi::TypeError::New(env, std::string(who) + "(scalars, flags[, step]): expected (Float32Array, Uint32Array[, number])");
+    if (sr_ && (info.Length() != 3 || !info[2].IsNumber()))
+      throw Napi::TypeError::New(env, std::string(who) + ": step (a number) is required: stochastic rounding is keyed by it");
     arrays_.Check(env);
     values_.Read(env, info[0], info[1], present_, who);
+    if (sr_) {
+      const uint32_t step = info[2].As<Napi::Number>().Uint32Value();
+      for (size_t t = 0; t < halves_.size(); ++t) halves_[t].key = sr_key(seed_, step, index_[t]);
+    }
   }
 
   static void RunJob(void* ctx, size_t j) {
@@ -146,6 +199,10 @@ class CompactPlan : public Napi::ObjectWrap<CompactPlan> {
   std::vector<SlotStore> stores_;  // per tensor and slot
   Chunking chunking_;
   StepValues values_;
+  std::vector<HalfParam> halves_;  // per tensor, when `half` was given
+  std::vector<uint32_t> index_;
+  uint32_t seed_ = 0;
+  bool sr_ = false;
 };
 
 Napi::Value MapValues(Napi::Env env, bool is_signed) {

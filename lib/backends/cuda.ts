@@ -1,4 +1,5 @@
 import { CompactSlot } from '../compact/slot';
+import { HalfParamSlot, HalfTensor } from '../compact/half';
 import type { Binding, CudaBinding, DeviceBuffer } from '../../binding';
 import { DeviceTensor, bufferOf, newDeviceTensor } from '../cuda';
 import type { Rule } from '../rules/types';
@@ -24,7 +25,8 @@ export function cudaBackend(binding: Binding, cuda: CudaBinding, grads: GradOps)
         tensors.forEach((tensor, t) => {
           for (let k = 0; k < slots; k++) {
             const x = tensor[k] ?? null;
-            if (x instanceof CompactSlot) throw new Error(`the 'cuda' backend does not take compact state (tensor ${t} slot ${k})`);
+            if (x instanceof CompactSlot || x instanceof HalfParamSlot || x instanceof HalfTensor)
+              throw new Error(`the 'cuda' backend does not take compact state or half-precision parameters (tensor ${t} slot ${k})`);
             items.push(x instanceof DeviceTensor ? bufferOf(x, `tensor ${t} slot ${k}`) : x);
           }
         }),

@@ -1,13 +1,15 @@
 import type { CompactSlot } from '../compact/slot';
+import type { HalfParamSlot, HalfTensor } from '../compact/half';
 import type { Rule } from '../rules/types';
 import type { RowPlan, RowPlanner } from '../sparse';
 import type { Tensor } from '../tensor';
 
 /**
  * One tensor as the backends see it: param, grad, then the rule's state slots (null: absent).
- * DeviceTensors appear only in the slots given to the 'cuda' backend.
+ * DeviceTensors appear only in the slots given to the 'cuda' backend; half-precision parameters'
+ * param and grad (lib/compact/half.ts) only in those given to the host backends.
  */
-export type TensorSlots = ReadonlyArray<Tensor | CompactSlot | null>;
+export type TensorSlots = ReadonlyArray<Tensor | CompactSlot | HalfParamSlot | HalfTensor | null>;
 
 /** An optimizer's tensors, in parameter groups: the unit a backend steps in one call. */
 export type TensorGroups = ReadonlyArray<ReadonlyArray<TensorSlots>>;

@@ -104,6 +104,7 @@ export function planSave<H extends BaseHyper, R extends GradOptions>(owner: stri
   const withParams = checkParamsOption(owner, options) ?? false;
   const { spec, groups } = subject;
   const tensors: Planned[] = [];
+  refuseHalf(owner, groups);
   for (const g of groups)
     for (const e of g.entries) {
       for (const slot of spec.rule.stateSlots) {
@@ -115,8 +116,9 @@ export function planSave<H extends BaseHyper, R extends GradOptions>(owner: stri
         tensors.push({ name: `state.${e.name}.${slot}`, dtype, shape: [tensorLength(t)], tensor: t });
       }
       if (withParams) {
-        if (tensorLength(e.data) !== e.length) throw new Error(`${owner}: ${e.where}: data has length ${tensorLength(e.data)}, expected ${e.length} (detached or freed?)`);
-        tensors.push({ name: `param.${e.name}`, dtype: 'F32', shape: [e.length], tensor: e.data });
+        const data = e.data as Tensor;
+        if (tensorLength(data) !== e.length) throw new Error(`${owner}: ${e.where}: data has length ${tensorLength(data)}, expected ${e.length} (detached or freed?)`);
+        tensors.push({ name: `param.${e.name}`, dtype: 'F32', shape: [e.length], tensor: data });
       }
     }
   // Wider elements first: every tensor then starts aligned to its own element size.
@@ -185,6 +187,14 @@ function parseJson(v: string | undefined, what: string, problem: (what: string) 
  * dtypes and offsets; metadata; every tensor's name, dtype and shape; every tensor's CRC-32C as it
  * is read; the hyperparameters and state as loadStateDict checks them. Nothing is changed.
  */
+// Half-precision parameters and their master slot have no place in the file format yet.
+function refuseHalf(owner: string, groups: ReadonlyArray<{ entries: ReadonlyArray<{ where: string; dtype: string }> }>): void {
+  for (const g of groups)
+    for (const e of g.entries)
+      if (e.dtype !== 'fp32')
+        throw new Error(`${owner}: ${e.where} is a ${e.dtype} parameter; checkpoint files of half-precision parameters are not supported yet (the file stores float32 params and state; use stateDict())`);
+}
+
 export function checkpointReader<H extends BaseHyper, R extends GradOptions>(
   owner: string,
   path: string,
@@ -194,6 +204,7 @@ export function checkpointReader<H extends BaseHyper, R extends GradOptions>(
   checkLittleEndian(owner);
   const wantParams = checkParamsOption(owner, options);
   const { spec, groups } = subject;
+  refuseHalf(owner, groups);
   const problem = (what: string) => new Error(`${owner}: "${path}" ${what}`);
   return function* read(size): Generator<ReadRequest, LoadedCheckpoint<H>, void> {
     const prefix = Buffer.alloc(8);

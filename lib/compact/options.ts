@@ -5,9 +5,17 @@ import { STATE_DTYPES, type StateDtype } from './slot';
 export interface CompactOptions {
   /** How moment slots are stored: 'fp32' (default), 'bf16', or 'int8' (block-wise, tensors of 4096+ elements). */
   stateDtype?: StateDtype;
+  /**
+   * Half-precision parameters: keep an fp32 `master` copy that the rule updates, the parameter
+   * its nearest-even rounding (true, the default), or none, the result written back by
+   * stochastic rounding (false).
+   */
+  masterWeights?: boolean;
+  /** The seed of stochastic rounding (masterWeights false): an integer in [0, 2^32), default 0. */
+  seed?: number;
 }
 
-export const COMPACT_KEYS = ['stateDtype'] as const;
+export const COMPACT_KEYS = ['stateDtype', 'masterWeights', 'seed'] as const;
 
 export function checkStateDtype(where: string, value: unknown): StateDtype {
   if (value === undefined) return 'fp32';

@@ -83,7 +83,7 @@ export class Shard {
   /** The rank's entries, for the local optimizer: same names and groups, slice-long arrays. */
   localEntry(e: Entry): Entry {
     const p = this.#pieces.find((x) => x.entry === e)!;
-    return { where: e.where, name: e.name, length: p.to - p.from, param: p.view, data: p.view.data, grad: p.view.grad, state: new Map() };
+    return { where: e.where, name: e.name, length: p.to - p.from, param: p.view, data: p.view.data, grad: p.view.grad, state: new Map(), dtype: 'fp32' };
   }
 
   names(): string[] {
@@ -107,7 +107,7 @@ export class Shard {
       const arrays = (['data', 'grad'] as const).map((which) => {
         const v = which === 'data' ? p.data : p.grad;
         const old = which === 'data' ? entry.data : entry.grad;
-        if (v === old && tensorLength(old) === entry.length) return old as Float32Array;
+        if (v === old && tensorLength(old as Float32Array) === entry.length) return old as Float32Array;
         const t = checkTensor(`${owner}: ${entry.where}: ${which}`, v);
         if (!(t instanceof Float32Array)) throw new TypeError(`${owner}: ${entry.where}: ${which} must stay a Float32Array (sharded)`);
         if (t.length !== entry.length) throw new RangeError(`${owner}: ${entry.where}: ${which} has length ${t.length}; the parameter has length ${entry.length}`);

@@ -61,7 +61,8 @@ void run_compact(const float* scalars, uint32_t flags, const SlotStore* slots, s
       }
     }
     run_rule<Rule, V>(scalars, flags, p, len);
-    for (int j = 0; j < Rule::kSlots; ++j)
+    if (slots[0].half) write_half_param(slots[0], at, len, p[0]);
+    for (int j = slots[0].half ? 1 : 0; j < Rule::kSlots; ++j)
       if (((Rule::kWrites & need) >> j) & 1u && slots[j].storage != kStoreF32) narrow_block(slots[j], at, len, scratch[j]);
   }
 }

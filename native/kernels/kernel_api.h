@@ -97,11 +97,21 @@ enum Storage : uint32_t {
   kStoreQ8Unsigned = 4,
   kStoreCount
 };
-// One slot of one tensor: its whole array (element 0 at data), and the absmax array for 8-bit codes.
+// A half-precision parameter's param slot (stochastic.h): with a float32 master (the slot's
+// data), `mirror` is the bf16/fp16 parameter written from it; without (mirror null, the slot's
+// data the half parameter), `key` is this step's stochastic-rounding key (sr_key).
+struct HalfParam {
+  void* mirror;
+  uint32_t mirror_storage;
+  uint32_t key;
+};
+// One slot of one tensor: its whole array (element 0 at data), and the absmax array for 8-bit
+// codes; `half` only on the param slot of a half-precision parameter.
 struct SlotStore {
   void* data;
   float* absmax;
   uint32_t storage;
+  const HalfParam* half;
 };
 // The 8-bit dynamic maps (quant8.cc): 256 float32 values ascending, the 255 float64 midpoints
 // between neighbours, the code of 0, and a table that finds a code in two look-ups: per bucket of
