@@ -200,6 +200,27 @@ describe('conversions on every ISA (through a compact plan): bf16 and fp16 narro
   });
 });
 
+describe('bf16 moment slots on every ISA (converted in registers): narrowing equals the TypeScript function', () => {
+  // SGD's first momentum step stores buf = g: the narrowing of g into a bf16 momentum buffer. NaN,
+  // infinities, zeros and ties included; a length that is no multiple of any vector width.
+  const values = new Float32Array(8192 + 13);
+  const u = new Uint32Array(values.buffer);
+  for (let i = 0; i < u.length; i++) {
+    const r = Math.imul(i + 1, 2654435761) >>> 0;
+    u[i] = i % 3 === 0 ? (r & 0xffff0000) | 0x8000 : r;
+  }
+  u.set([0x7f800000, 0xff800000, 0x7f7fffff, 0x7f7f8000, 0x80000000, 0, 0x7f800001, 0xffffffff, 0x7fbfffff, 0x00008000, 0x00018000], 0);
+  u.set([0x7f800001, 0x3f808000, 0xff7fffff], u.length - 3);
+  it.each(NATIVE_ISAS.flatMap((isa) => [[isa, 1], [isa, 2]] as const))('native/%s, %i threads', (isa, threads) => {
+    const b = loadNative().binding!;
+    const param = new Float32Array(values.length);
+    const buf = new Uint16Array(values.length);
+    const plan = new b.CompactPlan(b.rules.sgd.id, [param, values, buf], Uint8Array.of(0, 0, 1), [null, null, null], undefined, b.isas.indexOf(isa), threads);
+    plan.step(Float32Array.of(0, 0.9, 1, 0, 1), Uint32Array.of(b.flags.momentum | b.flags.firstStep));
+    for (let i = 0; i < values.length; i++) if (buf[i] !== bf16Narrow(u[i])) expect.fail(`element ${i} (${u[i].toString(16)}): ${buf[i].toString(16)}, not ${bf16Narrow(u[i]).toString(16)}`);
+  });
+});
+
 const big = (n = 10000, seed = 3) => makeParams([n], seed);
 
 describe('state dicts of compact state', () => {
