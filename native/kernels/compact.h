@@ -2,7 +2,9 @@
 // slot the rule needs is widened into float32 scratch (a float32 slot is used in place), the
 // unchanged rule runs on the block through run_rule (driver.h), and the slots it writes are
 // narrowed back. Blocks start at multiples of kCompactBlock of the tensor, so an 8-bit block is
-// always whole and the chunker's cuts (multiples of kChunkElements) never split one.
+// always whole and the chunker's cuts (multiples of kChunkElements) never split one. The AVX2 and
+// AVX-512 units run float32 params with bf16 moments without scratch (Bf16MomentsIo below): the
+// same conversions, in registers.
 // Included inside an ISA namespace after driver.h and convert.h; lib/compact/driver.ts mirrors it.
 
 inline void widen_block(const SlotStore& s, size_t at, size_t n, float* out) {
