@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Adam, AdamW, AdaGrad, RMSProp, SparseAdam } from '../lib';
 import { bf16Narrow, bf16Widen, f16Narrow, f16Widen } from '../lib/compact/convert';
-import { SIGNED_MAP, UNSIGNED_MAP, q8Code } from '../lib/compact/quant8';
+import { SIGNED_MAP, UNSIGNED_MAP, q8Code, q8Narrow, q8Widen } from '../lib/compact/quant8';
 import { loadNative } from '../lib/backends/load';
 import { CASES, fillGrads, makeParams } from './cases';
 import { NATIVE_ISAS, NO_NATIVE, firstBitDifference, itUnless } from './helpers';
@@ -197,6 +197,75 @@ describe('conversions on every ISA (through a compact plan): bf16 and fp16 narro
     plan.step(Float32Array.of(-1, 0, 1, 0, 1), Uint32Array.of(0));
     const narrow = storage === 1 ? bf16Narrow : f16Narrow;
     for (let i = 0; i < values.length; i++) if (param[i] !== narrow(u[i])) expect.fail(`element ${i} (${u[i].toString(16)}): ${param[i].toString(16)}, not ${narrow(u[i]).toString(16)}`);
+  });
+});
+
+describe('bf16 moment slots on every ISA (converted in registers): narrowing equals the TypeScript function', () => {
+  // SGD's first momentum step stores buf = g: the narrowing of g into a bf16 momentum buffer. NaN,
+  // infinities, zeros and ties included; a length that is no multiple of any vector width.
+  const values = new Float32Array(8192 + 13);
+  const u = new Uint32Array(values.buffer);
+  for (let i = 0; i < u.length; i++) {
+    const r = Math.imul(i + 1, 2654435761) >>> 0;
+    u[i] = i % 3 === 0 ? (r & 0xffff0000) | 0x8000 : r;
+  }
+  u.set([0x7f800000, 0xff800000, 0x7f7fffff, 0x7f7f8000, 0x80000000, 0, 0x7f800001, 0xffffffff, 0x7fbfffff, 0x00008000, 0x00018000], 0);
+  u.set([0x7f800001, 0x3f808000, 0xff7fffff], u.length - 3);
+  it.each(NATIVE_ISAS.flatMap((isa) => [[isa, 1], [isa, 2]] as const))('native/%s, %i threads', (isa, threads) => {
+    const b = loadNative().binding!;
+    const param = new Float32Array(values.length);
+    const buf = new Uint16Array(values.length);
+    const plan = new b.CompactPlan(b.rules.sgd.id, [param, values, buf], Uint8Array.of(0, 0, 1), [null, null, null], undefined, b.isas.indexOf(isa), threads);
+    plan.step(Float32Array.of(0, 0.9, 1, 0, 1), Uint32Array.of(b.flags.momentum | b.flags.firstStep));
+    for (let i = 0; i < values.length; i++) if (buf[i] !== bf16Narrow(u[i])) expect.fail(`element ${i} (${u[i].toString(16)}): ${buf[i].toString(16)}, not ${bf16Narrow(u[i]).toString(16)}`);
+  });
+});
+
+describe('8-bit codes on every ISA (through a compact plan): every midpoint and its neighbours, NaN, Inf, zeros', () => {
+  // SGD's first momentum step stores buf = g: the quantisation of g. Blocks led by +-1 (absmax 1,
+  // so x/absmax = x) hold each midpoint rounded to float32 and the floats on either side of it;
+  // then a NaN block, an Inf block, a zero block, a block of other values and a short tail. The
+  // second step (momentum 1, no dampening term, zero grad, lr -1) writes p = the widened buf.
+  const build = (map: typeof SIGNED_MAP): Float32Array => {
+    const body: number[] = [];
+    for (const mid of map.mids) {
+      const f = Math.fround(mid);
+      body.push(fromBits(bits(f) - 1), f, fromBits(bits(f) + 1));
+    }
+    const out: number[] = [];
+    for (let i = 0; i < body.length; i += 255) out.push(out.length % 512 ? -1 : 1, ...body.slice(i, i + 255));
+    while (out.length % 256) out.push(0.25);
+    const block = (f: (i: number) => number) => Array.from({ length: 256 }, (_, i) => f(i));
+    out.push(...block((i) => (i === 7 ? NaN : i / 300)), ...block((i) => (i === 9 ? -Infinity : i - 100)));
+    out.push(...block(() => 0), ...block((i) => Math.sin(i) * 3e-3), 5, -2, 1e-7, 0, 0.5);
+    return Float32Array.from(out);
+  };
+  it.each(NATIVE_ISAS.flatMap((isa) => [[isa, 3], [isa, 4]] as const))('native/%s storage %i', (isa, storage) => {
+    const b = loadNative().binding!;
+    const map = storage === 3 ? SIGNED_MAP : UNSIGNED_MAP;
+    const g = build(map);
+    const n = g.length, blocks = Math.ceil(n / 256);
+    const param = new Float32Array(n), codes = new Uint8Array(n), absmax = new Float32Array(blocks);
+    const plan = new b.CompactPlan(b.rules.sgd.id, [param, g, codes], Uint8Array.of(0, 0, storage), [null, null, absmax], undefined, b.isas.indexOf(isa), 2);
+    plan.step(Float32Array.of(0, 0.9, 1, 0, 1), Uint32Array.of(b.flags.momentum | b.flags.firstStep));
+    const want = new Uint8Array(n);
+    for (let k = 0; k < blocks; k++) {
+      const len = Math.min(256, n - 256 * k);
+      const a = q8Narrow(map, g.slice(256 * k, 256 * k + len), want.subarray(256 * k), len);
+      if (!Object.is(absmax[k], Math.fround(a))) expect.fail(`block ${k}: absmax ${absmax[k]}, not ${a}`);
+    }
+    for (let i = 0; i < n; i++) if (codes[i] !== want[i]) expect.fail(`element ${i} (${g[i]}): code ${codes[i]}, not ${want[i]}`);
+    const scales = absmax.slice();
+    g.fill(0);
+    param.fill(0);
+    plan.step(Float32Array.of(-1, 1, 0, 0, 1), Uint32Array.of(b.flags.momentum));
+    for (let k = 0; k < blocks; k++) {
+      const len = Math.min(256, n - 256 * k);
+      const widened = new Float32Array(len);
+      q8Widen(map, want.subarray(256 * k), scales[k], widened, len);
+      for (let i = 0; i < len; i++)
+        if (!Object.is(param[256 * k + i], widened[i])) expect.fail(`element ${256 * k + i}: widened ${param[256 * k + i]}, not ${widened[i]}`);
+    }
   });
 });
 

@@ -2,7 +2,9 @@
 // slot the rule needs is widened into float32 scratch (a float32 slot is used in place), the
 // unchanged rule runs on the block through run_rule (driver.h), and the slots it writes are
 // narrowed back. Blocks start at multiples of kCompactBlock of the tensor, so an 8-bit block is
-// always whole and the chunker's cuts (multiples of kChunkElements) never split one.
+// always whole and the chunker's cuts (multiples of kChunkElements) never split one. The AVX2 and
+// AVX-512 units run float32 params with bf16 moments without scratch (Bf16MomentsIo below): the
+// same conversions, in registers.
 // Included inside an ISA namespace after driver.h and convert.h; lib/compact/driver.ts mirrors it.
 
 inline void widen_block(const SlotStore& s, size_t at, size_t n, float* out) {
@@ -42,9 +44,53 @@ inline void narrow_block(const SlotStore& s, size_t at, size_t n, float* in) {
   }
 }
 
+#if defined(__AVX512F__) || defined(__AVX2__)
+// The common bf16 case without the scratch pass: param and grad float32, every other slot bf16,
+// widened and narrowed in registers (bf16_widen_vec / bf16_narrow_vec: convert.h's bf16 steps
+// lane by lane). Whole vectors only; run_compact sends a tensor's last few elements through the
+// scratch path.
+struct Bf16MomentsIo {
+  using Ptr = void*;
+  static constexpr bool kTails = false;
+  template <class V>
+  static typename V::F load(const Ptr* p, int j, size_t i) {
+    if (j < 2) return V::load(static_cast<const float*>(p[j]) + i);
+    return bf16_widen_vec(static_cast<const uint16_t*>(p[j]) + i);
+  }
+  template <class V>
+  static void store(const Ptr* p, int j, size_t i, typename V::F x) {
+    if (j < 2) V::store(static_cast<float*>(p[j]) + i, x);
+    else bf16_narrow_vec(static_cast<uint16_t*>(p[j]) + i, x);
+  }
+};
+
+template <class Rule>
+bool bf16_moments(const SlotStore* slots, uint32_t need) {
+  if (slots[0].storage != kStoreF32 || slots[1].storage != kStoreF32) return false;
+  for (int j = 2; j < Rule::kSlots; ++j)
+    if (((need >> j) & 1u) && slots[j].storage != kStoreBf16) return false;
+  return true;
+}
+#endif
+
 template <class Rule, class V = VecMain>
 void run_compact(const float* scalars, uint32_t flags, const SlotStore* slots, size_t begin, size_t n) {
   const uint32_t need = Rule::required(flags);
+#if defined(__AVX512F__) || defined(__AVX2__)
+  if (bf16_moments<Rule>(slots, need)) {
+    void* q[Rule::kSlots];
+    for (int j = 0; j < Rule::kSlots; ++j) {
+      q[j] = nullptr;
+      if (!((need >> j) & 1u)) continue;
+      q[j] = j < 2 ? static_cast<void*>(static_cast<float*>(slots[j].data) + begin)
+                   : static_cast<void*>(static_cast<uint16_t*>(slots[j].data) + begin);
+    }
+    const size_t whole = n - n % V::kWidth;
+    run_rule<Rule, V, Bf16MomentsIo>(scalars, flags, q, whole);
+    begin += whole;
+    n -= whole;
+  }
+#endif
   alignas(64) float scratch[Rule::kSlots][kCompactBlock];
   float* p[Rule::kSlots];
   for (size_t b = 0; b < n; b += kCompactBlock) {

@@ -24,6 +24,37 @@ ADAM_HD inline uint16_t bf16_narrow(float x) {
   return static_cast<uint16_t>((b & 0x7fffffffu) > 0x7f800000u ? quiet : rounded);  // a select: vectorises
 }
 
+#if defined(__AVX512F__)
+inline __m512 bf16_widen_vec(const uint16_t* h) {
+  const __m512i w = _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(h)));
+  return _mm512_castsi512_ps(_mm512_slli_epi32(w, 16));
+}
+inline void bf16_narrow_vec(uint16_t* h, __m512 x) {
+  const __m512i b = _mm512_castps_si512(x), top = _mm512_srli_epi32(b, 16);
+  const __m512i bias = _mm512_add_epi32(_mm512_set1_epi32(0x7fff), _mm512_and_si512(top, _mm512_set1_epi32(1)));
+  const __m512i rounded = _mm512_srli_epi32(_mm512_add_epi32(b, bias), 16);
+  const __mmask16 nan = _mm512_cmpgt_epu32_mask(_mm512_and_si512(b, _mm512_set1_epi32(0x7fffffff)), _mm512_set1_epi32(0x7f800000));
+  const __m512i r = _mm512_mask_or_epi32(rounded, nan, top, _mm512_set1_epi32(0x0040));
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(h), _mm512_cvtepi32_epi16(r));
+}
+#elif defined(__AVX2__)
+inline __m256 bf16_widen_vec(const uint16_t* h) {
+  const __m256i w = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(h)));
+  return _mm256_castsi256_ps(_mm256_slli_epi32(w, 16));
+}
+inline void bf16_narrow_vec(uint16_t* h, __m256 x) {
+  const __m256i b = _mm256_castps_si256(x), top = _mm256_srli_epi32(b, 16);
+  const __m256i bias = _mm256_add_epi32(_mm256_set1_epi32(0x7fff), _mm256_and_si256(top, _mm256_set1_epi32(1)));
+  const __m256i rounded = _mm256_srli_epi32(_mm256_add_epi32(b, bias), 16);
+  // Both sides below 2^31: the signed compare is the unsigned one.
+  const __m256i nan = _mm256_cmpgt_epi32(_mm256_and_si256(b, _mm256_set1_epi32(0x7fffffff)), _mm256_set1_epi32(0x7f800000));
+  const __m256i r = _mm256_blendv_epi8(rounded, _mm256_or_si256(top, _mm256_set1_epi32(0x0040)), nan);
+  // Each lane <= 0xffff, so the saturating pack keeps it; the permute joins the two halves.
+  const __m256i packed = _mm256_permute4x64_epi64(_mm256_packus_epi32(r, r), 0x08);
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(h), _mm256_castsi256_si128(packed));
+}
+#endif
+
 // IEEE binary16. Widening is exact (subnormals included; a NaN keeps its payload's top bits).
 ADAM_HD inline float f16_widen(uint16_t h) {
   const uint32_t sign = static_cast<uint32_t>(h & 0x8000u) << 16;

@@ -117,7 +117,10 @@ struct SlotStore {
 // between neighbours, the code of 0, and a table that finds a code in two look-ups: per bucket of
 // float32 bits (sign, exponent clamped to [2^-24, 1], 8 mantissa bits), the count of midpoints
 // below every value of the bucket, and the least float32 above the one midpoint inside the
-// bucket (+Inf if none; no bucket holds two), so code = start + (y >= threshold).
+// bucket (+Inf if none; no bucket holds two), so code = start + (y >= threshold). The AVX-512
+// loops search instead (no gathers, which are slow): `above` holds the least float32 above each
+// midpoint, so y >= above[i] exactly when midpoint i < y, laid out as an implicit binary tree
+// (the midpoint a search step of width s tests at position p sits at 128/s + p/(2s)).
 constexpr uint32_t kQ8Exponents = 25, kQ8MantissaBits = 8;
 constexpr uint32_t kQ8Buckets = kQ8Exponents << kQ8MantissaBits;
 struct Quant8Map {
@@ -126,6 +129,7 @@ struct Quant8Map {
   uint32_t zero;
   int32_t start[2 * kQ8Buckets];     // [sign * kQ8Buckets + bucket]
   float threshold[2 * kQ8Buckets];
+  alignas(64) float above[256];  // [0] unused
 };
 const Quant8Map& quant8_map(bool is_signed);
 // A compact kernel: elements [begin, begin + n) of one tensor, begin a multiple of kCompactBlock.

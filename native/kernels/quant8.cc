@@ -18,6 +18,12 @@
 namespace adam {
 namespace {
 
+// The least float32 above x.
+float least_above(double x) {
+  const float f = static_cast<float>(x);
+  return static_cast<double>(f) <= x ? std::nextafter(f, HUGE_VALF) : f;
+}
+
 Quant8Map build(bool is_signed) {
   static const double kScale[7] = {1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0};
   float values[256];
@@ -38,6 +44,11 @@ Quant8Map build(bool is_signed) {
   for (int i = 0; i < 255; ++i) map.mids[i] = (static_cast<double>(values[i]) + static_cast<double>(values[i + 1])) * 0.5;
   for (int i = 0; i < 256; ++i)
     if (values[i] == 0.0f) map.zero = static_cast<uint32_t>(i);
+  // The search tree (kernel_api.h): step s = 128, 64, ..., 1 tests midpoint p + s - 1 at p (a
+  // multiple of 2s) and moves p up by s when y is at or above it.
+  map.above[0] = HUGE_VALF;
+  for (int s = 128; s >= 1; s >>= 1)
+    for (int k = 0; k < 128 / s; ++k) map.above[128 / s + k] = least_above(map.mids[k * 2 * s + s - 1]);
   // The buckets. A positive bucket holds [low, high) (the first one reaches down to 0), a negative
   // one (-high, -low] (the first one up to -0). start counts the midpoints below all of them;
   // the midpoints inside (at most one: the map's spacing is wider than a bucket) give the
@@ -56,8 +67,7 @@ Quant8Map build(bool is_signed) {
       }
       float threshold = HUGE_VALF;
       if (inside == 1) {
-        threshold = static_cast<float>(mid);
-        if (static_cast<double>(threshold) <= mid) threshold = std::nextafter(threshold, HUGE_VALF);
+        threshold = least_above(mid);
       } else if (inside > 1) {
         std::abort();  // the map and the bucket width above do not allow it
       }
