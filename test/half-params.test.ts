@@ -217,7 +217,7 @@ function expectSame(a: ReturnType<typeof run>, b: ReturnType<typeof run>): void 
 for (const [optName, make] of OPTIMIZERS)
   for (const dtype of ['bf16', 'fp16'] as const)
     for (const masterWeights of [true, false])
-      for (const stateDtype of ['fp32', 'int8'] as const)
+      for (const stateDtype of ['fp32', 'bf16', 'int8'] as const)
         describe(`${optName}, ${dtype} params, masterWeights ${masterWeights}, stateDtype ${stateDtype}: bitwise js == native`, () => {
           const options = { masterWeights, stateDtype };
           const reference = run(make, dtype, { backend: 'js', ...options });

@@ -66,7 +66,8 @@ struct Bf16MomentsIo {
 
 template <class Rule>
 bool bf16_moments(const SlotStore* slots, uint32_t need) {
-  if (slots[0].storage != kStoreF32 || slots[1].storage != kStoreF32) return false;
+  // A half parameter's master is float32 too, but its rounded copy is written by the block path only.
+  if (slots[0].half || slots[0].storage != kStoreF32 || slots[1].storage != kStoreF32) return false;
   for (int j = 2; j < Rule::kSlots; ++j)
     if (((need >> j) & 1u) && slots[j].storage != kStoreBf16) return false;
   return true;
