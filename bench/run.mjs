@@ -125,7 +125,7 @@ async function main() {
   const sparse = measureSparse({ quick, threads: THREADS });
   collect();
   const compact = measureCompact({ quick, threads: THREADS, reps: REPS.native });
-  const method = `native: median of up to ${REPS.native.reps} rounds (at least 3), each case in turn with its probe or the cases it is compared with (compact rows: best of the rounds); js: best of ${REPS.js.reps}; after warm-up`;
+  const method = `native: median of up to ${REPS.native.reps} rounds (at least 3), each case in turn with its probe or the cases it is compared with; js: best of ${REPS.js.reps}; after warm-up`;
   const result = { date: new Date().toISOString(), quick, machine: info, method, rows, hugePages, manyTensors, smallSteps, sparse, compact };
   printTable(rows);
   printManyTensors(manyTensors);
