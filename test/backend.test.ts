@@ -105,12 +105,14 @@ describe.skipIf(!NATIVE_LOADED)('native Plan re-checks its input', () => {
 
   it('rejects bad step arguments', () => {
     const { Plan, rules, flags: bits } = b();
-    const plan = new Plan(rules.adam.id, arrays(3), undefined, isa(), 1);
+    const held = arrays(3); // the plan holds its arrays weakly: the test keeps them alive
+    const plan = new Plan(rules.adam.id, held, undefined, isa(), 1);
     expect(() => plan.step(new Float32Array(2), flags())).toThrow(new RegExp(`scalars must be a Float32Array of ${rules.adam.scalars.length} per group`));
     expect(() => plan.step(scalars(), 0 as never)).toThrow(/flags must be a Uint32Array of one entry per group/);
     expect(() => plan.step(scalars(), flags(bits.amsgrad))).toThrow(/state slot the options of group 0 need/);
     expect(() => (plan.step as (...a: unknown[]) => void)('x')).toThrow(TypeError);
     expect(() => plan.step(scalars(), flags())).not.toThrow();
+    expect(held).toHaveLength(5); // still referenced here, so alive through every step above
   });
 
   it('is made for an ISA this CPU runs', () => {
@@ -133,6 +135,7 @@ describe.skipIf(!NATIVE_LOADED)('native Plan re-checks its input', () => {
     expect(() => plan.step(scalars(2), flags(0, 0, 0))).toThrow(/one entry per group/);
     expect(() => plan.step(scalars(2), flags(0, bits.amsgrad))).toThrow(/options of group 1 need/);
     expect(() => plan.step(scalars(2), flags(0, 0))).not.toThrow();
+    expect(a).toHaveLength(15); // the plan holds its arrays weakly: keep them alive through the steps
   });
 
   it('checks every group before running any: a detached array in the last group leaves the first unchanged', () => {
