@@ -1,6 +1,6 @@
 import type { Backend } from './backends/types';
 import { type StateArray, absmaxKey, readSlot, saveCompactSlot } from './compact/state-dict';
-import { CompactSlot, type StateDtype } from './compact/slot';
+import { CompactSlot } from './compact/slot';
 import { HalfTensor, halfStorage } from './compact/half';
 import type { Group } from './groups';
 import type { GradOptions } from './rules/grad';
@@ -92,7 +92,6 @@ export function checkStateDict<H extends BaseHyper, R extends GradOptions>(
   groups: ReadonlyArray<Group<H>>,
   sd: unknown,
   owner = `${spec.name}.loadStateDict`,
-  stateDtype: StateDtype = 'fp32',
 ): LoadedState<H> {
   const dict = checkPlainObject(`${owner}: state dict`, sd);
   checkKnownKeys(`${owner}: state dict`, dict, ['optimizer', 'step', 'groups', 'state']);
@@ -108,6 +107,7 @@ export function checkStateDict<H extends BaseHyper, R extends GradOptions>(
     if (!names.has(key)) throw new Error(`${owner}: state has an entry "${key}" that matches no parameter`);
   const slots = groups.map((g, gi) => {
     const needed = neededSlots(spec.rule, slotOptions(spec, hypers[gi]));
+    const { stateDtype } = g;
     return g.entries.map((e) => {
       if (!Object.hasOwn(state, e.name)) throw new Error(`${owner}: state has no entry for ${e.where}`);
       const at = `${owner}: state["${e.name}"]`;
