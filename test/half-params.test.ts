@@ -227,6 +227,27 @@ for (const [optName, make] of OPTIMIZERS)
           it.skipIf(NO_NATIVE[0]).each([1, 2, 3, 7])('%i threads', (threads) => expectSame(reference, run(make, dtype, { backend: 'native', threads, ...options })));
         });
 
+// Each group's stateDtype and masterWeights override the optimizer's (bf16 state, masters).
+const mixedGroups: Make = (p, o) =>
+  new Adam(
+    [
+      { params: [p[0]], stateDtype: 'int8', masterWeights: false },
+      { params: [p[1]], amsgrad: true },
+      { params: [p[2]], stateDtype: 'fp32', masterWeights: false, weightDecay: 0 },
+    ],
+    { lr: 1e-2, weightDecay: 0.01, stateDtype: 'bf16', masterWeights: true, ...o },
+  );
+describe.each(['bf16', 'fp16'] as const)('groups with their own stateDtype and masterWeights, %s params: bitwise js == native', (dtype) => {
+  const reference = run(mixedGroups, dtype, { backend: 'js' }, 4);
+  it("each group's storage took effect", () => {
+    const { w0, w1, w2 } = reference.state;
+    expect(['master' in w0, 'master' in w1, 'master' in w2]).toEqual([false, true, false]);
+    expect([w0.exp_avg, w1.exp_avg, w2.exp_avg].map((a) => a.constructor)).toEqual([Uint8Array, Uint16Array, Uint32Array]);
+  });
+  it.each(NATIVE_ISAS)('native/%s', (isa) => expectSame(reference, run(mixedGroups, dtype, { backend: 'native', isa }, 4)));
+  it.skipIf(NO_NATIVE[0]).each([1, 3])('%i threads', (threads) => expectSame(reference, run(mixedGroups, dtype, { backend: 'native', threads }, 4)));
+});
+
 describe('master weights', () => {
   it.each(['bf16', 'fp16'] as const)('%s: master starts as data widened exactly; after each step data = nearest-even(master)', (dtype) => {
     const params = makeHalf(dtype, 3);
