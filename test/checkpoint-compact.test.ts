@@ -137,6 +137,24 @@ describe('half-precision parameters resume from a checkpoint bit for bit', () =>
   });
 });
 
+describe('save and load (async) of compact state and half params', () => {
+  it('fp16 params without master, int8 and bf16 groups: the bits of never stopping', async () => {
+    type AsyncOpt = Opt & { save(p: string, o?: object): Promise<void>; load(p: string): Promise<void> };
+    const start = (seed?: number) =>
+      halfRun('fp16', (p) => new Adam([{ params: [p[0]], stateDtype: 'int8' }, { params: [p[1], p[2]], stateDtype: 'bf16' }], { lr: 0.01, masterWeights: false }) as unknown as Opt, seed);
+    const a = start(), b = start();
+    steps(a, 1, 3);
+    steps(b, 1, 3);
+    const file = fresh();
+    await (b.opt as AsyncOpt).save(file, { params: true });
+    const c = start(SEED + 7);
+    await (c.opt as AsyncOpt).load(file);
+    steps(a, 4, 6);
+    steps(c, 4, 6);
+    expectSameRun(a, c);
+  });
+});
+
 describe('a file in another dtype converts as loadStateDict converts', () => {
   const DTYPES = ['fp32', 'bf16', 'int8'] as const;
   const pairs = DTYPES.flatMap((from) => DTYPES.filter((to) => to !== from).map((to) => ({ from, to })));

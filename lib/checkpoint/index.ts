@@ -249,7 +249,7 @@ export function checkpointReader<H extends BaseHyper, R extends GradOptions>(
             break;
           }
       if (!entry) throw bad(`names no parameter (and slot) of this ${spec.name}; expected state.<param>.<${spec.rule.stateSlots.join('|')}>[_absmax], state.<param>.master or param.<param>`);
-      const slot = key !== null && key.endsWith('_absmax') && key !== 'master' && spec.rule.stateSlots.includes(key.slice(0, -7)) ? key.slice(0, -7) : key;
+      const slot = key?.endsWith('_absmax') ? key.slice(0, -'_absmax'.length) : key;
       const absmax = key !== slot;
       let dtypes: Dtype[];
       let length = entry.length;
