@@ -1,7 +1,10 @@
 import { checkBoolean, describe } from '../validate';
 import { STATE_DTYPES, type StateDtype } from './slot';
 
-/** Constructor options of the compact storage (README "Compact state"). */
+/**
+ * Constructor options of the compact storage (README "Compact state"). `stateDtype` and
+ * `masterWeights` are each group's default: a parameter group may give its own.
+ */
 export interface CompactOptions {
   /** How moment slots are stored: 'fp32' (default), 'bf16', or 'int8' (block-wise, tensors of 4096+ elements). */
   stateDtype?: StateDtype;
