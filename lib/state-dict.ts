@@ -1,7 +1,7 @@
 import type { Backend } from './backends/types';
 import { type StateArray, absmaxKey, readSlot, saveCompactSlot } from './compact/state-dict';
 import { CompactSlot } from './compact/slot';
-import { HalfTensor, halfStorage } from './compact/half';
+import { HalfTensor, halfStorage, noMasterReason } from './compact/half';
 import type { Group } from './groups';
 import type { GradOptions } from './rules/grad';
 import { type BaseHyper, type Hyperparameters, type OptimizerSpec, applyOptions, slotOptions } from './spec';
@@ -113,6 +113,7 @@ export function checkStateDict<H extends BaseHyper, R extends GradOptions>(
       const at = `${owner}: state["${e.name}"]`;
       const given = checkPlainObject(at, state[e.name]);
       const master = e.state.has('master');
+      if (!master && Object.hasOwn(given, 'master')) throw new TypeError(`${at}.master is given, but ${e.where} keeps no fp32 master (${noMasterReason(e.dtype)})`);
       checkKnownKeys(at, given, [...spec.rule.stateSlots, ...spec.rule.stateSlots.map(absmaxKey), ...(master ? ['master'] : [])]);
       const map = new Map<string, Float32Array | CompactSlot>();
       if (master) map.set('master', readMaster(`${at}.master`, given, e));

@@ -303,7 +303,7 @@ describe('a bad compact file is refused naming the tensor, and nothing changes',
 
   it('a master for a group without masters', () => {
     const r = halfRun('fp16', (p) => new Adam([{ params: [p[0], p[1]], stateDtype: 'int8', masterWeights: false }, { params: [p[2]], stateDtype: 'bf16' }], { lr: 0.01 }) as unknown as Opt, SEED + 1);
-    expect(() => r.opt.loadSync(good)).toThrow(/tensor "state.p0.master": .*"p0" keeps no fp32 master here \(its group's masterWeights is false\)/);
+    expect(() => r.opt.loadSync(good)).toThrow(/tensor "state.p0.master": .*"p0" keeps no fp32 master \(its group's masterWeights is false\)/);
   });
 
   it('the good file loads (the edits above are what made them bad)', () => {
@@ -327,6 +327,15 @@ describe('masterWeights per group', () => {
     expect(Object.keys(opt.stateDict().state.b)).not.toContain('master');
     expect(() => ((opt.paramGroups[1] as { masterWeights: boolean }).masterWeights = true)).toThrow(/masterWeights of a parameter group is fixed/);
     expect(opt.paramGroups[1].masterWeights).toBe(false);
+  });
+
+  it("a state dict with a master for a group without masters is refused naming it; the other way the master starts from data", () => {
+    const p = () => ({ data: h(4), grad: h(4), dtype: 'fp16' as const });
+    const withMasters = new Adam([{ params: [p()] }, { params: [p()] }], { lr: 0.1 });
+    const mixed = new Adam([{ params: [p()] }, { params: [p()], masterWeights: false }], { lr: 0.1 });
+    expect(() => mixed.loadStateDict(withMasters.stateDict())).toThrow(/state\["1"\]\.master is given, but paramGroups\[1\]\.params\[0\] "1" keeps no fp32 master \(its group's masterWeights is false\)/);
+    withMasters.loadStateDict(mixed.stateDict());
+    expect(withMasters.stateDict().state[1].master).toEqual(new Float32Array(4).fill(1));
   });
 
   it('bad values name the group and the option; addParamGroup takes them too', () => {

@@ -1,4 +1,4 @@
-import { HalfTensor, halfStorage } from '../compact/half';
+import { HalfTensor, halfStorage, noMasterReason } from '../compact/half';
 import { BLOCK, CompactSlot } from '../compact/slot';
 import { type StateArray, absmaxKey, compactArrays } from '../compact/state-dict';
 import { DeviceTensor } from '../cuda';
@@ -259,7 +259,7 @@ export function checkpointReader<H extends BaseHyper, R extends GradOptions>(
         holds = `${entry.where} is a ${entry.dtype} parameter (${dtypes[0]})`;
       } else if (key === 'master') {
         if (!entry.state.has('master'))
-          throw bad(`${entry.where} keeps no fp32 master here (${entry.dtype === 'fp32' ? 'a float32 parameter' : "its group's masterWeights is false"})`);
+          throw bad(`${entry.where} keeps no fp32 master (${noMasterReason(entry.dtype)})`);
         dtypes = ['F32'];
         holds = 'a master is F32';
       } else if (absmax) {

@@ -111,3 +111,6 @@ export function allocMasters(entries: ReadonlyArray<{ dtype: ParamDtype; data: u
   for (const e of entries)
     if (e.dtype !== 'fp32' && !e.state.has('master')) e.state.set('master', new HalfTensor(halfStorage(e.dtype), e.data as Uint16Array).toFloat32());
 }
+
+/** Why an entry holds no master, for messages that refuse one. */
+export const noMasterReason = (dtype: ParamDtype): string => (dtype === 'fp32' ? 'a float32 parameter' : "its group's masterWeights is false");
