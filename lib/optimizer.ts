@@ -10,9 +10,9 @@ import type { Rule } from './rules/types';
 import { type LearningRate, checkLearningRate, learningRateAt } from './schedules';
 import { type BaseHyper, type Hyperparameters, type OptimizerSpec, checkHyper, slotOptions, stepOptions } from './spec';
 import { allocState, freeState, neededSlots } from './state';
-import { COMPACT_KEYS, checkCompactHyper, checkStateDtype } from './compact/options';
+import { COMPACT_KEYS, GROUP_STORAGE_KEYS, type GroupStorage, checkCompactHyper, checkGroupStorage } from './compact/options';
 import { CompactSlot, type StateDtype } from './compact/slot';
-import { HalfParamSlot, HalfTensor, type RoundingClock, halfStorage } from './compact/half';
+import { HalfParamSlot, HalfTensor, type RoundingClock, allocMasters, halfStorage } from './compact/half';
 import { type CoalescedRows, checkSparseUse, readSparse, rowsStayFinite } from './sparse';
 import { type LoadedState, type StateDict, applyStateDict, checkStateDict, saveStateDict } from './state-dict';
 import { type ParamTensor, type Tensor, checkDistinct, tensorProblem, writeTensor, zeroTensor } from './tensor';
@@ -60,10 +60,12 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
   /** Why other calls must wait: a stepAsync in flight, or a schedule running inside a step. */
   #busy: string | null = null;
   #skipNonFinite: boolean;
-  /** How moment slots are stored (lib/compact): fixed for the optimizer's life. */
-  readonly #stateDtype: StateDtype;
-  /** Half-precision parameters: whether they keep an fp32 master (slot `master`), else stochastic rounding. */
-  readonly #masterWeights: boolean;
+  /**
+   * The storage options every group gets unless it gives its own (lib/compact): how moment slots
+   * are stored, and whether half-precision parameters keep an fp32 master (slot `master`), else
+   * stochastic rounding. Each group's are fixed for its life.
+   */
+  readonly #storage: GroupStorage;
   /** Stochastic rounding's seed and the step being taken (lib/compact/stochastic.ts). */
   readonly #clock: RoundingClock;
   #gradScale: number;
@@ -75,40 +77,33 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
     const owner = spec.name;
     const opts = checkOptions(`${owner}: options`, options);
     checkKnownKeys(owner, opts, [...Object.keys(spec.hyper), ...BACKEND_KEYS, ...TRAINING_KEYS, ...COMPACT_KEYS]);
-    this.#stateDtype = checkStateDtype(`${owner}: option 'stateDtype'`, opts.stateDtype);
-    this.#masterWeights = opts.masterWeights === undefined ? true : checkBoolean(`${owner}: option 'masterWeights'`, opts.masterWeights);
+    this.#storage = checkGroupStorage(`${owner}: option`, opts, { stateDtype: 'fp32', masterWeights: true });
     this.#clock = { seed: opts.seed === undefined ? 0 : checkNumber(`${owner}: option 'seed'`, opts.seed, { min: 0, below: 2 ** 32, integer: true }), step: 0 };
     const defaults = (this.#defaults = checkHyper(spec, `${owner}: option`, { ...spec.defaults } as unknown as Hyperparameters<H>, opts));
     const { backend, isa, threads } = checkBackendOptions(owner, opts);
     this.#skipNonFinite = opts.skipNonFinite === undefined ? false : checkBoolean(`${owner}: option 'skipNonFinite'`, opts.skipNonFinite);
     this.#gradScale = opts.gradScale === undefined ? 1 : checkNumber(`${owner}: option 'gradScale'`, opts.gradScale, GRAD_SCALE);
 
-    const inits = checkGroups(spec, params, defaults);
+    const inits = checkGroups(spec, params, defaults, this.#storage);
     const onDevice = inits.flatMap((g) => g.entries).find((e) => !(e.data instanceof Float32Array) && e.dtype === 'fp32');
     this.#backend = selectBackend(owner, backend, isa, threads, onDevice ? onDevice.where : null);
     for (const init of inits) checkSparseUse(owner, spec, init.entries, init.hyper, !!this.#backend.stepRows);
     const gradAverage = opts.gradAverage === undefined ? true : checkBoolean(`${owner}: option 'gradAverage'`, opts.gradAverage);
     if (opts.gradAverage !== undefined && opts.shard === undefined) throw new TypeError(`${owner}: option 'gradAverage' applies only with 'shard'`);
-    this.#checkCompactUse(owner, inits.flatMap((g) => g.entries), opts.shard !== undefined);
+    const label = (i: number) => (inits.length > 1 ? `paramGroups[${i}]` : 'options');
+    inits.forEach((g, i) => this.#checkCompactUse(owner, g.entries, opts.shard !== undefined, g.storage.stateDtype, inits.length > 1 ? `paramGroups[${i}] option` : 'option'));
     if (opts.shard !== undefined) {
       const shard = (this.#shard = new Shard(owner, opts.shard, gradAverage, inits.flatMap((g) => g.entries)));
       for (const init of inits) init.entries = init.entries.map((e) => shard.localEntry(e));
     }
-    inits.forEach((g, i) => checkCompactHyper(`${owner}: ${inits.length > 1 ? `paramGroups[${i}]` : 'options'}`, this.#stateDtype, g.hyper));
+    inits.forEach((g, i) => checkCompactHyper(`${owner}: ${label(i)}`, g.storage.stateDtype, g.hyper));
     const perGroup = spec.rule.scalarCount;
     this.#scalars = new Float32Array(perGroup * inits.length);
     this.#flags = new Uint32Array(inits.length);
     this.#groups = inits.map((init, i) => this.#makeGroup(init, this.#scalars.subarray(i * perGroup, (i + 1) * perGroup)));
     this.#grads = this.#denseGrads();
-    for (const g of this.#groups) allocState(spec.rule, slotOptions(spec, g.hyper), g.entries, this.#backend, this.#stateDtype);
-    for (const g of this.#groups) this.#allocMasters(g.entries);
-  }
-
-  // The fp32 master of each half-precision parameter (with masterWeights): its data widened exactly.
-  #allocMasters(entries: readonly Entry[]): void {
-    if (!this.#masterWeights) return;
-    for (const e of entries)
-      if (e.dtype !== 'fp32' && !e.state.has('master')) e.state.set('master', new HalfTensor(halfStorage(e.dtype), e.data as Uint16Array).toFloat32());
+    for (const g of this.#groups) allocState(spec.rule, slotOptions(spec, g.hyper), g.entries, this.#backend, g.stateDtype);
+    for (const g of this.#groups) allocMasters(g.entries, g.masterWeights);
   }
 
   /** 'js', 'native/<isa>' or 'cuda'. */
@@ -116,9 +111,9 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
     return this.#backend.name;
   }
 
-  /** How the moment slots are stored: 'fp32', 'bf16' or 'int8' (lib/compact). */
+  /** How the moment slots are stored by default: 'fp32', 'bf16' or 'int8' (lib/compact); a group may differ (paramGroups[i].stateDtype). */
   get stateDtype(): StateDtype {
-    return this.#stateDtype;
+    return this.#storage.stateDtype;
   }
 
   /** Bytes of optimizer state held now: every state slot's storage, 8-bit absmax arrays included. */
@@ -276,12 +271,13 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
     if (this.#shard) throw new Error(`${owner}: a sharded optimizer's flat index space is fixed at construction; give every group to the constructor`);
     const index = this.#groups.length;
     const init = checkPlainObject(`${owner}: group`, group);
-    checkKnownKeys(`${owner}: group`, init, ['params', ...Object.keys(this.#spec.hyper)]);
+    checkKnownKeys(`${owner}: group`, init, ['params', ...Object.keys(this.#spec.hyper), ...GROUP_STORAGE_KEYS]);
     if (init.params === undefined) throw new TypeError(`${owner}: group.params is required (an array of {name?, data, grad})`);
     const where = `${owner}: option`;
     const hyper = checkHyper(this.#spec, where, { ...this.#defaults }, init);
     if (hyper.lr === undefined) throw new TypeError(`${where} 'lr' is required (a number or a schedule)`);
     this.#spec.check?.(hyper, where);
+    const storage = checkGroupStorage(where, init, this.#storage);
     const existing = this.#groups.flatMap((g) => g.entries);
     const [entries] = checkParamLists(owner, [init.params], [`paramGroups[${index}].params`], existing);
     checkSparseUse(owner, this.#spec, entries, hyper, !!this.#backend.stepRows);
@@ -292,15 +288,15 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
       throw new TypeError(
         `${owner}: ${odd.where} is ${onHost ? 'a DeviceTensor' : 'a Float32Array'}, but this optimizer's parameters are ${onHost ? 'Float32Arrays' : 'DeviceTensors'}`,
       );
-    this.#checkCompactUse(owner, entries, this.#shard !== null);
-    checkCompactHyper(`${owner}: group`, this.#stateDtype, hyper);
-    allocState(this.#spec.rule, slotOptions(this.#spec, hyper), entries, this.#backend, this.#stateDtype);
-    this.#allocMasters(entries);
+    this.#checkCompactUse(owner, entries, this.#shard !== null, storage.stateDtype, 'option');
+    checkCompactHyper(`${owner}: group`, storage.stateDtype, hyper);
+    allocState(this.#spec.rule, slotOptions(this.#spec, hyper), entries, this.#backend, storage.stateDtype);
+    allocMasters(entries, storage.masterWeights);
     // Nothing has changed so far; from here on nothing throws.
     const perGroup = this.#spec.rule.scalarCount;
     const scalars = new Float32Array(perGroup * (index + 1));
     this.#groups.forEach((g, i) => (g.scalars = scalars.subarray(i * perGroup, (i + 1) * perGroup)));
-    this.#groups.push(this.#makeGroup({ lrWhere: `paramGroups[${index}].lr`, hyper, entries, stepsBefore: this.#step }, scalars.subarray(index * perGroup)));
+    this.#groups.push(this.#makeGroup({ lrWhere: `paramGroups[${index}].lr`, hyper, entries, stepsBefore: this.#step, storage }, scalars.subarray(index * perGroup)));
     this.#scalars = scalars;
     this.#flags = new Uint32Array(index + 1);
     this.#grads = this.#denseGrads();
@@ -340,12 +336,12 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
     if (this.#shard) sd = localStateDict(owner, this.#shard, sd) as StateDict<H>;
     else if (typeof sd === 'object' && sd !== null && (sd as { shard?: unknown }).shard !== undefined)
       throw new Error(`${owner}: the state dict holds one rank's slice (sharded); rebuild the full one with comm.gatherStateDict, or load it into a sharded optimizer of the same world size`);
-    this.#applyState(checkStateDict(this.#spec, this.#groups, sd, undefined, this.#stateDtype));
+    this.#applyState(checkStateDict(this.#spec, this.#groups, sd));
   }
 
   #applyState(loaded: LoadedState<H>): void {
     this.#groups.forEach((g, i) => checkSparseUse(`${this.#spec.name}.loadStateDict`, this.#spec, g.entries, loaded.hypers[i], true));
-    loaded.hypers.forEach((h, i) => checkCompactHyper(`${this.#spec.name}.loadStateDict: groups[${i}]`, this.#stateDtype, h));
+    loaded.hypers.forEach((h, i) => checkCompactHyper(`${this.#spec.name}.loadStateDict: groups[${i}]`, this.#groups[i].stateDtype, h));
     applyStateDict(loaded, this.#groups, this.#backend);
     // A fresh executor sees the new slots, and in host-mirror mode re-uploads the current params.
     this.#dropExecutor();
@@ -415,7 +411,9 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
   #applyCheckpoint(loaded: checkpoint.LoadedCheckpoint<H>): void {
     this.#applyState(loaded.state);
     // After the state (which allocates): the next step's fresh executor sees these values.
-    for (const { entry, values } of loaded.params) writeTensor(entry.data as Tensor, values);
+    for (const { entry, values } of loaded.params)
+      if (values instanceof Uint16Array) (entry.data as Uint16Array).set(values);
+      else writeTensor(entry.data as Tensor, values);
     this.#gradScale = loaded.gradScale;
     // Each rank restored its slice of the params: the gather gives every rank all of them.
     if (this.#shard && loaded.params.length > 0) this.#shard.gather();
@@ -532,8 +530,9 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
       }
   }
 
-  #makeGroup(init: { lrWhere: string; hyper: Hyperparameters<H>; entries: Entry[]; stepsBefore?: number }, scalars: Float32Array): Group<H> {
-    return makeGroup({ ...init, host: { ...this.#spec.rule.hostState } }, scalars, Object.keys(this.#spec.hyper), (group, key, value) => this.#setHyper(group, key, value));
+  #makeGroup(init: { lrWhere: string; hyper: Hyperparameters<H>; entries: Entry[]; stepsBefore?: number; storage: GroupStorage }, scalars: Float32Array): Group<H> {
+    const { storage, ...rest } = init;
+    return makeGroup({ ...rest, ...storage, host: { ...this.#spec.rule.hostState } }, scalars, Object.keys(this.#spec.hyper), (group, key, value) => this.#setHyper(group, key, value));
   }
 
   // `opt.paramGroups[i][key] = value`: checked (alone and against the group's other options), any
@@ -551,12 +550,12 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
     const next = checkHyper(this.#spec, `${where} option`, { ...group.hyper }, { [key]: value });
     this.#spec.check?.(next, `${where} option`);
     checkSparseUse(`${where} option '${key}'`, this.#spec, group.entries, next, true);
-    checkCompactHyper(`${where} option '${key}'`, this.#stateDtype, next);
+    checkCompactHyper(`${where} option '${key}'`, group.stateDtype, next);
     const slots = slotOptions(this.#spec, next);
     // New state means a new executor: not while one is in use.
     if (neededSlots(this.#spec.rule, slots).some((slot) => group.entries.some((e) => !e.state.has(slot))))
       this.#checkIdle(`paramGroups[${i}].${key}`);
-    if (allocState(this.#spec.rule, slots, group.entries, this.#backend, this.#stateDtype)) this.#dropExecutor();
+    if (allocState(this.#spec.rule, slots, group.entries, this.#backend, group.stateDtype)) this.#dropExecutor();
     group.hyper = next;
   }
 
@@ -622,16 +621,17 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
   }
 
   // Compact state runs on the host backends with dense parameters only (refused before anything changes).
-  #checkCompactUse(owner: string, entries: readonly Entry[], sharded: boolean): void {
+  // `option`: how messages name the group's options ('option', 'paramGroups[1] option').
+  #checkCompactUse(owner: string, entries: readonly Entry[], sharded: boolean, stateDtype: StateDtype, option: string): void {
     const half = entries.find((e) => e.dtype !== 'fp32');
     if (half && this.#backend.name === 'cuda') throw new Error(`${owner}: ${half.where} is a ${half.dtype} parameter; half-precision parameters run on the 'js' and 'native' backends, not 'cuda'`);
     if (half && sharded) throw new Error(`${owner}: ${half.where} is a ${half.dtype} parameter; half-precision parameters cannot be combined with 'shard'`);
-    if (this.#stateDtype === 'fp32') return;
-    if (this.#backend.name === 'cuda') throw new Error(`${owner}: option 'stateDtype' '${this.#stateDtype}' runs on the 'js' and 'native' backends; the 'cuda' backend keeps fp32 state`);
+    if (stateDtype === 'fp32') return;
+    if (this.#backend.name === 'cuda') throw new Error(`${owner}: ${option} 'stateDtype' '${stateDtype}' runs on the 'js' and 'native' backends; the 'cuda' backend keeps fp32 state`);
     const sparse = entries.find((e) => e.sparse);
-    if (sparse) throw new Error(`${owner}: ${sparse.where} is row-sparse; option 'stateDtype' '${this.#stateDtype}' takes dense parameters only`);
+    if (sparse) throw new Error(`${owner}: ${sparse.where} is row-sparse; ${option} 'stateDtype' '${stateDtype}' takes dense parameters only`);
     // int8 blocks of 256 would straddle the rank slices, so a sharded run would not equal one process.
-    if (sharded) throw new Error(`${owner}: option 'stateDtype' '${this.#stateDtype}' cannot be combined with 'shard' (sharded state is fp32)`);
+    if (sharded) throw new Error(`${owner}: ${option} 'stateDtype' '${stateDtype}' cannot be combined with 'shard' (sharded state is fp32)`);
   }
 
   #dropExecutor(): void {

@@ -1,7 +1,7 @@
 import type { Backend } from './backends/types';
 import { type StateArray, absmaxKey, readSlot, saveCompactSlot } from './compact/state-dict';
-import { CompactSlot, type StateDtype } from './compact/slot';
-import { HalfTensor, halfStorage } from './compact/half';
+import { CompactSlot } from './compact/slot';
+import { HalfTensor, halfStorage, noMasterReason } from './compact/half';
 import type { Group } from './groups';
 import type { GradOptions } from './rules/grad';
 import { type BaseHyper, type Hyperparameters, type OptimizerSpec, applyOptions, slotOptions } from './spec';
@@ -92,7 +92,6 @@ export function checkStateDict<H extends BaseHyper, R extends GradOptions>(
   groups: ReadonlyArray<Group<H>>,
   sd: unknown,
   owner = `${spec.name}.loadStateDict`,
-  stateDtype: StateDtype = 'fp32',
 ): LoadedState<H> {
   const dict = checkPlainObject(`${owner}: state dict`, sd);
   checkKnownKeys(`${owner}: state dict`, dict, ['optimizer', 'step', 'groups', 'state']);
@@ -108,11 +107,13 @@ export function checkStateDict<H extends BaseHyper, R extends GradOptions>(
     if (!names.has(key)) throw new Error(`${owner}: state has an entry "${key}" that matches no parameter`);
   const slots = groups.map((g, gi) => {
     const needed = neededSlots(spec.rule, slotOptions(spec, hypers[gi]));
+    const { stateDtype } = g;
     return g.entries.map((e) => {
       if (!Object.hasOwn(state, e.name)) throw new Error(`${owner}: state has no entry for ${e.where}`);
       const at = `${owner}: state["${e.name}"]`;
       const given = checkPlainObject(at, state[e.name]);
       const master = e.state.has('master');
+      if (!master && Object.hasOwn(given, 'master')) throw new TypeError(`${at}.master is given, but ${e.where} keeps no fp32 master (${noMasterReason(e.dtype)})`);
       checkKnownKeys(at, given, [...spec.rule.stateSlots, ...spec.rule.stateSlots.map(absmaxKey), ...(master ? ['master'] : [])]);
       const map = new Map<string, Float32Array | CompactSlot>();
       if (master) map.set('master', readMaster(`${at}.master`, given, e));

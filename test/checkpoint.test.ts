@@ -168,7 +168,7 @@ describe('load checks everything first: a bad file names the problem and changes
     ['truncated data', bytes.subarray(0, bytes.length - 4), /run past the end|bytes after/],
     ['a header that is not JSON', (() => { const b = Buffer.from(bytes); b[8] = 0x7b + 1; return b; })(), /not valid JSON/],
     ['an unknown dtype', withHeader((h) => (h[name0].dtype = 'F99')), new RegExp(`"${name0}".*dtype "F99"`)],
-    ['a dtype the optimizer does not hold', withHeader((h) => (h[name0].dtype = 'BF16', h[name0].shape = [h[name0].shape[0] * 2])), new RegExp(`"${name0}".*dtype BF16`)],
+    ['a dtype no state slot takes', withHeader((h) => (h[name0].dtype = 'F16', h[name0].shape = [h[name0].shape[0] * 2])), new RegExp(`"${name0}".*dtype F16, but a state slot is F32, BF16 or U8`)],
     ['a shape that does not match the parameter', withHeader((h) => (h[name0].shape = [h[name0].shape[0] + 1])), new RegExp(`"${name0}".*shape`)],
     ['offsets out of bounds', withHeader((h) => (h[name0].data_offsets = [bytes.length, bytes.length + 24])), new RegExp(`"${name0}"`)],
     ['overlapping offsets', withHeader((h) => (h[other[0]].data_offsets = [t0.data_offsets[1] - 4, t0.data_offsets[1] - 4 + other[1].data_offsets[1] - other[1].data_offsets[0]])), /overlap/],

@@ -1,4 +1,6 @@
-import { CompactSlot } from '../compact/slot';
+import { HalfTensor, halfStorage, noMasterReason } from '../compact/half';
+import { BLOCK, CompactSlot } from '../compact/slot';
+import { type StateArray, absmaxKey, compactArrays } from '../compact/state-dict';
 import { DeviceTensor } from '../cuda';
 import type { Group } from '../groups';
 import { GRAD_SCALE } from '../options';
@@ -7,10 +9,10 @@ import type { GradOptions } from '../rules/grad';
 import { type LearningRate, type Schedule, scheduleDescription, scheduleFromDescription } from '../schedules';
 import type { BaseHyper, OptimizerSpec } from '../spec';
 import { type LoadedState, type StateDict, checkStateDict, groupEntry } from '../state-dict';
-import { type Tensor, tensorLength } from '../tensor';
+import type { Tensor } from '../tensor';
 import { checkBoolean, checkKnownKeys, checkNumber, checkOptions, describe, lengthOf } from '../validate';
 import { crc32c, crcHex } from './crc32c';
-import { DTYPES, type Dtype, byteChunks, dtypeOf } from './dtypes';
+import { DTYPES, type Dtype, type HostArray, PARAM_DTYPE, byteChunks, dtypeOf } from './dtypes';
 import { CHUNK, type Piece, type Reader, type ReadRequest } from './durable';
 import { type TensorInfo, decodeHeader, encodeHeader, headerLength } from './safetensors';
 import { libraryVersion } from './version';
@@ -50,7 +52,8 @@ export interface LoadOptions {
 /** A checked checkpoint, ready to apply: nothing is read from the file again. */
 export interface LoadedCheckpoint<H> {
   state: LoadedState<H>;
-  params: Array<{ entry: Entry; values: Float32Array }>;
+  /** Each parameter's values, in its own dtype (float32, or bf16/fp16 bits). */
+  params: Array<{ entry: Entry; values: Float32Array | Uint16Array }>;
   gradScale: number;
 }
 
@@ -92,8 +95,11 @@ interface Planned {
   name: string;
   dtype: Dtype;
   shape: number[];
-  tensor: Tensor;
+  tensor: Tensor | StateArray;
 }
+
+// Elements of a tensor or of any host array (read through the typed-array intrinsic).
+const elementsOf = (t: Tensor | StateArray): number => (t instanceof DeviceTensor ? t.length : lengthOf(t as Float32Array));
 
 /**
  * The file's pieces: each tensor, its CRC-32C computed chunk by chunk just before the chunk is
@@ -104,21 +110,22 @@ export function planSave<H extends BaseHyper, R extends GradOptions>(owner: stri
   const withParams = checkParamsOption(owner, options) ?? false;
   const { spec, groups } = subject;
   const tensors: Planned[] = [];
-  refuseHalf(owner, groups);
   for (const g of groups)
     for (const e of g.entries) {
-      for (const slot of spec.rule.stateSlots) {
+      // Each slot in the storage the optimizer keeps it in (the state dict's keys and arrays).
+      for (const slot of [...spec.rule.stateSlots, 'master']) {
         const t = e.state.get(slot);
         if (!t) continue;
-        if (t instanceof CompactSlot) throw new Error(`${owner}: ${e.where}: state slot '${slot}' is ${t.dtype}; checkpoint files of compact state are not supported yet (use stateDict())`);
-        const dtype = t instanceof DeviceTensor ? 'F32' : dtypeOf(t);
-        if (!dtype) throw new Error(`${owner}: ${e.where}: state slot '${slot}' has an array type no checkpoint stores`);
-        tensors.push({ name: `state.${e.name}.${slot}`, dtype, shape: [tensorLength(t)], tensor: t });
+        for (const [key, array] of t instanceof CompactSlot ? compactArrays(slot, t) : [[slot, t] as const]) {
+          const dtype = array instanceof DeviceTensor ? 'F32' : dtypeOf(array);
+          if (!dtype) throw new Error(`${owner}: ${e.where}: state slot '${slot}' has an array type no checkpoint stores`);
+          tensors.push({ name: `state.${e.name}.${key}`, dtype, shape: [elementsOf(array)], tensor: array });
+        }
       }
       if (withParams) {
-        const data = e.data as Tensor;
-        if (tensorLength(data) !== e.length) throw new Error(`${owner}: ${e.where}: data has length ${tensorLength(data)}, expected ${e.length} (detached or freed?)`);
-        tensors.push({ name: `param.${e.name}`, dtype: 'F32', shape: [e.length], tensor: data });
+        const data = e.data as Tensor | Uint16Array;
+        if (elementsOf(data) !== e.length) throw new Error(`${owner}: ${e.where}: data has length ${elementsOf(data)}, expected ${e.length} (detached or freed?)`);
+        tensors.push({ name: `param.${e.name}`, dtype: PARAM_DTYPE[e.dtype], shape: [e.length], tensor: data });
       }
     }
   // Wider elements first: every tensor then starts aligned to its own element size.
@@ -169,8 +176,10 @@ export function planSave<H extends BaseHyper, R extends GradOptions>(owner: stri
 interface Target {
   info: TensorInfo;
   entry: Entry;
-  /** The state slot, or null for the parameter itself. */
+  /** The state slot (an absmax's too), or null for the parameter itself. */
   slot: string | null;
+  /** Its key in the state dict: the slot, `<slot>_absmax` or `master`; '' for the parameter. */
+  key: string;
 }
 
 function parseJson(v: string | undefined, what: string, problem: (what: string) => Error): unknown {
@@ -185,16 +194,9 @@ function parseJson(v: string | undefined, what: string, problem: (what: string) 
 /**
  * Reads and checks a whole checkpoint against the optimizer, in this order: header length, JSON,
  * dtypes and offsets; metadata; every tensor's name, dtype and shape; every tensor's CRC-32C as it
- * is read; the hyperparameters and state as loadStateDict checks them. Nothing is changed.
+ * is read; the hyperparameters and state as loadStateDict checks them (which converts a slot
+ * stored in another dtype to the group's stateDtype). Nothing is changed.
  */
-// Half-precision parameters and their master slot have no place in the file format yet.
-function refuseHalf(owner: string, groups: ReadonlyArray<{ entries: ReadonlyArray<{ where: string; dtype: string }> }>): void {
-  for (const g of groups)
-    for (const e of g.entries)
-      if (e.dtype !== 'fp32')
-        throw new Error(`${owner}: ${e.where} is a ${e.dtype} parameter; checkpoint files of half-precision parameters are not supported yet (the file stores float32 params and state; use stateDict())`);
-}
-
 export function checkpointReader<H extends BaseHyper, R extends GradOptions>(
   owner: string,
   path: string,
@@ -204,7 +206,6 @@ export function checkpointReader<H extends BaseHyper, R extends GradOptions>(
   checkLittleEndian(owner);
   const wantParams = checkParamsOption(owner, options);
   const { spec, groups } = subject;
-  refuseHalf(owner, groups);
   const problem = (what: string) => new Error(`${owner}: "${path}" ${what}`);
   return function* read(size): Generator<ReadRequest, LoadedCheckpoint<H>, void> {
     const prefix = Buffer.alloc(8);
@@ -233,28 +234,63 @@ export function checkpointReader<H extends BaseHyper, R extends GradOptions>(
 
     // Names, dtypes and shapes against this optimizer, before any data is read.
     const entries = new Map<string, Entry>(groups.flatMap((g) => g.entries.map((e) => [e.name, e] as const)));
+    // A state tensor is a slot in any storage (converted as loadStateDict converts), an 8-bit slot's
+    // absmax, or a half-precision parameter's master; a parameter is in its own dtype.
+    const stateKeys = [...spec.rule.stateSlots.flatMap((s) => [s, absmaxKey(s)]), 'master'];
     const targets: Target[] = layout.tensors.map((info) => {
       const bad = (what: string) => problem(`tensor "${info.name}": ${what}`);
       let entry: Entry | undefined;
-      let slot: string | null = null;
+      let key: string | null = null;
       if (info.name.startsWith('param.')) entry = entries.get(info.name.slice(6));
       else if (info.name.startsWith('state.'))
-        for (const s of spec.rule.stateSlots)
-          if (info.name.endsWith(`.${s}`) && (entry = entries.get(info.name.slice(6, -s.length - 1)))) {
-            slot = s;
+        for (const k of stateKeys)
+          if (info.name.endsWith(`.${k}`) && (entry = entries.get(info.name.slice(6, -k.length - 1)))) {
+            key = k;
             break;
           }
-      if (!entry) throw bad(`names no parameter (and slot) of this ${spec.name}; expected state.<param>.<${spec.rule.stateSlots.join('|')}> or param.<param>`);
-      const current = slot === null ? entry.data : entry.state.get(slot);
-      if (current instanceof CompactSlot) throw bad(`this optimizer keeps ${current.dtype} state; checkpoint files of compact state are not supported yet (use loadStateDict())`);
-      const dtype = current === undefined || current instanceof DeviceTensor ? 'F32' : dtypeOf(current);
-      if (info.dtype !== dtype) throw bad(`dtype ${info.dtype}, but this optimizer holds ${dtype}`);
+      if (!entry) throw bad(`names no parameter (and slot) of this ${spec.name}; expected state.<param>.<${spec.rule.stateSlots.join('|')}>[_absmax], state.<param>.master or param.<param>`);
+      const slot = key?.endsWith('_absmax') ? key.slice(0, -'_absmax'.length) : key;
+      const absmax = key !== slot;
+      let dtypes: Dtype[];
+      let length = entry.length;
+      let holds: string;
+      if (key === null) {
+        dtypes = [entry.data instanceof DeviceTensor ? 'F32' : PARAM_DTYPE[entry.dtype]];
+        holds = `${entry.where} is a ${entry.dtype} parameter (${dtypes[0]})`;
+      } else if (key === 'master') {
+        if (!entry.state.has('master'))
+          throw bad(`${entry.where} keeps no fp32 master (${noMasterReason(entry.dtype)})`);
+        dtypes = ['F32'];
+        holds = 'a master is F32';
+      } else if (absmax) {
+        dtypes = ['F32'];
+        length = Math.ceil(entry.length / BLOCK);
+        holds = 'an absmax is F32';
+      } else {
+        dtypes = ['F32', 'BF16', 'U8'];
+        holds = 'a state slot is F32, BF16 or U8 (8-bit codes)';
+      }
+      if (!dtypes.includes(info.dtype)) throw bad(`dtype ${info.dtype}, but ${holds}`);
       const elements = info.shape.reduce((a, b) => a * b, 1);
-      if (elements !== entry.length) throw bad(`shape [${info.shape.join(', ')}] has ${elements} elements, but ${entry.where} has ${entry.length}`);
+      if (elements !== length)
+        throw bad(
+          absmax
+            ? `shape [${info.shape.join(', ')}] has ${elements} elements, but ${entry.where}'s ${entry.length} elements make ${length} blocks of ${BLOCK} (one absmax each)`
+            : `shape [${info.shape.join(', ')}] has ${elements} elements, but ${entry.where} has ${entry.length}`,
+        );
       const crc = (crcs as Record<string, unknown>)[info.name];
       if (!Object.hasOwn(crcs, info.name) || typeof crc !== 'string' || !/^[0-9a-f]{8}$/.test(crc)) throw bad('has no CRC-32C in __metadata__ crc32c');
-      return { info, entry, slot };
+      return { info, entry, slot, key: key ?? '' };
     });
+    // 8-bit codes and their absmax come in pairs.
+    for (const t of targets) {
+      if (t.slot === null || t.slot === 'master') continue;
+      const other = `state.${t.entry.name}.${t.key === t.slot ? absmaxKey(t.slot) : t.slot}`;
+      const pair = targets.find((u) => u.info.name === other);
+      if (t.key === t.slot && t.info.dtype === 'U8' && !pair) throw problem(`tensor "${t.info.name}": 8-bit codes need "${other}" (F32, one absmax per block of ${BLOCK}), which the file lacks`);
+      if (t.key !== t.slot && pair?.info.dtype !== 'U8')
+        throw problem(`tensor "${t.info.name}": an absmax goes with U8 codes, but "${other}" is ${pair ? pair.info.dtype : 'not in the file'}`);
+    }
     for (const name of Object.keys(crcs)) if (!targets.some((t) => t.info.name === name)) throw problem(`has a CRC-32C for "${name}", which is not in the file`);
     const paramTargets = targets.filter((t) => t.slot === null);
     if (wantParams === true && paramTargets.length !== entries.size) {
@@ -286,7 +322,7 @@ export function checkpointReader<H extends BaseHyper, R extends GradOptions>(
     });
 
     // The data, in file order, each tensor in chunks straight into its own array, CRC as it comes.
-    const values = new Map<Target, Float32Array>();
+    const values = new Map<Target, HostArray>();
     for (const t of targets) {
       const array = new DTYPES[t.info.dtype].array((t.info.end - t.info.begin) / DTYPES[t.info.dtype].bytes);
       let crc = 0;
@@ -298,12 +334,12 @@ export function checkpointReader<H extends BaseHyper, R extends GradOptions>(
       }
       const expected = (crcs as Record<string, string>)[t.info.name];
       if (crcHex(crc) !== expected) throw problem(`tensor "${t.info.name}": CRC-32C of the data is ${crcHex(crc)}, the header records ${expected} (the file is damaged)`);
-      values.set(t, array as Float32Array);
+      values.set(t, array);
     }
 
     const state: StateDict['state'] = {};
     for (const name of entries.keys()) Object.defineProperty(state, name, { value: {}, enumerable: true });
-    for (const [t, array] of values) if (t.slot !== null) state[t.entry.name][t.slot] = array;
+    for (const [t, array] of values) if (t.slot !== null) state[t.entry.name][t.key] = array as StateArray;
     const sd = { optimizer: spec.name, step: Number(meta.step), groups: options, state };
     const loaded = checkStateDict(spec, groups, sd, `${owner}: "${path}"`);
     for (const t of targets) {
@@ -312,7 +348,13 @@ export function checkpointReader<H extends BaseHyper, R extends GradOptions>(
       if (!loaded.slots[gi][groups[gi].entries.indexOf(t.entry)].has(t.slot))
         throw problem(`tensor "${t.info.name}": this ${spec.name} with the file's options has no '${t.slot}' state`);
     }
-    const params = wantParams === false ? [] : paramTargets.map((t) => ({ entry: t.entry, values: values.get(t)! }));
+    const params = wantParams === false ? [] : paramTargets.map((t) => ({ entry: t.entry, values: values.get(t) as Float32Array | Uint16Array }));
+    // A master the file lacks (saved without masters) starts from the parameter the load restores.
+    for (const { entry, values: v } of params)
+      if (entry.state.has('master') && !Object.hasOwn(state[entry.name], 'master')) {
+        const gi = groups.findIndex((g) => g.entries.includes(entry));
+        loaded.slots[gi][groups[gi].entries.indexOf(entry)].set('master', new HalfTensor(halfStorage(entry.dtype as 'bf16' | 'fp16'), v as Uint16Array).toFloat32());
+      }
     for (const { entry } of params)
       if (!(entry.data instanceof DeviceTensor) && lengthOf(entry.data) !== entry.length)
         throw new Error(`${owner}: ${entry.where}: data has length ${lengthOf(entry.data)}, expected ${entry.length} (detached?)`);

@@ -101,3 +101,16 @@ export class HalfParamSlot {
     return srKey(this.clock.seed, this.clock.step, this.index);
   }
 }
+
+/**
+ * The fp32 master of each half-precision entry that lacks one, when its group keeps masters
+ * (masterWeights): its data widened exactly.
+ */
+export function allocMasters(entries: ReadonlyArray<{ dtype: ParamDtype; data: unknown; state: Map<string, unknown> }>, masterWeights: boolean): void {
+  if (!masterWeights) return;
+  for (const e of entries)
+    if (e.dtype !== 'fp32' && !e.state.has('master')) e.state.set('master', new HalfTensor(halfStorage(e.dtype), e.data as Uint16Array).toFloat32());
+}
+
+/** Why an entry holds no master, for messages that refuse one. */
+export const noMasterReason = (dtype: ParamDtype): string => (dtype === 'fp32' ? 'a float32 parameter' : "its group's masterWeights is false");

@@ -1,7 +1,10 @@
-import { describe } from '../validate';
+import { checkBoolean, describe } from '../validate';
 import { STATE_DTYPES, type StateDtype } from './slot';
 
-/** Constructor options of the compact storage (README "Compact state"). */
+/**
+ * Constructor options of the compact storage (README "Compact state"). `stateDtype` and
+ * `masterWeights` are each group's default: a parameter group may give its own.
+ */
 export interface CompactOptions {
   /** How moment slots are stored: 'fp32' (default), 'bf16', or 'int8' (block-wise, tensors of 4096+ elements). */
   stateDtype?: StateDtype;
@@ -16,6 +19,23 @@ export interface CompactOptions {
 }
 
 export const COMPACT_KEYS = ['stateDtype', 'masterWeights', 'seed'] as const;
+
+/** How a group stores its state and half-precision parameters: fixed for the group's life. */
+export interface GroupStorage {
+  stateDtype: StateDtype;
+  masterWeights: boolean;
+}
+
+/** The storage options a parameter group may give (each overrides the optimizer's). */
+export const GROUP_STORAGE_KEYS = ['stateDtype', 'masterWeights'] as const;
+
+/** A group's (or the constructor's) storage options, checked; absent ones are `defaults`'. `where` ends before the option name. */
+export function checkGroupStorage(where: string, init: Record<string, unknown>, defaults: GroupStorage): GroupStorage {
+  return {
+    stateDtype: init.stateDtype === undefined ? defaults.stateDtype : checkStateDtype(`${where} 'stateDtype'`, init.stateDtype),
+    masterWeights: init.masterWeights === undefined ? defaults.masterWeights : checkBoolean(`${where} 'masterWeights'`, init.masterWeights),
+  };
+}
 
 export function checkStateDtype(where: string, value: unknown): StateDtype {
   if (value === undefined) return 'fp32';

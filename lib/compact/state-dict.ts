@@ -5,12 +5,15 @@ import { BLOCK, CompactSlot, Storage, type StateDtype, q8StorageOf, storageFor }
 /** A state slot as a state dict holds it: float32 values, bf16 bits, or 8-bit codes (with `<slot>_absmax`). */
 export type StateArray = Float32Array | Uint16Array | Uint8Array;
 
-/** The dict's arrays for one compact slot (copies): `slot`, and `slot_absmax` for 8-bit codes. */
-export function saveCompactSlot(slot: string, s: CompactSlot): Array<[string, StateArray]> {
-  const out: Array<[string, StateArray]> = [[slot, s.codes.slice()]];
-  if (s.absmax) out.push([`${slot}_absmax`, s.absmax.slice()]);
+/** The arrays of one compact slot by key (the slot's own, no copies): `slot`, and `slot_absmax` for 8-bit codes. */
+export function compactArrays(slot: string, s: CompactSlot): Array<[string, StateArray]> {
+  const out: Array<[string, StateArray]> = [[slot, s.codes]];
+  if (s.absmax) out.push([absmaxKey(slot), s.absmax]);
   return out;
 }
+
+/** The dict's arrays for one compact slot (copies). */
+export const saveCompactSlot = (slot: string, s: CompactSlot): Array<[string, StateArray]> => compactArrays(slot, s).map(([k, a]) => [k, a.slice()]);
 
 /** The extra key a dict may hold for each slot. */
 export const absmaxKey = (slot: string): string => `${slot}_absmax`;
