@@ -1,8 +1,9 @@
-// The 8-bit loops of convert.h on AVX2 (gathers from the map's tables) and AVX-512 (permutes:
-// gathers are slow on some AVX-512 cores, ~20 cycles each on Zen 4), chosen by the
-// unit's own compile flags. The gathers do q8_code's and q8_widen's operations lane by lane; the
-// AVX-512 search counts the same midpoints q8_code counts (kernel_api.h above), so the codes are
-// the scalar code's. Other units (and tails) use the scalar functions.
+// The 8-bit loops of convert.h on AVX2 (gathers from the map's tables) and AVX-512 (no gathers:
+// they are slow on AVX-512 cores such as Zen 4, ~20 cycles each), chosen by the unit's own
+// compile flags. The gathers do q8_code's and q8_widen's operations lane by lane. The AVX-512
+// codes come from the region arithmetic (kernel_api.h), exact wherever it is trusted: quant8.cc
+// checks its error bounds when it builds the tables, and bench/quant8 (--exhaustive) compares
+// every float32 in [-1, 1] with the definition. Other units (and tails) use the scalar functions.
 // Included inside an ISA namespace after convert.h; the intrinsics headers come with the unit.
 
 // codes[i] = q8_code(map, y[i]) for i < n.
