@@ -19,6 +19,9 @@
 namespace adam {
 namespace {
 
+// The decades' scales, 10^(d-6).
+const double kScale[7] = {1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0};
+
 // The least float32 above x.
 float least_above(double x) {
   const float f = static_cast<float>(x);
@@ -56,7 +59,7 @@ void build_regions(Quant8Map& map, const int* group) {
       // The decade's ideal grid: value k at s*(0.1 + (k + 0.5)*0.9/n), the midpoint after it at
       // s*(0.1 + (k + 1)*0.9/n); scaled so that inner midpoint i (from 0) sits at first + 1 + i.
       const int d = group[z + first];
-      const double s = std::pow(10.0, d - 6), n = inner + 1;
+      const double s = kScale[d], n = inner + 1;
       scale = n / (0.9 * s);
       offset = first - n / 9.0;
     }
@@ -92,7 +95,6 @@ void build_regions(Quant8Map& map, const int* group) {
 }
 
 Quant8Map build(bool is_signed) {
-  static const double kScale[7] = {1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0};
   std::pair<float, int> values[256];  // value and its group: decade 0..6, 7 for 0, 8 for 1
   int n = 0;
   for (int d = 0; d < 7; ++d) {
