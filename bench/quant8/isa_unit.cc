@@ -11,8 +11,8 @@
 #include "../../native/kernels/kernel_api.h"
 #include "../../native/kernels/sr_hash.h"
 
-#define ADAM_NS2(a) micro_##a
-#define ADAM_NS(a) ADAM_NS2(a)
+#define ADAM_NS2(prefix, a) prefix##_##a
+#define ADAM_NS(prefix, a) ADAM_NS2(prefix, a)
 
 namespace adam {
 namespace ADAM_ISA {
@@ -46,7 +46,7 @@ double fastest(int reps, F f) {
 }
 }  // namespace
 
-void ADAM_NS(ADAM_ISA)(const MicroInput& in, MicroResult& out) {
+void ADAM_NS(micro, ADAM_ISA)(const MicroInput& in, MicroResult& out) {
   const size_t n = in.n, blocks = n / kCompactBlock;
   const Quant8Map& map = quant8_map(in.is_signed);
   std::vector<float> scratch(n), y(n);
@@ -112,7 +112,7 @@ void ADAM_NS(ADAM_ISA)(const MicroInput& in, MicroResult& out) {
 // Every float32 y with |y| <= 1 (both signs) and some NaNs through q8_codes, against the
 // definition: how many midpoints lie strictly below y (scalar binary search over map.mids, as
 // lib/compact/quant8.ts q8Code). Returns the number of differing codes; prints the first few.
-size_t ADAM_NS(ADAM_NS(ADAM_ISA))(bool is_signed) {
+size_t ADAM_NS(exhaustive, ADAM_ISA)(bool is_signed) {
   const Quant8Map& map = quant8_map(is_signed);
   constexpr size_t kChunk = 1 << 16;
   std::vector<float> y(kChunk);

@@ -14,7 +14,7 @@
 
 int main(int argc, char** argv) {
   if (argc > 1 && std::strcmp(argv[1], "--exhaustive") == 0) {
-    size_t (*fns[])(bool) = {micro_micro_sse2, micro_micro_avx2, micro_micro_avx512};
+    size_t (*fns[])(bool) = {exhaustive_sse2, exhaustive_avx2, exhaustive_avx512};
     const char* names[] = {"sse2", "avx2", "avx512"};
     size_t bad = 0;
     for (int k = argc > 2 ? std::atoi(argv[2]) : 0; k < 3; ++k) {

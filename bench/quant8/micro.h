@@ -19,6 +19,6 @@ void micro_sse2(const MicroInput&, MicroResult&);
 void micro_avx2(const MicroInput&, MicroResult&);
 void micro_avx512(const MicroInput&, MicroResult&);
 // Exhaustive check of one map's codes (every |y| <= 1, both signs, and NaNs): differing codes.
-size_t micro_micro_sse2(bool is_signed);
-size_t micro_micro_avx2(bool is_signed);
-size_t micro_micro_avx512(bool is_signed);
+size_t exhaustive_sse2(bool is_signed);
+size_t exhaustive_avx2(bool is_signed);
+size_t exhaustive_avx512(bool is_signed);
