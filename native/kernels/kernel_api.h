@@ -118,9 +118,11 @@ struct SlotStore {
 // float32 bits (sign, exponent clamped to [2^-24, 1], 8 mantissa bits), the count of midpoints
 // below every value of the bucket, and the least float32 above the one midpoint inside the
 // bucket (+Inf if none; no bucket holds two), so code = start + (y >= threshold). The AVX-512
-// loops search instead (no gathers, which are slow): `above` holds the least float32 above each
-// midpoint, so y >= above[i] exactly when midpoint i < y, laid out as an implicit binary tree
-// (the midpoint a search step of width s tests at position p sits at 128/s + p/(2s)).
+// loops compute the count from |y| instead (quant8_simd.h; gathers are slow there), with tables
+// that fit in registers: |y| falls in a region between two `special` midpoints (those between
+// different decades of the map, or next to 0 or 1), found from its float32 exponent (32 octaves
+// from 2^-31: at most one special midpoint per octave); inside a region the midpoints are
+// evenly spaced up to rounding, so the count is floor(min(|y|*scale + offset, cap)).
 constexpr uint32_t kQ8Exponents = 25, kQ8MantissaBits = 8;
 constexpr uint32_t kQ8Buckets = kQ8Exponents << kQ8MantissaBits;
 struct Quant8Map {
@@ -129,8 +131,19 @@ struct Quant8Map {
   uint32_t zero;
   int32_t start[2 * kQ8Buckets];     // [sign * kQ8Buckets + bucket]
   float threshold[2 * kQ8Buckets];
-  alignas(64) float above[256];  // [0] unused
+  // Per octave o (float32 exponent field 96 + o): the least float32 above the special midpoint
+  // inside (+Inf if none), and the region of the octave's values below it.
+  alignas(64) float octave_threshold[32];
+  alignas(64) int32_t octave_region[32];
+  // Per region: count of midpoints below |y| = floor(min(|y|*scale + offset, cap)).
+  alignas(64) float region_scale[16];
+  alignas(64) float region_offset[16];
+  alignas(64) float region_cap[16];
 };
+// The computed count is used only where its fraction is at least this far from an integer
+// (quant8.cc checks that rounding and the map's own rounding stay below it); other lanes take
+// the table look-up.
+constexpr float kQ8Margin = 1.0f / 8192;
 const Quant8Map& quant8_map(bool is_signed);
 // A compact kernel: elements [begin, begin + n) of one tensor, begin a multiple of kCompactBlock.
 using CompactKernelFn = void (*)(const float* scalars, uint32_t flags, const SlotStore* slots, size_t begin,

@@ -10,6 +10,7 @@
 // nearest value: code = how many midpoints (float64, exact for neighbouring float32 values) lie
 // strictly below the scaled value, so a tie goes to the lower code.
 #include <algorithm>
+#include <utility>
 #include <cmath>
 #include <cstdlib>
 
@@ -18,37 +19,102 @@
 namespace adam {
 namespace {
 
+// The decades' scales, 10^(d-6).
+const double kScale[7] = {1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0};
+
 // The least float32 above x.
 float least_above(double x) {
   const float f = static_cast<float>(x);
   return static_cast<double>(f) <= x ? std::nextafter(f, HUGE_VALF) : f;
 }
 
+// The region tables (kernel_api.h); each abort guards a fact the AVX-512 loop relies on.
+// Region 0 holds [0, 2^k) with k the least power of two above the first midpoint (half the least
+// positive value, a float32 itself: it sits at t = 1 like an inner midpoint, so a lane at it takes
+// q8_code, which also counts it for negative y). Region r >= 1 runs from the special midpoint
+// before it (region 1: from 2^k) to the next, the special ones being those between values of
+// different decades (or the last decade and 1).
+void build_regions(Quant8Map& map, const int* group) {
+  const int z = static_cast<int>(map.zero), count = 255 - z;  // the midpoints above 0: mids[z + k]
+  const double u = std::ldexp(1.0, -24);
+  int exponent = 0;
+  std::frexp(map.mids[z], &exponent);
+  const double start1 = std::ldexp(1.0, exponent);  // region 1's start, 2^k
+  if (map.mids[z + 1] < start1) std::abort();
+  int special[16], specials = 0;  // k of each special midpoint
+  for (int k = 1; k < count; ++k)
+    if (group[z + k] != group[z + k + 1]) {
+      if (specials == 14) std::abort();
+      special[specials++] = k;
+    }
+  for (int r = 0; r < 16; ++r) {
+    // The midpoints below the region, and its inner ones, [first, last).
+    const int first = r == 0 ? 0 : r == 1 ? 1 : r <= specials + 1 ? special[r - 2] + 1 : count;
+    const int last = r == 0 ? 1 : r <= specials ? special[r - 1] : count;
+    const int inner = last > first ? last - first : 0;
+    double scale = 0, offset = first + 0.5;
+    if (r == 0) {
+      scale = 0.5 / map.mids[z];
+    } else if (inner > 0) {
+      // The decade's ideal grid: value k at s*(0.1 + (k + 0.5)*0.9/n), the midpoint after it at
+      // s*(0.1 + (k + 1)*0.9/n); scaled so that inner midpoint i (from 0) sits at first + 1 + i.
+      const int d = group[z + first];
+      const double s = kScale[d], n = inner + 1;
+      scale = n / (0.9 * s);
+      offset = first - n / 9.0;
+    }
+    const float fs = static_cast<float>(scale), fo = static_cast<float>(offset);
+    map.region_scale[r] = fs;
+    map.region_offset[r] = fo;
+    map.region_cap[r] = static_cast<float>(first + inner + 0.5);
+    if (r > specials + 1 || inner == 0) continue;
+    // Each inner midpoint lies within dev of its integer; the float32 multiply and add are off by
+    // at most err; from the region's start t is at least `first`. The loop trusts floor(t) only
+    // where t's fraction is kQ8Margin from an integer, so within the region it counts exactly.
+    double dev = 0;
+    for (int i = 0; i < inner; ++i)
+      dev = std::max(dev, std::fabs(map.mids[z + first + i] * fs + fo - (first + 1 + i)));
+    const double low = r == 0 ? 0.0 : r == 1 ? start1 : map.mids[z + first - 1];
+    const double high = r == 0 ? start1 : r <= specials ? map.mids[z + last] : 1.0;
+    const double err = 1.01 * (u * (high * fs) + u * (high * fs + std::fabs(fo)));
+    if (dev + err >= kQ8Margin || low * fs + fo - err < first) std::abort();
+  }
+  for (int o = 0; o < 32; ++o) {
+    const double lo = o == 0 ? 0.0 : std::ldexp(1.0, o - 31), hi = std::ldexp(1.0, o - 30);
+    int region = lo >= start1 ? 1 : 0, inside = 0;
+    float threshold = HUGE_VALF;
+    for (int j = 0; j < specials; ++j) {
+      const double x = map.mids[z + special[j]];
+      if (x < lo) ++region;
+      else if (x < hi) ++inside, threshold = least_above(x);
+    }
+    if (inside > 1 || (inside == 1 && lo < start1)) std::abort();
+    map.octave_threshold[o] = threshold;
+    map.octave_region[o] = region;
+  }
+}
+
 Quant8Map build(bool is_signed) {
-  static const double kScale[7] = {1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0};
-  float values[256];
+  std::pair<float, int> values[256];  // value and its group: decade 0..6, 7 for 0, 8 for 1
   int n = 0;
   for (int d = 0; d < 7; ++d) {
     const int count = is_signed ? 1 << d : 1 << (d + 1);
     for (int k = 0; k < count; ++k) {
       const float v = static_cast<float>(kScale[d] * (0.1 + ((k + 0.5) * 0.9) / count));
-      values[n++] = v;
-      if (is_signed) values[n++] = -v;
+      values[n++] = {v, d};
+      if (is_signed) values[n++] = {-v, d};
     }
   }
-  values[n++] = 0.0f;
-  values[n++] = 1.0f;
+  values[n++] = {0.0f, 7};
+  values[n++] = {1.0f, 8};
   Quant8Map map{};
   std::sort(values, values + n);
-  for (int i = 0; i < 256; ++i) map.values[i] = values[i];
-  for (int i = 0; i < 255; ++i) map.mids[i] = (static_cast<double>(values[i]) + static_cast<double>(values[i + 1])) * 0.5;
+  int group[256];
+  for (int i = 0; i < 256; ++i) map.values[i] = values[i].first, group[i] = values[i].second;
+  for (int i = 0; i < 255; ++i) map.mids[i] = (static_cast<double>(map.values[i]) + static_cast<double>(map.values[i + 1])) * 0.5;
   for (int i = 0; i < 256; ++i)
-    if (values[i] == 0.0f) map.zero = static_cast<uint32_t>(i);
-  // The search tree (kernel_api.h): step s = 128, 64, ..., 1 tests midpoint p + s - 1 at p (a
-  // multiple of 2s) and moves p up by s when y is at or above it.
-  map.above[0] = HUGE_VALF;
-  for (int s = 128; s >= 1; s >>= 1)
-    for (int k = 0; k < 128 / s; ++k) map.above[128 / s + k] = least_above(map.mids[k * 2 * s + s - 1]);
+    if (map.values[i] == 0.0f) map.zero = static_cast<uint32_t>(i);
+  build_regions(map, group);
   // The buckets. A positive bucket holds [low, high) (the first one reaches down to 0), a negative
   // one (-high, -low] (the first one up to -0). start counts the midpoints below all of them;
   // the midpoints inside (at most one: the map's spacing is wider than a bucket) give the

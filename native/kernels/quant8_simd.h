@@ -1,44 +1,52 @@
-// The 8-bit loops of convert.h on AVX2 (gathers from the map's tables) and AVX-512 (permutes:
-// gathers are slow on some AVX-512 cores, ~20 cycles each on Zen 4), chosen by the
-// unit's own compile flags. The gathers do q8_code's and q8_widen's operations lane by lane; the
-// AVX-512 search counts the same midpoints q8_code counts (kernel_api.h above), so the codes are
-// the scalar code's. Other units (and tails) use the scalar functions.
+// The 8-bit loops of convert.h on AVX2 (gathers from the map's tables) and AVX-512 (no gathers:
+// they are slow on AVX-512 cores such as Zen 4, ~20 cycles each), chosen by the unit's own
+// compile flags. The gathers do q8_code's and q8_widen's operations lane by lane. The AVX-512
+// codes come from the region arithmetic (kernel_api.h), exact wherever it is trusted: quant8.cc
+// checks its error bounds when it builds the tables, and bench/quant8 (--exhaustive) compares
+// every float32 in [-1, 1] with the definition. Other units (and tails) use the scalar functions.
 // Included inside an ISA namespace after convert.h; the intrinsics headers come with the unit.
 
 // codes[i] = q8_code(map, y[i]) for i < n.
 inline void q8_codes(const Quant8Map& map, const float* y, uint8_t* codes, size_t n) {
   size_t i = 0;
 #if defined(__AVX512F__)
-  // Binary search over the 255 midpoints (map.above, kernel_api.h), table look-ups by permutes:
-  // code = how many midpoints lie below y, and NaN, above none, gives 0 as q8_code does.
-  const float* t = map.above;
-  const __m512 t1 = _mm512_set1_ps(t[1]), t2to15 = _mm512_load_ps(t), t16 = _mm512_load_ps(t + 16);
-  const __m512 t32a = _mm512_load_ps(t + 32), t32b = _mm512_load_ps(t + 48);
-  __m512 t64[4], t128[8];
-  for (int q = 0; q < 4; ++q) t64[q] = _mm512_load_ps(t + 64 + 16 * q);
-  for (int q = 0; q < 8; ++q) t128[q] = _mm512_load_ps(t + 128 + 16 * q);
-  const __m512i bit5 = _mm512_set1_epi32(32), bit6 = _mm512_set1_epi32(64);
+  // The region arithmetic of kernel_api.h, all tables in registers. n = midpoints below a = |y|;
+  // y >= 0 takes code zero + n, y < 0 zero - (midpoints at most a), clamped at 0 (-1 in the
+  // signed map; any y < 0 in the unsigned one). The two counts differ only when a is a midpoint:
+  // an inner one puts t within kQ8Margin of an integer, and a special one is the float32 just
+  // below its octave's threshold. Those lanes, and NaN, take q8_code.
+  const __m512 oct_lo = _mm512_load_ps(map.octave_threshold), oct_hi = _mm512_load_ps(map.octave_threshold + 16);
+  const __m512i reg_lo = _mm512_load_si512(map.octave_region), reg_hi = _mm512_load_si512(map.octave_region + 16);
+  const __m512 scale = _mm512_load_ps(map.region_scale), offset = _mm512_load_ps(map.region_offset);
+  const __m512 cap = _mm512_load_ps(map.region_cap);
+  const __m512i abs_bits = _mm512_set1_epi32(0x7fffffff), sign_bit = _mm512_set1_epi32(static_cast<int>(0x80000000u));
+  const __m512i zero = _mm512_set1_epi32(static_cast<int>(map.zero)), one = _mm512_set1_epi32(1);
+  const __m512 tiny = _mm512_set1_ps(0x1p-31f), half = _mm512_set1_ps(0.5f), far = _mm512_set1_ps(0.5f - kQ8Margin);
   for (; i + 16 <= n; i += 16) {
     const __m512 v = _mm512_loadu_ps(y + i);
-    // Step s moves p up by s where v >= the node at 128/s + p/(2s).
-    auto step = [&](__m512i p, __m512 node, int s) {
-      return _mm512_mask_add_epi32(p, _mm512_cmp_ps_mask(v, node, _CMP_GE_OQ), p, _mm512_set1_epi32(s));
-    };
-    __m512i p = _mm512_maskz_mov_epi32(_mm512_cmp_ps_mask(v, t1, _CMP_GE_OQ), _mm512_set1_epi32(128));
-    p = step(p, _mm512_permutexvar_ps(_mm512_add_epi32(_mm512_srli_epi32(p, 7), _mm512_set1_epi32(2)), t2to15), 64);
-    p = step(p, _mm512_permutexvar_ps(_mm512_add_epi32(_mm512_srli_epi32(p, 6), _mm512_set1_epi32(4)), t2to15), 32);
-    p = step(p, _mm512_permutexvar_ps(_mm512_add_epi32(_mm512_srli_epi32(p, 5), _mm512_set1_epi32(8)), t2to15), 16);
-    p = step(p, _mm512_permutexvar_ps(_mm512_srli_epi32(p, 4), t16), 8);
-    p = step(p, _mm512_permutex2var_ps(t32a, _mm512_srli_epi32(p, 3), t32b), 4);
-    __m512i h = _mm512_srli_epi32(p, 2);  // 0..63: bit 5 picks the pair of tables
-    __mmask16 hi5 = _mm512_test_epi32_mask(h, bit5);
-    p = step(p, _mm512_mask_mov_ps(_mm512_permutex2var_ps(t64[0], h, t64[1]), hi5, _mm512_permutex2var_ps(t64[2], h, t64[3])), 2);
-    h = _mm512_srli_epi32(p, 1);  // 0..127
-    hi5 = _mm512_test_epi32_mask(h, bit5);
-    const __m512 low = _mm512_mask_mov_ps(_mm512_permutex2var_ps(t128[0], h, t128[1]), hi5, _mm512_permutex2var_ps(t128[2], h, t128[3]));
-    const __m512 high = _mm512_mask_mov_ps(_mm512_permutex2var_ps(t128[4], h, t128[5]), hi5, _mm512_permutex2var_ps(t128[6], h, t128[7]));
-    p = step(p, _mm512_mask_mov_ps(low, _mm512_test_epi32_mask(h, bit6), high), 1);
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(codes + i), _mm512_cvtepi32_epi8(p));
+    const __m512 a = _mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(v), abs_bits));
+    // Octave index: the exponent field's low 5 bits once a is at least 2^-31 (field 96..127).
+    const __m512i e = _mm512_srli_epi32(_mm512_castps_si512(_mm512_max_ps(a, tiny)), 23);
+    const __m512 threshold = _mm512_permutex2var_ps(oct_lo, e, oct_hi);
+    const __mmask16 up = _mm512_cmp_ps_mask(a, threshold, _CMP_GE_OQ);
+    const __m512i below = _mm512_permutex2var_epi32(reg_lo, e, reg_hi);
+    const __m512i r = _mm512_mask_add_epi32(below, up, below, one);
+    __m512 t = _mm512_add_ps(_mm512_mul_ps(a, _mm512_permutexvar_ps(r, scale)), _mm512_permutexvar_ps(r, offset));
+    t = _mm512_min_ps(_mm512_permutexvar_ps(r, cap), t);  // NaN t stays NaN
+    const __m512 f = _mm512_roundscale_ps(t, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
+    const __m512 frac = _mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(_mm512_sub_ps(_mm512_sub_ps(t, f), half)), abs_bits));
+    const __mmask16 neg = _mm512_test_epi32_mask(_mm512_castps_si512(v), sign_bit);
+    const __m512 special = _mm512_castsi512_ps(_mm512_sub_epi32(_mm512_castps_si512(threshold), one));
+    const __mmask16 near = _mm512_cmp_ps_mask(frac, far, _CMP_NLT_UQ) |  // |fraction - 1/2| >= 1/2 - margin, or NaN
+                           _mm512_mask_cmp_ps_mask(neg, a, special, _CMP_EQ_OQ);
+    const __m512i cnt = _mm512_cvttps_epi32(f);
+    __m512i code = _mm512_mask_sub_epi32(_mm512_add_epi32(zero, cnt), neg, zero, cnt);
+    code = _mm512_max_epi32(code, _mm512_setzero_si512());
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(codes + i), _mm512_cvtepi32_epi8(code));
+    for (uint32_t m = near; m != 0; m &= m - 1) {
+      const size_t k = i + static_cast<size_t>(__builtin_ctz(m));
+      codes[k] = q8_code(map, y[k]);
+    }
   }
 #elif defined(__AVX2__)
   const __m256i c103 = _mm256_set1_epi32(103), last = _mm256_set1_epi32(kQ8Buckets - 1);
