@@ -12,10 +12,10 @@
 #include "crc32c.h"
 #include "cuda_addon.h"
 #include "grad_ops.h"
-#include "host_plan.h"
 #include "kernels/dispatch.h"
 #include "memory.h"
 #include "parallel.h"
+#include "plan_common.h"
 #include "sparse_rows.h"
 #include "stream_probe.h"
 #include "tracked_arrays.h"
@@ -39,9 +39,10 @@ class CpuPlan : public HostPlan<CpuPlan> {
     if (info.Length() != 5 || !info[1].IsArray())
       throw Napi::TypeError::New(env, "CpuPlan(rule, arrays, groups, isa, threads): expected 5 arguments, arrays an Array");
     Napi::Array arrays = info[1].As<Napi::Array>();
-    kernel_ = isa_kernels(ReadRule(env, info[0], info[3], info[4], arrays.Length(), "CpuPlan")).rules[rule_];
-    ptrs_.assign(arrays.Length(), nullptr);
-    Finish(env, ReadTensors(env, arrays, info[2], "CpuPlan"));
+    const uint32_t total = arrays.Length();
+    kernel_ = isa_kernels(ReadRule(env, info[0], info[3], info[4], total, "CpuPlan")).rules[rule_];
+    ptrs_.assign(total, nullptr);
+    Finish(env, ReadTensors(env, arrays, total, info[2], "CpuPlan"));
   }
 
  private:

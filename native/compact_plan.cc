@@ -6,9 +6,9 @@
 #include <string>
 #include <vector>
 
-#include "host_plan.h"
 #include "kernels/dispatch.h"
 #include "kernels/sr_hash.h"
+#include "plan_common.h"
 
 namespace adam {
 namespace {
@@ -39,7 +39,7 @@ class CompactPlan : public HostPlan<CompactPlan> {
     stores_.assign(total, SlotStore{nullptr, nullptr, kStoreF32, nullptr});
     for (uint32_t at = 0; at < total; ++at) stores_[at].storage = storage[at];
     if (absmax_.Length() != total) throw Napi::RangeError::New(env, "CompactPlan: absmax must have arrays.length entries");
-    const std::vector<size_t> lengths = ReadTensors(env, arrays, info[4], "CompactPlan");
+    const std::vector<size_t> lengths = ReadTensors(env, arrays, total, info[4], "CompactPlan");
     absmax_ = Napi::Array();
     if (info.Length() == 8 && !info[7].IsNull() && !info[7].IsUndefined()) ReadHalf(env, info[7], lengths);
     Finish(env, lengths);
