@@ -33,12 +33,11 @@ class CompactPlan : public HostPlan<CompactPlan> {
     absmax_ = info[3].As<Napi::Array>();
     const uint32_t total = arrays.Length();
     kernel_ = isa_kernels(ReadRule(env, info[0], info[5], info[6], total, "CompactPlan")).compact[rule_];
-    // Copied before any getter of `arrays` can run JavaScript that detaches the storages.
-    const uint8_t* storage = static_cast<const uint8_t*>(TypedData(env, info[2], napi_uint8_array, total));
-    if (!storage) throw Napi::TypeError::New(env, "CompactPlan: storages must be a Uint8Array of arrays.length entries");
-    stores_.assign(total, SlotStore{nullptr, nullptr, kStoreF32, nullptr});
-    for (uint32_t at = 0; at < total; ++at) stores_[at].storage = storage[at];
+    const uint8_t* storages = static_cast<const uint8_t*>(TypedData(env, info[2], napi_uint8_array, total));
+    if (!storages) throw Napi::TypeError::New(env, "CompactPlan: storages must be a Uint8Array of arrays.length entries");
+    storages_.assign(storages, storages + total);  // before a getter of `arrays` can detach them
     if (absmax_.Length() != total) throw Napi::RangeError::New(env, "CompactPlan: absmax must have arrays.length entries");
+    stores_.assign(total, SlotStore{nullptr, nullptr, kStoreF32, nullptr});
     const std::vector<size_t> lengths = ReadTensors(env, arrays, total, info[4], "CompactPlan");
     absmax_ = Napi::Array();
     if (info.Length() == 8 && !info[7].IsNull() && !info[7].IsUndefined()) ReadHalf(env, info[7], lengths);
@@ -50,10 +49,11 @@ class CompactPlan : public HostPlan<CompactPlan> {
 
   size_t AddSlot(Napi::Env env, uint32_t at, uint32_t k, Napi::Value value, const std::string& where) {
     SlotStore& store = stores_[at];
-    const uint32_t s = store.storage;
+    const uint32_t s = storages_[at];
     if (s >= kStoreCount || (k < 2 && s >= kStoreQ8Signed))
       throw Napi::RangeError::New(env, where + ": storage " + std::to_string(s) + " is not one this slot can have");
     size_t length = 0;
+    store.storage = s;
     if (s == kStoreF32) store.data = arrays_.Add(env, value, where, &length);
     else if (s <= kStoreF16) store.data = arrays_.AddTyped(env, value, napi_uint16_array, 2, "Uint16Array", where, &length);
     else store.data = arrays_.AddTyped(env, value, napi_uint8_array, 1, "Uint8Array", where, &length);
@@ -140,7 +140,8 @@ class CompactPlan : public HostPlan<CompactPlan> {
   }
 
   CompactKernelFn kernel_ = nullptr;
-  Napi::Array absmax_;             // the constructor's argument while it reads the arrays (a handle of that call)
+  std::vector<uint8_t> storages_;  // the constructor's storages and absmax while it reads the arrays
+  Napi::Array absmax_;             // (a handle of that call)
   std::vector<SlotStore> stores_;  // per tensor and slot
   std::vector<HalfParam> halves_;  // per tensor, when `half` was given
   std::vector<uint32_t> index_;

@@ -248,7 +248,7 @@ class HostPlan : public Napi::ObjectWrap<Plan> {
 
  public:
   static Napi::Function Define(Napi::Env env, const char* name) {
-    using Method = typename Wrap::InstanceMethodCallback;  // these members, as Plan's (no template form takes a base's)
+    using Method = typename Wrap::InstanceMethodCallback;  // this base's members as Plan's: the template forms cannot
     return Wrap::DefineClass(env, name,
                              {Wrap::InstanceMethod("step", static_cast<Method>(&HostPlan::Step)),
                               Wrap::InstanceMethod("stepAsync", static_cast<Method>(&HostPlan::StepAsync)),
