@@ -30,73 +30,28 @@ constexpr uintptr_t kStreamGap = 256;   // bytes skipped that still count as one
 // One optimizer's tensors on the CPU (each with its rule's slots: param, grad, state...),
 // registered once with the ISA and thread count, so a step for every tensor of every parameter
 // group (each group with its own scalars and flags) is one native call.
-class CpuPlan : public Napi::ObjectWrap<CpuPlan> {
+class CpuPlan : public HostPlan<CpuPlan> {
  public:
-  static Napi::Function Define(Napi::Env env) {
-    return DefineClass(env, "CpuPlan",
-                       {InstanceMethod<&CpuPlan::Step>("step"), InstanceMethod<&CpuPlan::StepAsync>("stepAsync"),
-                        InstanceAccessor<&CpuPlan::Busy>("busy")});
-  }
-
   // new CpuPlan(rule, arrays, groups, isa, threads): arrays holds the rule's slots per tensor
   // (null for an absent state slot); groups how many consecutive tensors each group has.
-  explicit CpuPlan(const Napi::CallbackInfo& info) : Napi::ObjectWrap<CpuPlan>(info) {
+  explicit CpuPlan(const Napi::CallbackInfo& info) : HostPlan(info) {
     Napi::Env env = info.Env();
-    const char* who = "CpuPlan";
     if (info.Length() != 5 || !info[1].IsArray())
       throw Napi::TypeError::New(env, "CpuPlan(rule, arrays, groups, isa, threads): expected 5 arguments, arrays an Array");
-    rule_ = RequireRule(env, info[0], who);
-    kernel_ = isa_kernels(RequireIsa(env, info[3], who)).rules[rule_];
-    threads_ = ThreadCount(env, info[4], who);
-    slots_ = kRuleLayouts[rule_].slots;
     Napi::Array arrays = info[1].As<Napi::Array>();
     const uint32_t total = arrays.Length();
-    if (total % slots_ != 0)
-      throw Napi::RangeError::New(env, std::string("CpuPlan: arrays.length is not a multiple of rule ") +
-                                           kRuleLayouts[rule_].name + "'s " + std::to_string(slots_) + " slots");
-    const size_t tensors = total / slots_;
-    uint32_t groups = 1;
-    group_ = GroupOfTensors(env, info[2], tensors, who, &groups);
-    present_.assign(groups, (1u << slots_) - 1u);
-    std::vector<size_t> lengths(tensors, 0);
+    kernel_ = isa_kernels(ReadRule(env, info[0], info[3], info[4], total, "CpuPlan")).rules[rule_];
     ptrs_.assign(total, nullptr);
-    for (size_t t = 0; t < tensors; ++t) {
-      uint32_t here = 0;
-      for (uint32_t k = 0; k < slots_; ++k) {
-        Napi::Value v = arrays[static_cast<uint32_t>(t * slots_ + k)];
-        if (v.IsNull() || v.IsUndefined()) continue;
-        size_t length = 0;
-        ptrs_[t * slots_ + k] = arrays_.Add(env, v, Where(t, k), &length);
-        if (here == 0) lengths[t] = length;
-        else if (length != lengths[t]) throw Napi::RangeError::New(env, Where(t, k) + " has a different length");
-        here |= 1u << k;
-      }
-      if ((here & 3u) != 3u) throw Napi::TypeError::New(env, "CpuPlan: tensor " + std::to_string(t) + " needs a param and a grad");
-      present_[group_[t]] &= here;
-    }
-    arrays_.CheckOverlap(env);
-    chunking_ = chunk_tensors(lengths);
-    values_.Init(rule_, groups);
+    Finish(env, ReadTensors(env, arrays, total, info[2], "CpuPlan"));
   }
-
-  // The plan's part of AsyncStep (plan_common.h).
-  BusyFlag busy_;
-  void RunStep() { parallel_for(threads_, chunking_.jobs(), &CpuPlan::RunJob, this); }
-  void StepSettled() { arrays_.Hold(false); }
 
  private:
-  std::string Where(size_t t, uint32_t k) const {
-    return "tensor " + std::to_string(t) + " slot " + std::to_string(k) + " (" + kRuleLayouts[rule_].slot_names[k] + ")";
-  }
+  friend HostPlan;
 
-  // step(scalars, flags): checks the call and the arrays, then takes the call's values.
-  void Prepare(const Napi::CallbackInfo& info, const char* who) {
-    Napi::Env env = info.Env();
-    busy_.ThrowIfBusy(env);
-    if (info.Length() != 2)
-      throw Napi::TypeError::New(env, std::string(who) + "(scalars, flags): expected (Float32Array, Uint32Array)");
-    arrays_.Check(env);  // a detached buffer throws, never a stale write
-    values_.Read(env, info[0], info[1], present_, who);
+  size_t AddSlot(Napi::Env env, uint32_t at, uint32_t, Napi::Value value, const std::string& where) {
+    size_t length = 0;
+    ptrs_[at] = arrays_.Add(env, value, where, &length);
+    return length;
   }
 
   static void RunJob(void* ctx, size_t j) {
@@ -133,35 +88,8 @@ class CpuPlan : public Napi::ObjectWrap<CpuPlan> {
     }
   }
 
-  Napi::Value Step(const Napi::CallbackInfo& info) {
-    Prepare(info, "step");
-    RunStep();
-    return info.Env().Undefined();
-  }
-
-  Napi::Value StepAsync(const Napi::CallbackInfo& info) {
-    Prepare(info, "stepAsync");
-    arrays_.Hold(true);
-    try {
-      return AsyncStep<CpuPlan>::Start(info.Env(), this, Value(), "adam-native:step");
-    } catch (...) {
-      arrays_.Hold(false);
-      throw;
-    }
-  }
-
-  Napi::Value Busy(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), busy_.busy()); }
-
-  RuleId rule_ = kRuleCount;
-  uint32_t slots_ = 0;
-  unsigned threads_ = 1;
   KernelFn kernel_ = nullptr;
-  std::vector<uint32_t> group_;    // per tensor: its group
-  std::vector<uint32_t> present_;  // per group: the slots every tensor of it has
-  TrackedArrays arrays_;           // re-checks every array before each step; holds them during a stepAsync
-  std::vector<float*> ptrs_;       // per tensor and slot
-  Chunking chunking_;
-  StepValues values_;
+  std::vector<float*> ptrs_;  // per tensor and slot
 };
 
 Napi::Value CpuInfo(const Napi::CallbackInfo& info) {
@@ -206,7 +134,7 @@ Napi::Value Flags(Napi::Env env) {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitTrackedArrays(env);
-  exports["Plan"] = CpuPlan::Define(env);
+  exports["Plan"] = CpuPlan::Define(env, "CpuPlan");
   exports["cpuInfo"] = Napi::Function::New(env, CpuInfo, "cpuInfo");
   exports["rules"] = Layouts(env);
   exports["flags"] = Flags(env);

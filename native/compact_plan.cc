@@ -8,98 +8,67 @@
 
 #include "kernels/dispatch.h"
 #include "kernels/sr_hash.h"
-#include "parallel.h"
 #include "plan_common.h"
-#include "tracked_arrays.h"
 
 namespace adam {
 namespace {
 
 static_assert(kChunkElements % kCompactBlock == 0, "chunks must hold whole compact blocks");
 
-class CompactPlan : public Napi::ObjectWrap<CompactPlan> {
+class CompactPlan : public HostPlan<CompactPlan> {
  public:
-  static Napi::Function Define(Napi::Env env) {
-    return DefineClass(env, "CompactPlan",
-                       {InstanceMethod<&CompactPlan::Step>("step"), InstanceMethod<&CompactPlan::StepAsync>("stepAsync"),
-                        InstanceAccessor<&CompactPlan::Busy>("busy")});
-  }
-
   // new CompactPlan(rule, arrays, storages, absmax, groups, isa, threads[, half]): arrays as
   // CpuPlan's; storages a Uint8Array with each array's Storage; absmax per array a Float32Array of
   // one value per block (8-bit codes) or null. `half` (kernels/stochastic.h), for half-precision
   // parameters: { seed, params } with params[t] null (a float32 parameter) or { index, mirror }:
   // mirror a Uint16Array written from the float32 master in slot 0 (its storage the grad's), or
   // null for stochastic rounding of slot 0's half storage keyed by (seed, step, index).
-  explicit CompactPlan(const Napi::CallbackInfo& info) : Napi::ObjectWrap<CompactPlan>(info) {
+  explicit CompactPlan(const Napi::CallbackInfo& info) : HostPlan(info) {
     Napi::Env env = info.Env();
-    const char* who = "CompactPlan";
     if ((info.Length() != 7 && info.Length() != 8) || !info[1].IsArray() || !info[3].IsArray())
       throw Napi::TypeError::New(env,
                                  "CompactPlan(rule, arrays, storages, absmax, groups, isa, threads[, half]): expected 7 "
                                  "or 8 arguments, arrays and absmax Arrays");
-    rule_ = RequireRule(env, info[0], who);
-    kernel_ = isa_kernels(RequireIsa(env, info[5], who)).compact[rule_];
-    threads_ = ThreadCount(env, info[6], who);
-    slots_ = kRuleLayouts[rule_].slots;
     Napi::Array arrays = info[1].As<Napi::Array>();
-    Napi::Array absmax = info[3].As<Napi::Array>();
+    absmax_ = info[3].As<Napi::Array>();
     const uint32_t total = arrays.Length();
-    if (total % slots_ != 0)
-      throw Napi::RangeError::New(env, std::string("CompactPlan: arrays.length is not a multiple of rule ") +
-                                           kRuleLayouts[rule_].name + "'s " + std::to_string(slots_) + " slots");
-    const uint8_t* storage = static_cast<const uint8_t*>(TypedData(env, info[2], napi_uint8_array, total));
-    if (!storage) throw Napi::TypeError::New(env, "CompactPlan: storages must be a Uint8Array of arrays.length entries");
-    if (absmax.Length() != total) throw Napi::RangeError::New(env, "CompactPlan: absmax must have arrays.length entries");
-    const size_t tensors = total / slots_;
-    uint32_t groups = 1;
-    group_ = GroupOfTensors(env, info[4], tensors, who, &groups);
-    present_.assign(groups, (1u << slots_) - 1u);
-    std::vector<size_t> lengths(tensors, 0);
+    kernel_ = isa_kernels(ReadRule(env, info[0], info[5], info[6], total, "CompactPlan")).compact[rule_];
+    const uint8_t* storages = static_cast<const uint8_t*>(TypedData(env, info[2], napi_uint8_array, total));
+    if (!storages) throw Napi::TypeError::New(env, "CompactPlan: storages must be a Uint8Array of arrays.length entries");
+    storages_.assign(storages, storages + total);  // before a getter of `arrays` can detach them
+    if (absmax_.Length() != total) throw Napi::RangeError::New(env, "CompactPlan: absmax must have arrays.length entries");
     stores_.assign(total, SlotStore{nullptr, nullptr, kStoreF32, nullptr});
-    for (size_t t = 0; t < tensors; ++t) {
-      uint32_t here = 0;
-      for (uint32_t k = 0; k < slots_; ++k) {
-        const uint32_t at = static_cast<uint32_t>(t * slots_ + k);
-        Napi::Value v = arrays[at];
-        if (v.IsNull() || v.IsUndefined()) continue;
-        const std::string where = Where(t, k);
-        const uint32_t s = storage[at];
-        if (s >= kStoreCount || (k < 2 && s >= kStoreQ8Signed))
-          throw Napi::RangeError::New(env, where + ": storage " + std::to_string(s) + " is not one this slot can have");
-        size_t length = 0;
-        SlotStore& store = stores_[at];
-        store.storage = s;
-        if (s == kStoreF32) store.data = arrays_.Add(env, v, where, &length);
-        else if (s <= kStoreF16) store.data = arrays_.AddTyped(env, v, napi_uint16_array, 2, "Uint16Array", where, &length);
-        else store.data = arrays_.AddTyped(env, v, napi_uint8_array, 1, "Uint8Array", where, &length);
-        if (here == 0) lengths[t] = length;
-        else if (length != lengths[t]) throw Napi::RangeError::New(env, where + " has a different length");
-        if (s >= kStoreQ8Signed) {
-          size_t blocks = 0;
-          store.absmax = arrays_.Add(env, absmax[at], where + " absmax", &blocks);
-          if (blocks != (length + kCompactBlock - 1) / kCompactBlock)
-            throw Napi::RangeError::New(env, where + " absmax has length " + std::to_string(blocks) + ", not one per block of " +
-                                                 std::to_string(kCompactBlock) + " elements");
-        }
-        here |= 1u << k;
-      }
-      if ((here & 3u) != 3u) throw Napi::TypeError::New(env, "CompactPlan: tensor " + std::to_string(t) + " needs a param and a grad");
-      present_[group_[t]] &= here;
-    }
+    const std::vector<size_t> lengths = ReadTensors(env, arrays, total, info[4], "CompactPlan");
+    absmax_ = Napi::Array();
     if (info.Length() == 8 && !info[7].IsNull() && !info[7].IsUndefined()) ReadHalf(env, info[7], lengths);
-    arrays_.CheckOverlap(env);
-    chunking_ = chunk_tensors(lengths);
-    values_.Init(rule_, groups);
+    Finish(env, lengths);
   }
 
-  BusyFlag busy_;
-  void RunStep() { parallel_for(threads_, chunking_.jobs(), &CompactPlan::RunJob, this); }
-  void StepSettled() { arrays_.Hold(false); }
-
  private:
-  std::string Where(size_t t, uint32_t k) const {
-    return "tensor " + std::to_string(t) + " slot " + std::to_string(k) + " (" + kRuleLayouts[rule_].slot_names[k] + ")";
+  friend HostPlan;
+
+  size_t AddSlot(Napi::Env env, uint32_t at, uint32_t k, Napi::Value value, const std::string& where) {
+    SlotStore& store = stores_[at];
+    const uint32_t s = storages_[at];
+    if (s >= kStoreCount || (k < 2 && s >= kStoreQ8Signed))
+      throw Napi::RangeError::New(env, where + ": storage " + std::to_string(s) + " is not one this slot can have");
+    size_t length = 0;
+    store.storage = s;
+    if (s == kStoreF32) store.data = arrays_.Add(env, value, where, &length);
+    else if (s <= kStoreF16) store.data = arrays_.AddTyped(env, value, napi_uint16_array, 2, "Uint16Array", where, &length);
+    else store.data = arrays_.AddTyped(env, value, napi_uint8_array, 1, "Uint8Array", where, &length);
+    return length;
+  }
+
+  // 8-bit codes: their absmax array, one value per block.
+  void SlotAdded(Napi::Env env, uint32_t at, const std::string& where, size_t length) {
+    SlotStore& store = stores_[at];
+    if (store.storage < kStoreQ8Signed) return;
+    size_t blocks = 0;
+    store.absmax = arrays_.Add(env, absmax_[at], where + " absmax", &blocks);
+    if (blocks != (length + kCompactBlock - 1) / kCompactBlock)
+      throw Napi::RangeError::New(env, where + " absmax has length " + std::to_string(blocks) + ", not one per block of " +
+                                           std::to_string(kCompactBlock) + " elements");
   }
 
   // `half`: the param slots of half-precision parameters (stochastic.h), checked against the
@@ -144,19 +113,19 @@ class CompactPlan : public Napi::ObjectWrap<CompactPlan> {
     }
   }
 
-  void Prepare(const Napi::CallbackInfo& info, const char* who) {
+  // step(scalars, flags[, step]): the step number keys stochastic rounding.
+  void CheckCall(const Napi::CallbackInfo& info, const char* who) {
     Napi::Env env = info.Env();
-    busy_.ThrowIfBusy(env);
     if (info.Length() != 2 && info.Length() != 3)
       throw Napi::TypeError::New(env, std::string(who) + "(scalars, flags[, step]): expected (Float32Array, Uint32Array[, number])");
     if (sr_ && (info.Length() != 3 || !info[2].IsNumber()))
       throw Napi::TypeError::New(env, std::string(who) + ": step (a number) is required: stochastic rounding is keyed by it");
-    arrays_.Check(env);
-    values_.Read(env, info[0], info[1], present_, who);
-    if (sr_) {
-      const uint32_t step = info[2].As<Napi::Number>().Uint32Value();
-      for (size_t t = 0; t < halves_.size(); ++t) halves_[t].key = sr_key(seed_, step, index_[t]);
-    }
+  }
+
+  void TakeCall(const Napi::CallbackInfo& info) {
+    if (!sr_) return;
+    const uint32_t step = info[2].As<Napi::Number>().Uint32Value();
+    for (size_t t = 0; t < halves_.size(); ++t) halves_[t].key = sr_key(seed_, step, index_[t]);
   }
 
   static void RunJob(void* ctx, size_t j) {
@@ -170,35 +139,10 @@ class CompactPlan : public Napi::ObjectWrap<CompactPlan> {
     }
   }
 
-  Napi::Value Step(const Napi::CallbackInfo& info) {
-    Prepare(info, "step");
-    RunStep();
-    return info.Env().Undefined();
-  }
-
-  Napi::Value StepAsync(const Napi::CallbackInfo& info) {
-    Prepare(info, "stepAsync");
-    arrays_.Hold(true);
-    try {
-      return AsyncStep<CompactPlan>::Start(info.Env(), this, Value(), "adam-native:step");
-    } catch (...) {
-      arrays_.Hold(false);
-      throw;
-    }
-  }
-
-  Napi::Value Busy(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), busy_.busy()); }
-
-  RuleId rule_ = kRuleCount;
-  uint32_t slots_ = 0;
-  unsigned threads_ = 1;
   CompactKernelFn kernel_ = nullptr;
-  std::vector<uint32_t> group_;
-  std::vector<uint32_t> present_;
-  TrackedArrays arrays_;
+  std::vector<uint8_t> storages_;  // the constructor's storages and absmax while it reads the arrays
+  Napi::Array absmax_;             // (a handle of that call)
   std::vector<SlotStore> stores_;  // per tensor and slot
-  Chunking chunking_;
-  StepValues values_;
   std::vector<HalfParam> halves_;  // per tensor, when `half` was given
   std::vector<uint32_t> index_;
   uint32_t seed_ = 0;
@@ -215,7 +159,7 @@ Napi::Value MapValues(Napi::Env env, bool is_signed) {
 }  // namespace
 
 void RegisterCompactPlan(Napi::Env env, Napi::Object exports) {
-  exports["CompactPlan"] = CompactPlan::Define(env);
+  exports["CompactPlan"] = CompactPlan::Define(env, "CompactPlan");
   Napi::Object maps = Napi::Object::New(env);
   maps["signed"] = MapValues(env, true);
   maps["unsigned"] = MapValues(env, false);

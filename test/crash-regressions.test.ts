@@ -94,4 +94,26 @@ for (const size of [1e300, 2 ** 64, -1e300, Infinity]) {
 console.log('ok');`),
     );
   });
+
+  it('CompactPlan: a getter of its arrays that detaches and frees the storages does not make it read freed memory', () => {
+    // Before the fix the constructor read the storages after the getter ran: a garbage storage
+    // (thrown as "storage N is not one this slot can have") or, under test:asan, a report.
+    expectClean(
+      runChild(`
+const b = require('./dist/backends/load').loadNative().binding;
+const n = 8, storages = new Uint8Array(3), grad = new Float32Array(n).fill(1);
+const arrays = [new Float32Array(n), null, null];
+Object.defineProperty(arrays, 1, { get() {
+  if (storages.length) {
+    structuredClone(storages.buffer, { transfer: [storages.buffer] });
+    gc();
+    for (let i = 0; i < 1000; i++) new Uint8Array(3).fill(122).buffer;
+  }
+  return grad;
+} });
+const plan = new b.CompactPlan(b.rules.sgd.id, arrays, storages, [null, null, null], undefined, 0, 1);
+plan.step(new Float32Array(b.rules.sgd.scalars.length), new Uint32Array(1));
+console.log('ok');`),
+    );
+  });
 });
