@@ -120,7 +120,7 @@ async function main() {
   const hugePages = measureHugePages(SIZES.find((s) => s.label === (quick ? '16M' : '64M')));
   collect();
   const manyTensors = measureManyTensors();
-  const smallSteps = measureSmallSteps({ quick });
+  const smallSteps = await measureSmallSteps({ quick });
   collect();
   const sparse = measureSparse({ quick, threads: THREADS });
   collect();

@@ -2,12 +2,12 @@
 // options ('auto') against the 'js' backend; many separate small arrays against views of one buffer.
 // Each line states what was measured (the median of alternated rounds, the fastest and slowest
 // round in brackets) and whether its target was met by the median.
-import { Adam } from '../dist/index.mjs';
-import { collect, fillGrad, ratioSpread, spread } from './measure.mjs';
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { ratioSpread, spread } from './measure.mjs';
 
 const SMALL = [4096, 10]; // elements of the one-tensor small steps
-const SMALL_BATCH_S = 50e-6; // a timed batch of microsecond steps lasts about this long
-const SMALL_BUDGET_S = { quick: 0.5, full: 1.5 }; // per size, 'auto' and 'js' batches taking turns
+const SMALL_BUDGET_S = { quick: 1, full: 3 }; // per size, the batches of the two subjects taking turns
 const SMALL_ROUNDS = 7; // the batches in this many consecutive rounds, for the spread
 
 const TARGETS = { ofProbe: 0.95, smallUs: 3, autoOverJs: 1.1, separateOverViews: 1.3 };
@@ -17,13 +17,24 @@ const verdict = (met) => (met ? 'met' : 'not met');
 const now = () => process.hrtime.bigint();
 const range = (s, digits = 2, scale = 1) => `[${(s.min * scale).toFixed(digits)}-${(s.max * scale).toFixed(digits)}]`;
 
-/** `run` does `count` steps of `opt`, `count` sized so that a batch lasts about SMALL_BATCH_S. */
-function batched(opt) {
-  const t0 = now();
-  let k = 0;
-  while (Number(now() - t0) / 1e9 < 10 * SMALL_BATCH_S || k < 10) (opt.step(), k++);
-  const count = Math.max(1, Math.round(k / 10));
-  return { count, run: () => { for (let i = 0; i < count; i++) opt.step(); } };
+const CHILD = fileURLToPath(new URL('./small-step-child.mjs', import.meta.url));
+
+/** A subject in its own process (small-step-child.mjs): `batch()` resolves to its seconds per step. */
+async function subjectProcess(elements, backend) {
+  const child = fork(CHILD, [String(elements), backend], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  let pending = null;
+  child.on('message', (m) => pending?.resolve(m));
+  child.on('exit', (code) => pending?.reject(new Error(`small-step subject ${backend} (${elements} elements) exited with ${code}`)));
+  const next = () => new Promise((resolve, reject) => (pending = { resolve, reject }));
+  await next(); // ready: warmed up, batch sized
+  return {
+    batch: async () => {
+      const reply = next();
+      child.send('run');
+      return (await reply).secondsPerStep;
+    },
+    close: () => child.kill(),
+  };
 }
 
 const median = (a) => spread(a).median;
@@ -35,29 +46,31 @@ const roundMedians = (batches) => {
 };
 
 /**
- * Seconds per step of a one-tensor Adam with default options, 'auto' and 'js': many short batches
- * taking turns; the median batch of each (robust to the preemptions of a busy machine, which a
- * mean over long batches adds in full), and the spread of SMALL_ROUNDS consecutive rounds' medians.
+ * Seconds per step of a one-tensor Adam with default options, 'auto' and 'js', each in a process of
+ * its own (a step of microseconds is mostly JavaScript dispatch, so a subject measured in the
+ * bench's process pays for the call sites every earlier subject made polymorphic, and the two pay
+ * unequally): many short batches taking turns; the median batch of each (robust to the
+ * preemptions of a busy machine, which a mean over long batches adds in full), and the spread of
+ * SMALL_ROUNDS consecutive rounds' medians.
  */
-export function measureSmallSteps({ quick }) {
-  return SMALL.map((n) => {
-    const param = () => ({ data: new Float32Array(n).fill(1), grad: fillGrad(new Float32Array(n)) });
-    const cases = [batched(new Adam([param()])), batched(new Adam([param()], { backend: 'js' }))];
+export async function measureSmallSteps({ quick }) {
+  const out = [];
+  for (const n of SMALL) {
+    const cases = [await subjectProcess(n, 'auto'), await subjectProcess(n, 'js')];
     const perStep = cases.map(() => []);
     const end = now() + BigInt(Math.round((quick ? SMALL_BUDGET_S.quick : SMALL_BUDGET_S.full) * 1e9));
-    while (now() < end)
-      cases.forEach((c, k) => {
-        const t0 = now();
-        c.run();
-        perStep[k].push(Number(now() - t0) / 1e9 / c.count);
-      });
-    collect();
+    try {
+      while (now() < end) for (let k = 0; k < cases.length; k++) perStep[k].push(await cases[k].batch());
+    } finally {
+      for (const c of cases) c.close();
+    }
     const [auto, js] = perStep.map(roundMedians);
-    return {
+    out.push({
       elements: n, auto: spread(auto), js: spread(js), autoOverJs: { ...ratioSpread(auto, js), median: median(perStep[0]) / median(perStep[1]) },
       autoUs: median(perStep[0]) * 1e6, jsUs: median(perStep[1]) * 1e6, batches: perStep[0].length,
-    };
-  });
+    });
+  }
+  return out;
 }
 
 /** The lines of this section, from the main table's rows, the many-tensor rows and measureSmallSteps. */
