@@ -7,8 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { ratioSpread, spread } from './measure.mjs';
 
 const SMALL = [4096, 10]; // elements of the one-tensor small steps
-const SMALL_BUDGET_S = { quick: 1, full: 3 }; // per size, the batches of the two subjects taking turns
-const SMALL_ROUNDS = 7; // the batches in this many consecutive rounds, for the spread
+const SMALL_ROUNDS = 5; // per size: a fresh pair of subject processes each round
+const SMALL_ROUND_S = { quick: 0.3, full: 0.8 }; // per round, the two subjects' batches taking turns
 
 const TARGETS = { ofProbe: 0.95, smallUs: 3, autoOverJs: 1.1, separateOverViews: 1.3 };
 
@@ -21,7 +21,7 @@ const CHILD = fileURLToPath(new URL('./small-step-child.mjs', import.meta.url));
 
 /** A subject in its own process (small-step-child.mjs): `batch()` resolves to its seconds per step. */
 async function subjectProcess(elements, backend) {
-  const child = fork(CHILD, [String(elements), backend], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(CHILD, [String(elements), backend], { execArgv: ['--no-concurrent-recompilation'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   let pending = null;
   child.on('message', (m) => pending?.resolve(m));
   child.on('exit', (code) => pending?.reject(new Error(`small-step subject ${backend} (${elements} elements) exited with ${code}`)));
@@ -39,35 +39,37 @@ async function subjectProcess(elements, backend) {
 
 const median = (a) => spread(a).median;
 
-/** Each of SMALL_ROUNDS consecutive slices of `batches` by its median batch. */
-const roundMedians = (batches) => {
-  const size = Math.ceil(batches.length / SMALL_ROUNDS);
-  return Array.from({ length: Math.ceil(batches.length / size) }, (_, r) => median(batches.slice(r * size, (r + 1) * size)));
-};
-
 /**
  * Seconds per step of a one-tensor Adam with default options, 'auto' and 'js', each in a process of
- * its own (a step of microseconds is mostly JavaScript dispatch, so a subject measured in the
- * bench's process pays for the call sites every earlier subject made polymorphic, and the two pay
- * unequally): many short batches taking turns; the median batch of each (robust to the
- * preemptions of a busy machine, which a mean over long batches adds in full), and the spread of
- * SMALL_ROUNDS consecutive rounds' medians.
+ * its own: in the bench's process a step of microseconds, mostly JavaScript dispatch, pays for the
+ * call sites every earlier subject made polymorphic (0.36-0.72 us there, 0.29 alone), by amounts
+ * that differ between the two. Alone, a process's step still settles at one of two costs (here
+ * ~0.27 or ~0.42 us, either backend: the JIT's choices), so one pair can differ by 1.5x either
+ * way: each of SMALL_ROUNDS rounds starts a fresh pair, the two take turns batch by batch, each
+ * gives its median batch (robust to the preemptions of a busy machine, which a mean over long
+ * batches adds in full), and the rows report the median round.
  */
 export async function measureSmallSteps({ quick }) {
   const out = [];
   for (const n of SMALL) {
-    const cases = [await subjectProcess(n, 'auto'), await subjectProcess(n, 'js')];
-    const perStep = cases.map(() => []);
-    const end = now() + BigInt(Math.round((quick ? SMALL_BUDGET_S.quick : SMALL_BUDGET_S.full) * 1e9));
-    try {
-      while (now() < end) for (let k = 0; k < cases.length; k++) perStep[k].push(await cases[k].batch());
-    } finally {
-      for (const c of cases) c.close();
+    const auto = [], js = [];
+    let batches = 0;
+    for (let r = 0; r < SMALL_ROUNDS; r++) {
+      const cases = await Promise.all([subjectProcess(n, 'auto'), subjectProcess(n, 'js')]);
+      const perStep = cases.map(() => []);
+      const end = now() + BigInt(Math.round((quick ? SMALL_ROUND_S.quick : SMALL_ROUND_S.full) * 1e9));
+      try {
+        while (now() < end) for (let k = 0; k < cases.length; k++) perStep[k].push(await cases[k].batch());
+      } finally {
+        for (const c of cases) c.close();
+      }
+      auto.push(median(perStep[0]));
+      js.push(median(perStep[1]));
+      batches += perStep[0].length;
     }
-    const [auto, js] = perStep.map(roundMedians);
     out.push({
-      elements: n, auto: spread(auto), js: spread(js), autoOverJs: { ...ratioSpread(auto, js), median: median(perStep[0]) / median(perStep[1]) },
-      autoUs: median(perStep[0]) * 1e6, jsUs: median(perStep[1]) * 1e6, batches: perStep[0].length,
+      elements: n, auto: spread(auto), js: spread(js), autoOverJs: ratioSpread(auto, js),
+      autoUs: median(auto) * 1e6, jsUs: median(js) * 1e6, batches,
     });
   }
   return out;
@@ -89,7 +91,7 @@ export function printSpeedTargets(rows, many, small) {
   for (const s of small) {
     const ratio = s.autoOverJs ?? { median: s.autoUs / s.jsUs };
     const us = (x) => (s[x] ? ` ${range(s[x], 2, 1e6)}` : '');
-    lines.push(`Adam ${s.elements.toLocaleString('en-US')} elements, default options, median of ${s.batches} batches (rounds: ${s.auto?.n ?? '-'}): ` +
+    lines.push(`Adam ${s.elements.toLocaleString('en-US')} elements, default options, each in its own process, ${s.batches} batches in ${s.auto?.n ?? '-'} rounds (median round): ` +
       `'auto' ${s.autoUs.toFixed(2)}${us('auto')} us/step (target <= ${TARGETS.smallUs} us): ${verdict(s.autoUs <= TARGETS.smallUs)}; 'js' ${s.jsUs.toFixed(2)}${us('js')} us, ` +
       `'auto' ${ratio.median.toFixed(2)}x${ratio.n ? ` ${range(ratio)}` : ''} of it (target <= ${TARGETS.autoOverJs}x): ${verdict(ratio.median <= TARGETS.autoOverJs)}`);
   }
@@ -98,6 +100,9 @@ export function printSpeedTargets(rows, many, small) {
     lines.push(`Adam 10,000 x 1K/${m.threads}T: separate arrays ${gelems(n, m.separate).toFixed(2)} Gelem/s, views of one allocFloat32 buffer ` +
       `${gelems(n, m.flat).toFixed(2)}: ${ratio.median.toFixed(2)}x${ratio.n ? ` ${range(ratio)} over ${ratio.n} rounds` : ''} the time ` +
       `(target <= ${TARGETS.separateOverViews}x): ${verdict(ratio.median <= TARGETS.separateOverViews)}`);
+    if (m.plainViewsOverFlat && m.separateOverPlainViews)
+      lines.push(`  of which page size: views of one new Float32Array (4 KiB pages) ${m.plainViewsOverFlat.median.toFixed(2)}x ${range(m.plainViewsOverFlat)} the allocFloat32 views' time; ` +
+        `scattering: separate arrays ${m.separateOverPlainViews.median.toFixed(2)}x ${range(m.separateOverPlainViews)} the plain views' time`);
   }
   console.log('\nSpeed at every size (median of alternated rounds [fastest-slowest round]):');
   for (const line of lines) console.log(`  ${line}`);
