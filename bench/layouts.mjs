@@ -13,14 +13,16 @@ export const SIZES = [
 
 /**
  * Params for `tensors` tensors of `length` elements. memory 'native': data and grad are views into
- * one allocFloat32 buffer each (64-byte aligned, huge pages); 'plain': every array is its own
- * `new Float32Array` (ordinary V8 memory, no huge pages).
+ * one allocFloat32 buffer each (64-byte aligned, huge pages); 'plainViews': views into one
+ * `new Float32Array` each (ordinary V8 memory, 4 KiB pages); 'plain': every array is its own
+ * `new Float32Array`.
  */
 export function makeParams({ tensors, length }, memory = 'native') {
   const params = [];
-  if (memory === 'native') {
-    const data = allocFloat32(tensors * length).fill(1);
-    const grad = fillGrad(allocFloat32(tensors * length));
+  if (memory === 'native' || memory === 'plainViews') {
+    const alloc = memory === 'native' ? allocFloat32 : (n) => new Float32Array(n);
+    const data = alloc(tensors * length).fill(1);
+    const grad = fillGrad(alloc(tensors * length));
     for (let i = 0; i < tensors; i++)
       params.push({ data: data.subarray(i * length, (i + 1) * length), grad: grad.subarray(i * length, (i + 1) * length) });
   } else {

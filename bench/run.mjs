@@ -92,7 +92,8 @@ function measureHugePages(size) {
 
 /**
  * 10,000 tensors of 1K (views of one buffer each for params and grads, or separate arrays) against
- * one tensor of the same length, in alternated rounds.
+ * one tensor of the same length, in alternated rounds. Views of one plain `new Float32Array` split
+ * the separate arrays' excess into page size (allocFloat32's huge pages) and scattering.
  */
 function measureManyTensors() {
   const many = SIZES.find((s) => s.label === '10k x 1K');
@@ -100,15 +101,19 @@ function measureManyTensors() {
     flat: makeParams(many, 'native'),
     separate: makeParams(many, 'plain'),
     single: makeParams({ tensors: 1, length: elements(many) }, 'native'),
+    plainViews: makeParams(many, 'plainViews'),
   };
   return THREADS.map((t) => {
-    const [flat, separate, single] = roundsOfEach(
-      [nativeStep(ADAM, params.flat, t), nativeStep(ADAM, params.separate, t), nativeStep(ADAM, params.single, t)],
+    const [flat, separate, single, plainViews] = roundsOfEach(
+      [nativeStep(ADAM, params.flat, t), nativeStep(ADAM, params.separate, t), nativeStep(ADAM, params.single, t), nativeStep(ADAM, params.plainViews, t)],
       REPS.native,
     );
     collect();
     const median = (r) => spread(r).median;
-    return { threads: t, flat: median(flat), separate: median(separate), single: median(single), separateOverFlat: ratioSpread(separate, flat) };
+    return {
+      threads: t, flat: median(flat), separate: median(separate), single: median(single), plainViews: median(plainViews),
+      separateOverFlat: ratioSpread(separate, flat), plainViewsOverFlat: ratioSpread(plainViews, flat), separateOverPlainViews: ratioSpread(separate, plainViews),
+    };
   });
 }
 
@@ -120,7 +125,7 @@ async function main() {
   const hugePages = measureHugePages(SIZES.find((s) => s.label === (quick ? '16M' : '64M')));
   collect();
   const manyTensors = measureManyTensors();
-  const smallSteps = measureSmallSteps({ quick });
+  const smallSteps = await measureSmallSteps({ quick });
   collect();
   const sparse = measureSparse({ quick, threads: THREADS });
   collect();

@@ -56,6 +56,19 @@ describe('the per-step array check (one look-up per ArrayBuffer)', () => {
     expect(p2.every((x) => x === 1)).toBe(true);
   });
 
+  itUnless(NO_NATIVE)('finds a detached buffer among thousands, in any batch of the look-up, the last one included', () => {
+    const tensors = 300; // 1,200 separate buffers: several batches of handles
+    for (const [t, k, name] of [[0, 0, 'param'], [200, 2, 'exp_avg'], [tensors - 1, 3, 'exp_avg_sq']] as const) {
+      const arrays = Array.from({ length: tensors }, (_, i) => seeded(8, 100 + i));
+      const steps = plan(arrays.flatMap((a) => [...a, null]));
+      steps.step(adamScalars(1));
+      const params = arrays.map((a) => new Float32Array(a[0]));
+      detach(arrays[t][k].buffer as ArrayBuffer);
+      expect(() => steps.step(adamScalars(2))).toThrow(new Error(`tensor ${t} slot ${k} (${name}) was detached since the optimizer was created`));
+      arrays.forEach((a, i) => i === t || expect(firstBitDifference(a[0], params[i])).toBe(-1));
+    }
+  });
+
   itUnless(NO_NATIVE)('sees a detach through any view of a shared buffer', () => {
     const next = rng(2);
     const shared = fillRandom(new Float32Array(4 * 300), next).map(Math.abs);
