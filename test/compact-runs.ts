@@ -23,7 +23,8 @@ export const settingLabel = (s: CompactSetting): string =>
 
 const toBits = (x: Float32Array): Uint32Array => new Uint32Array(x.buffer, x.byteOffset, x.length);
 
-function narrowAll(dtype: 'bf16' | 'fp16', x: Float32Array, out = new Uint16Array(x.length)): Uint16Array {
+/** x narrowed to bf16/fp16 bits (nearest even), into `out`. */
+export function narrowAll(dtype: 'bf16' | 'fp16', x: Float32Array, out = new Uint16Array(x.length)): Uint16Array {
   const narrow = dtype === 'bf16' ? bf16Narrow : f16Narrow;
   const bits = toBits(x);
   for (let i = 0; i < x.length; i++) out[i] = narrow(bits[i]);
