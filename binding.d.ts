@@ -97,6 +97,30 @@ export declare class CudaPlan {
   readonly busy: boolean;
 }
 
+/**
+ * CompactPlan's job on the GPU (native/cuda/compact.cu): one kernel launch for every tensor. Host
+ * arrays are mirrored on the device (uploaded now, the grads before each step, the rest downloaded
+ * after it); a float32 slot may be a DeviceBuffer instead. Mode 'host' runs the device kernel's
+ * block code on the CPU (any build, no device needed): what the tests check the device code with.
+ */
+export declare class CudaCompactPlan {
+  constructor(
+    rule: number,
+    arrays: ReadonlyArray<DeviceBuffer | Float32Array | Uint16Array | Uint8Array | null>,
+    storages: Uint8Array,
+    absmax: ReadonlyArray<Float32Array | null>,
+    groups: readonly number[] | undefined,
+    half: { seed: number; params: ReadonlyArray<{ index: number; mirror: Uint16Array | null } | null> } | null,
+    mode: 'device' | 'host',
+  );
+  /** As CompactPlan.step; returns when the host copies are written. */
+  step(scalars: Float32Array, flags: Uint32Array, step?: number): void;
+  stepAsync(scalars: Float32Array, flags: Uint32Array, step?: number): Promise<void>;
+  /** Frees the plan's device memory now; the plan cannot step again. */
+  release(): void;
+  readonly busy: boolean;
+}
+
 export interface CudaDevice {
   name: string;
   /** Bytes of device memory. */
@@ -118,6 +142,7 @@ export interface CudaBinding {
   info(): CudaInfo;
   DeviceBuffer: typeof DeviceBuffer;
   Plan: typeof CudaPlan;
+  CompactPlan: typeof CudaCompactPlan;
   /** bench: milliseconds for `iters` device-to-device copies of src into dst, timed with CUDA events. */
   timeCopy(dst: DeviceBuffer, src: DeviceBuffer, iters: number): number;
 }

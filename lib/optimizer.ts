@@ -620,14 +620,12 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
     );
   }
 
-  // Compact state runs on the host backends with dense parameters only (refused before anything changes).
+  // Compact state takes dense parameters only (refused before anything changes).
   // `option`: how messages name the group's options ('option', 'paramGroups[1] option').
   #checkCompactUse(owner: string, entries: readonly Entry[], sharded: boolean, stateDtype: StateDtype, option: string): void {
     const half = entries.find((e) => e.dtype !== 'fp32');
-    if (half && this.#backend.name === 'cuda') throw new Error(`${owner}: ${half.where} is a ${half.dtype} parameter; half-precision parameters run on the 'js' and 'native' backends, not 'cuda'`);
     if (half && sharded) throw new Error(`${owner}: ${half.where} is a ${half.dtype} parameter; half-precision parameters cannot be combined with 'shard'`);
     if (stateDtype === 'fp32') return;
-    if (this.#backend.name === 'cuda') throw new Error(`${owner}: ${option} 'stateDtype' '${stateDtype}' runs on the 'js' and 'native' backends; the 'cuda' backend keeps fp32 state`);
     const sparse = entries.find((e) => e.sparse);
     if (sparse) throw new Error(`${owner}: ${sparse.where} is row-sparse; ${option} 'stateDtype' '${stateDtype}' takes dense parameters only`);
     // int8 blocks of 256 would straddle the rank slices, so a sharded run would not equal one process.

@@ -307,6 +307,230 @@ class CudaPlan : public Napi::ObjectWrap<CudaPlan> {
   gpu::DevicePlan* plan_ = nullptr;
 };
 
+// One optimizer's tensors with compact storage (kernels/compact.h) on the device: CompactPlan's
+// arguments (compact_plan.cc), where a float32 slot may also be a DeviceBuffer. Host arrays are
+// mirrored on the device (gpu.h compact_plan_create), so lib keeps reading them. In mode 'host'
+// the device kernel's block code runs on the CPU instead (gpu.h compact_step_host), in any build:
+// the tests' view of the device arithmetic without a GPU.
+class CudaCompactPlan : public Napi::ObjectWrap<CudaCompactPlan> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "CudaCompactPlan",
+                       {InstanceMethod<&CudaCompactPlan::Step>("step"), InstanceMethod<&CudaCompactPlan::StepAsync>("stepAsync"),
+                        InstanceMethod<&CudaCompactPlan::Release>("release"), InstanceAccessor<&CudaCompactPlan::Busy>("busy")});
+  }
+
+  // new cuda.CompactPlan(rule, arrays, storages, absmax, groups, half, mode): as CompactPlan's first five
+  // and `half` (null when no parameter is half precision); mode 'device' or 'host'.
+  explicit CudaCompactPlan(const Napi::CallbackInfo& info) : Napi::ObjectWrap<CudaCompactPlan>(info) {
+    Napi::Env env = info.Env();
+    const char* who = "cuda.CompactPlan";
+    if (info.Length() != 7 || !info[1].IsArray() || !info[3].IsArray() || !info[6].IsString())
+      throw Napi::TypeError::New(env, "cuda.CompactPlan(rule, arrays, storages, absmax, groups, half, mode): expected 7 "
+                                      "arguments, arrays and absmax Arrays, mode a string");
+    const std::string mode = info[6].As<Napi::String>().Utf8Value();
+    if (mode != "device" && mode != "host") throw Napi::RangeError::New(env, "cuda.CompactPlan: mode must be 'device' or 'host'");
+    on_host_ = mode == "host";
+    rule_ = RequireRule(env, info[0], who);
+    slots_ = kRuleLayouts[rule_].slots;
+    Napi::Array arrays = info[1].As<Napi::Array>();
+    Napi::Array absmax = info[3].As<Napi::Array>();
+    const uint32_t total = arrays.Length();
+    if (total % slots_ != 0)
+      throw Napi::RangeError::New(env, std::string("cuda.CompactPlan: arrays.length is not a multiple of rule ") +
+                                           kRuleLayouts[rule_].name + "'s " + std::to_string(slots_) + " slots");
+    const uint8_t* storage = static_cast<const uint8_t*>(TypedData(env, info[2], napi_uint8_array, total));
+    if (!storage) throw Napi::TypeError::New(env, "cuda.CompactPlan: storages must be a Uint8Array of arrays.length entries");
+    if (absmax.Length() != total) throw Napi::RangeError::New(env, "cuda.CompactPlan: absmax must have arrays.length entries");
+    const size_t count = total / slots_;
+    uint32_t groups = 1;
+    std::vector<uint32_t> group = GroupOfTensors(env, info[4], count, who, &groups);
+    present_.assign(groups, (1u << slots_) - 1u);
+    tensors_.assign(count, gpu::CompactTensor{});
+    host_slots_.assign(count, 0);
+    buffers_.assign(total, nullptr);
+    refs_.resize(total);
+    for (size_t t = 0; t < count; ++t) {
+      gpu::CompactTensor& d = tensors_[t];
+      d.group = group[t];
+      uint32_t here = 0;
+      for (uint32_t k = 0; k < slots_; ++k) {
+        const uint32_t at = static_cast<uint32_t>(t * slots_ + k);
+        Napi::Value v = arrays[at];
+        if (v.IsNull() || v.IsUndefined()) continue;
+        const std::string where = Where(t, k);
+        const uint32_t s = storage[at];
+        if (s >= kStoreCount || (k < 2 && s >= kStoreQ8Signed))
+          throw Napi::RangeError::New(env, where + ": storage " + std::to_string(s) + " is not one this slot can have");
+        d.storage[k] = s;
+        size_t length = 0;
+        if (DeviceBuffer* b = DeviceBuffer::From(env, v)) {
+          if (on_host_) throw Napi::TypeError::New(env, where + " is a DeviceTensor; mode 'host' takes host arrays only");
+          if (s != kStoreF32) throw Napi::TypeError::New(env, where + " is a DeviceTensor, so its storage must be 0 (float32)");
+          if (b->freed()) throw Napi::Error::New(env, where + " was freed");
+          for (uint32_t j = 0; j < at; ++j)
+            if (buffers_[j] == b) throw Napi::Error::New(env, where + " is the same DeviceTensor as " + Where(j / slots_, j % slots_));
+          buffers_[at] = b;
+          refs_[at] = Napi::Persistent(v.As<Napi::Object>());  // the device memory stays alive with the plan
+          d.data[k] = b->data();
+          length = b->length();
+        } else {
+          if (s == kStoreF32) d.data[k] = arrays_.Add(env, v, where, &length);
+          else if (s <= kStoreF16) d.data[k] = arrays_.AddTyped(env, v, napi_uint16_array, 2, "Uint16Array", where, &length);
+          else d.data[k] = arrays_.AddTyped(env, v, napi_uint8_array, 1, "Uint8Array", where, &length);
+          host_slots_[t] |= 1u << k;
+        }
+        if (here == 0) d.n = length;
+        else if (length != d.n) throw Napi::RangeError::New(env, where + " has a different length");
+        if (s >= kStoreQ8Signed) {
+          size_t blocks = 0;
+          d.absmax[k] = arrays_.Add(env, absmax[at], where + " absmax", &blocks);
+          if (blocks != (length + kCompactBlock - 1) / kCompactBlock)
+            throw Napi::RangeError::New(env, where + " absmax has length " + std::to_string(blocks) + ", not one per block of " +
+                                                 std::to_string(kCompactBlock) + " elements");
+        }
+        here |= 1u << k;
+      }
+      if ((here & 3u) != 3u) throw Napi::TypeError::New(env, "cuda.CompactPlan: tensor " + std::to_string(t) + " needs a param and a grad");
+      present_[group[t]] &= here;
+    }
+    if (!info[5].IsNull() && !info[5].IsUndefined()) ReadHalf(env, info[5]);
+    arrays_.CheckOverlap(env);
+    values_.Init(rule_, groups);
+    if (!on_host_) {
+      gpu::CompactDevicePlan* plan = nullptr;
+      ThrowIf(env, gpu::compact_plan_create(rule_, groups, tensors_, host_slots_, seed_, &plan));
+      plan_ = plan;
+    }
+  }
+
+  ~CudaCompactPlan() override { gpu::compact_plan_destroy(plan_); }
+
+  // The plan's part of AsyncStep (plan_common.h).
+  BusyFlag busy_;
+  void RunStep() {
+    if (on_host_) {
+      gpu::compact_step_host(rule_, tensors_, values_.all_scalars().data(), values_.all_flags().data(), seed_, step_);
+      return;
+    }
+    std::string e = gpu::compact_plan_step(plan_, values_.all_scalars().data(), values_.all_flags().data(), step_);
+    if (!e.empty()) throw std::runtime_error(e);
+  }
+  void StepSettled() {
+    Pin(false);
+    arrays_.Hold(false);
+  }
+
+ private:
+  std::string Where(size_t t, uint32_t k) const {
+    return "cuda.CompactPlan: tensor " + std::to_string(t) + " slot " + std::to_string(k) + " (" + kRuleLayouts[rule_].slot_names[k] + ")";
+  }
+
+  // `half`: {seed, params}, params[t] null or {index, mirror} as CompactPlan's.
+  void ReadHalf(Napi::Env env, Napi::Value value) {
+    const size_t count = tensors_.size();
+    if (!value.IsObject()) throw Napi::TypeError::New(env, "cuda.CompactPlan: half must be an object {seed, params}");
+    Napi::Object half = value.As<Napi::Object>();
+    Napi::Value seed = half.Get("seed"), params = half.Get("params");
+    if (!seed.IsNumber() || !params.IsArray() || params.As<Napi::Array>().Length() != count)
+      throw Napi::TypeError::New(env, "cuda.CompactPlan: half must be {seed: number, params: Array of one entry per tensor}");
+    seed_ = seed.As<Napi::Number>().Uint32Value();
+    Napi::Array list = params.As<Napi::Array>();
+    for (size_t t = 0; t < count; ++t) {
+      Napi::Value v = list[static_cast<uint32_t>(t)];
+      if (v.IsNull() || v.IsUndefined()) continue;
+      const std::string where = "cuda.CompactPlan: tensor " + std::to_string(t) + " half";
+      if (!v.IsObject()) throw Napi::TypeError::New(env, where + " must be null or {index, mirror}");
+      Napi::Object o = v.As<Napi::Object>();
+      Napi::Value index = o.Get("index"), mirror = o.Get("mirror");
+      if (!index.IsNumber()) throw Napi::TypeError::New(env, where + ".index must be a number");
+      gpu::CompactTensor& d = tensors_[t];
+      d.index = index.As<Napi::Number>().Uint32Value();
+      if (mirror.IsNull() || mirror.IsUndefined()) {
+        if (d.storage[0] != kStoreBf16 && d.storage[0] != kStoreF16)
+          throw Napi::RangeError::New(env, where + ": without a mirror the param slot must be bf16 or fp16");
+        d.sr = 1;
+        sr_ = true;
+      } else {
+        if (d.storage[0] != kStoreF32) throw Napi::RangeError::New(env, where + ": with a mirror the param slot must be the float32 master");
+        if (d.storage[1] != kStoreBf16 && d.storage[1] != kStoreF16)
+          throw Napi::RangeError::New(env, where + ": with a mirror the grad must be bf16 or fp16 (the mirror's storage)");
+        size_t length = 0;
+        d.mirror = arrays_.AddTyped(env, mirror, napi_uint16_array, 2, "Uint16Array", where + " mirror", &length);
+        d.mirror_storage = d.storage[1];
+        if (length != d.n) throw Napi::RangeError::New(env, where + " mirror has a different length");
+      }
+    }
+  }
+
+  void Pin(bool pin) {
+    for (DeviceBuffer* b : buffers_)
+      if (b) pin ? b->pin() : b->unpin();
+  }
+
+  void Prepare(const Napi::CallbackInfo& info, const char* who) {
+    Napi::Env env = info.Env();
+    const std::string name = std::string("cuda.CompactPlan.") + who;
+    if (released_) throw Napi::Error::New(env, "cuda.CompactPlan: released");
+    busy_.ThrowIfBusy(env);
+    if (info.Length() != 2 && info.Length() != 3)
+      throw Napi::TypeError::New(env, name + "(scalars, flags[, step]): expected (Float32Array, Uint32Array[, number])");
+    if (sr_ && (info.Length() != 3 || !info[2].IsNumber()))
+      throw Napi::TypeError::New(env, name + ": step (a number) is required: stochastic rounding is keyed by it");
+    for (size_t i = 0; i < buffers_.size(); ++i)
+      if (buffers_[i] && buffers_[i]->freed())
+        throw Napi::Error::New(env, Where(i / slots_, static_cast<uint32_t>(i % slots_)) + " was freed");
+    arrays_.Check(env);
+    values_.Read(env, info[0], info[1], present_, name);
+    if (sr_) step_ = info[2].As<Napi::Number>().Uint32Value();
+  }
+
+  Napi::Value Step(const Napi::CallbackInfo& info) {
+    Prepare(info, "step");
+    RunStep();
+    return info.Env().Undefined();
+  }
+
+  Napi::Value StepAsync(const Napi::CallbackInfo& info) {
+    Prepare(info, "stepAsync");
+    arrays_.Hold(true);
+    Napi::Value promise;
+    try {
+      promise = AsyncStep<CudaCompactPlan>::Start(info.Env(), this, Value(), "adam-native:cuda-compact-step");
+    } catch (...) {
+      arrays_.Hold(false);
+      throw;
+    }
+    Pin(true);
+    return promise;
+  }
+
+  Napi::Value Release(const Napi::CallbackInfo& info) {
+    if (busy_.busy()) throw Napi::Error::New(info.Env(), "cuda.CompactPlan.release: a step is in flight");
+    gpu::compact_plan_destroy(plan_);
+    plan_ = nullptr;
+    released_ = true;
+    return info.Env().Undefined();
+  }
+
+  Napi::Value Busy(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), busy_.busy()); }
+
+  RuleId rule_ = kRuleCount;
+  uint32_t slots_ = 0;
+  bool on_host_ = false;
+  bool released_ = false;
+  std::vector<uint32_t> present_;  // per group: the slots every tensor of it has
+  std::vector<gpu::CompactTensor> tensors_;  // host pointers (a device plan keeps its own copy)
+  std::vector<uint32_t> host_slots_;
+  TrackedArrays arrays_;  // every host array: re-checked every step, held during a stepAsync
+  std::vector<Napi::ObjectReference> refs_;  // the DeviceBuffers (host arrays are held weakly, as CompactPlan's)
+  std::vector<DeviceBuffer*> buffers_;  // per item; nullptr for host arrays and absent slots
+  StepValues values_;
+  uint32_t seed_ = 0, step_ = 0;
+  bool sr_ = false;
+  gpu::CompactDevicePlan* plan_ = nullptr;
+};
+
 Napi::Value Info(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   gpu::Info q = gpu::query();
@@ -347,6 +571,7 @@ Napi::Object CudaExports(Napi::Env env) {
   cuda["info"] = Napi::Function::New(env, Info, "info");
   cuda["DeviceBuffer"] = DeviceBuffer::Define(env);
   cuda["Plan"] = CudaPlan::Define(env);
+  cuda["CompactPlan"] = CudaCompactPlan::Define(env);
   cuda["timeCopy"] = Napi::Function::New(env, TimeCopy, "timeCopy");
   return cuda;
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Adam, DeviceTensor, type Param, cuda } from '../lib';
 import { CASES, type HostParam, type OptimizerCase, fillGrads, makeParams, runSteps } from './cases';
+import { COMPACT_SETTINGS, compactRun, firstDifference, narrowAll, settingLabel } from './compact-runs';
 import { LENGTHS, firstBitDifference } from './helpers';
 
 const info = cuda.info();
@@ -262,5 +263,57 @@ describe("optimizers on backend 'cuda'", () => {
       expectBitwise(got, reference);
       if (dev) freeAll(dev);
     }
+  });
+});
+
+// Compact state and half-precision parameters on the device (native/cuda/compact.cu): every
+// setting against 'js', bit for bit, state dicts included. Lengths: empty, shorter than a block,
+// fp32 state under int8 (< 4096), several blocks with a partial last one.
+describe('cuda: compact state', () => {
+  const lengths = [0, 17, 300, 4100, 8195];
+  const fp32Params = COMPACT_SETTINGS.filter((s) => s.dtype === 'fp32');
+  const halfCases = CASES.filter((c) => /^(Adam|SGD|RMSProp|AdaGrad) \{/.test(c.label)).filter((_, i) => i % 3 === 0);
+  const refuses = (c: OptimizerCase, stateDtype: string) => c.label.includes('"centered":true') && stateDtype === 'int8';
+  for (const s of COMPACT_SETTINGS)
+    describe(settingLabel(s), () => {
+      const cases = (s.dtype === 'fp32' ? CASES : halfCases).filter((c) => !refuses(c, s.stateDtype));
+      it.skipIf(!hasGpu).each(cases.map((c) => [hasGpu ? c.label : `${c.label} ${noGpuReason}`, c] as const))('%s', async (_, c) => {
+        const want = await compactRun(c, s, lengths, { backend: 'js' });
+        expect(firstDifference(await compactRun(c, s, lengths, { backend: 'cuda' }), want)).toBe(null);
+        if (fp32Params.includes(s)) expect(firstDifference(await compactRun(c, s, lengths, { backend: 'cuda' }, 12, true), want)).toBe(null);
+      });
+    });
+
+  // More 256-element blocks than the grid has CUDA blocks (8 per SM): each CUDA block loops.
+  gpuIt('a tensor of 2^20 + 5 elements (the kernel loops over blocks): int8 state, and bf16 params by stochastic rounding', async () => {
+    const c = CASES.find((x) => x.label.startsWith('Adam {'))!;
+    for (const s of [COMPACT_SETTINGS[1], { dtype: 'bf16', masterWeights: false, stateDtype: 'int8' } as const]) {
+      const want = await compactRun(c, s, [(1 << 20) + 5, 3], { backend: 'js' }, 4);
+      expect(firstDifference(await compactRun(c, s, [(1 << 20) + 5, 3], { backend: 'cuda' }, 4), want)).toBe(null);
+    }
+  });
+
+  gpuIt('a stateDict of int8 state and bf16 params (stochastic rounding) taken mid-run continues bitwise on a fresh optimizer', async () => {
+    const c = CASES.find((x) => x.label.startsWith('Adam {'))!;
+    const s = { dtype: 'bf16', masterWeights: false, stateDtype: 'int8' } as const;
+    const want = await compactRun(c, s, lengths, { backend: 'js' });
+    const host = makeParams(lengths, 7);
+    const half = host.map((p) => ({ name: p.name, data: narrowAll('bf16', p.data), grad: new Uint16Array(p.grad.length), dtype: 'bf16' as const }));
+    const options = { ...c.options, backend: 'cuda', stateDtype: 'int8', masterWeights: false, seed: 11 };
+    let opt = c.make(half as unknown as Param[], options);
+    for (let t = 1; t <= 12; t++) {
+      if (t === 7) {
+        const saved = opt.stateDict();
+        opt.dispose();
+        opt = c.make(half as unknown as Param[], options);
+        opt.loadStateDict(saved);
+      }
+      fillGrads(host, 7, t);
+      half.forEach((p, i) => narrowAll('bf16', host[i].grad, p.grad));
+      if (t % 3 === 0) await opt.stepAsync();
+      else opt.step();
+    }
+    half.forEach((p) => expect(Buffer.from(p.data.buffer).equals(want.get(`param ${p.name}`)!)).toBe(true));
+    opt.dispose();
   });
 });

@@ -1,10 +1,10 @@
-import { CompactSlot } from '../compact/slot';
-import { HalfParamSlot, HalfTensor } from '../compact/half';
+import { hasCompact } from '../compact/driver';
 import type { Binding, CudaBinding, DeviceBuffer } from '../../binding';
 import { DeviceTensor, bufferOf, newDeviceTensor } from '../cuda';
 import type { Rule } from '../rules/types';
 import { pinner } from '../pin';
 import type { Backend, Executor, GradOps, TensorGroups } from './types';
+import { prepareCudaCompact } from './cuda-compact';
 
 /**
  * The GPU backend: state lives on the device, and a step is one kernel launch for every tensor of
@@ -12,21 +12,21 @@ import type { Backend, Executor, GradOps, TensorGroups } from './types';
  * place on the device; params given as Float32Arrays are mirrored (host-mirror mode): the device
  * keeps the param and state, each step uploads the grads and downloads the params through pinned
  * buffers. Whole-gradient operations on host grads (clipping, the non-finite check in host-mirror
- * mode) run on the CPU kernels given as `grads`: the same bits as every other backend.
+ * mode) run on the CPU kernels given as `grads`: the same bits as every other backend. Compact
+ * state and half-precision parameters go through cuda-compact.ts.
  */
 export function cudaBackend(binding: Binding, cuda: CudaBinding, grads: GradOps): Backend {
   return {
     name: 'cuda',
     prepare(rule: Rule<never>, groups: TensorGroups): Executor {
+      if (hasCompact(groups)) return prepareCudaCompact(binding, cuda, rule, groups);
       const slots = rule.slotNames.length;
       const pin = pinner(groups); // the host-mirror arrays
       const items: Array<DeviceBuffer | Float32Array | null> = [];
       groups.forEach((tensors) =>
         tensors.forEach((tensor, t) => {
           for (let k = 0; k < slots; k++) {
-            const x = tensor[k] ?? null;
-            if (x instanceof CompactSlot || x instanceof HalfParamSlot || x instanceof HalfTensor)
-              throw new Error(`the 'cuda' backend does not take compact state or half-precision parameters (tensor ${t} slot ${k})`);
+            const x = tensor[k] as DeviceTensor | Float32Array | null;
             items.push(x instanceof DeviceTensor ? bufferOf(x, `tensor ${t} slot ${k}`) : x);
           }
         }),

@@ -7,7 +7,7 @@ import type { Tensor } from '../tensor';
 /**
  * One tensor as the backends see it: param, grad, then the rule's state slots (null: absent).
  * DeviceTensors appear only in the slots given to the 'cuda' backend; half-precision parameters'
- * param and grad (lib/compact/half.ts) only in those given to the host backends.
+ * param and grad are given as lib/compact/half.ts's HalfParamSlot and HalfTensor.
  */
 export type TensorSlots = ReadonlyArray<Tensor | CompactSlot | HalfParamSlot | HalfTensor | null>;
 

@@ -71,5 +71,37 @@ std::string plan_step(DevicePlan* plan, const float* scalars, const uint32_t* fl
 std::string plan_time(DevicePlan* plan, const float* scalars, const uint32_t* flags, int iters, double* ms);
 void plan_destroy(DevicePlan* plan);
 
+// Compact storage (kernels/compact.h) on the device: one tensor's slots as the block code
+// (compact_block.h) reads them, in the plan's memory (device pointers for a device plan).
+struct CompactTensor {
+  void* data[kMaxSlots];
+  float* absmax[kMaxSlots];  // 8-bit slots: one float32 per block of kCompactBlock
+  uint32_t storage[kMaxSlots];
+  void* mirror;  // with a master (slot 0, float32): the bf16/fp16 parameter written from it
+  uint32_t mirror_storage;
+  uint32_t sr;     // 1: slot 0 is a bf16/fp16 parameter narrowed by stochastic rounding
+  uint32_t index;  // the parameter's index in the rounding key (sr_key)
+  uint32_t group;
+  unsigned long long n;
+};
+
+// The compact step run on the CPU by the device kernel's own block code (compact_host.cc): every
+// build has it, so the device code's arithmetic is tested without a GPU. Pointers are host memory;
+// `scalars` kMaxScalars floats per group, `flags` one per group. Single-threaded.
+void compact_step_host(RuleId rule, const std::vector<CompactTensor>& tensors, const float* scalars,
+                       const uint32_t* flags, uint32_t seed, uint32_t step);
+
+class CompactDevicePlan;  // one compact optimizer's tensors on the device
+
+// `host_slots[t]` bit k: slot k of tensor t (and its absmax) is host memory that the plan mirrors
+// on the device (uploaded now; slot 1, the grad, again before every step; the others downloaded
+// after every step); other slots are device memory. A mirror (half parameter output) is always
+// host memory, downloaded after every step.
+std::string compact_plan_create(RuleId rule, uint32_t groups, const std::vector<CompactTensor>& tensors,
+                                const std::vector<uint32_t>& host_slots, uint32_t seed, CompactDevicePlan** out);
+// One step for every tensor (one launch); blocks until the device is done and the host copies are written.
+std::string compact_plan_step(CompactDevicePlan* plan, const float* scalars, const uint32_t* flags, uint32_t step);
+void compact_plan_destroy(CompactDevicePlan* plan);
+
 }  // namespace gpu
 }  // namespace adam

@@ -32,6 +32,13 @@ std::string plan_create(RuleId, uint32_t, const std::vector<PlanTensor>&, const 
 std::string plan_step(DevicePlan*, const float*, const uint32_t*, const std::vector<HostPair>&) { return kReason; }
 std::string plan_time(DevicePlan*, const float*, const uint32_t*, int, double*) { return kReason; }
 void plan_destroy(DevicePlan*) {}
+std::string compact_plan_create(RuleId, uint32_t, const std::vector<CompactTensor>&, const std::vector<uint32_t>&, uint32_t,
+                                CompactDevicePlan** out) {
+  *out = nullptr;
+  return kReason;
+}
+std::string compact_plan_step(CompactDevicePlan*, const float*, const uint32_t*, uint32_t) { return kReason; }
+void compact_plan_destroy(CompactDevicePlan*) {}
 
 }  // namespace gpu
 }  // namespace adam

@@ -106,14 +106,14 @@ ADAM_HD inline uint8_t q8_code(const Quant8Map& map, float y) {
 #include "quant8_simd.h"
 
 // 8-bit block codes. Dequantise: map value times absmax, one float32 multiply.
-ADAM_HD inline void q8_widen(const Quant8Map& map, const uint8_t* codes, float absmax, float* out, size_t n) {
+inline void q8_widen(const Quant8Map& map, const uint8_t* codes, float absmax, float* out, size_t n) {
   q8_values(map, codes, absmax, out, n);
 }
 
 // Quantise a block: absmax = max |x| (NaN if any element is NaN, so divergence stays visible),
 // code = q8_code(x/absmax); absmax 0 gives every element the code of 0.
 // `x` (n <= kCompactBlock) is overwritten with x/absmax.
-ADAM_HD inline float q8_narrow(const Quant8Map& map, float* x, uint8_t* codes, size_t n) {
+inline float q8_narrow(const Quant8Map& map, float* x, uint8_t* codes, size_t n) {
   // On the bits of |x|, integer order is float order, and any NaN is above +Inf: an integer max
   // (which vectorises) finds the absmax and any NaN at once.
   uint32_t top = 0;

@@ -123,6 +123,10 @@ struct SlotStore {
 // different decades of the map, or next to 0 or 1), found from its float32 exponent (32 octaves
 // from 2^-31: at most one special midpoint per octave); inside a region the midpoints are
 // evenly spaced up to rounding, so the count is floor(min(|y|*scale + offset, cap)).
+// The CUDA block code (native/cuda/compact_block.h) searches instead: `above` holds the least
+// float32 above each midpoint, so y >= above[i] exactly when midpoint i < y, laid out as an
+// implicit binary tree (the midpoint a search step of width s tests at position p sits at
+// 128/s + p/(2s)); 1 KB per map fits the device's shared memory.
 constexpr uint32_t kQ8Exponents = 25, kQ8MantissaBits = 8;
 constexpr uint32_t kQ8Buckets = kQ8Exponents << kQ8MantissaBits;
 struct Quant8Map {
@@ -139,6 +143,7 @@ struct Quant8Map {
   alignas(64) float region_scale[16];
   alignas(64) float region_offset[16];
   alignas(64) float region_cap[16];
+  alignas(64) float above[256];  // [0] unused
 };
 // The computed count is used only where its fraction is at least this far from an integer
 // (quant8.cc checks that rounding and the map's own rounding stay below it); other lanes take

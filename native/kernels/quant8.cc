@@ -115,6 +115,11 @@ Quant8Map build(bool is_signed) {
   for (int i = 0; i < 256; ++i)
     if (map.values[i] == 0.0f) map.zero = static_cast<uint32_t>(i);
   build_regions(map, group);
+  // The search tree (kernel_api.h; the CUDA block code searches it): step s = 128, 64, ..., 1 tests
+  // midpoint p + s - 1 at p (a multiple of 2s) and moves p up by s when y is at or above it.
+  map.above[0] = HUGE_VALF;
+  for (int s = 128; s >= 1; s >>= 1)
+    for (int k = 0; k < 128 / s; ++k) map.above[128 / s + k] = least_above(map.mids[k * 2 * s + s - 1]);
   // The buckets. A positive bucket holds [low, high) (the first one reaches down to 0), a negative
   // one (-high, -low] (the first one up to -0). start counts the midpoints below all of them;
   // the midpoints inside (at most one: the map's spacing is wider than a bucket) give the
