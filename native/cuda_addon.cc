@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "compact_plan.h"
 #include "cuda/gpu.h"
 #include "kernels/dispatch.h"
 #include "plan_common.h"
@@ -235,7 +236,7 @@ class CudaPlan : public Napi::ObjectWrap<CudaPlan> {
 
  private:
   std::string Where(size_t t, uint32_t k) const {
-    return "cuda.Plan: tensor " + std::to_string(t) + " slot " + std::to_string(k) + " (" + kRuleLayouts[rule_].slot_names[k] + ")";
+    return "cuda.Plan: " + SlotWhere(rule_, t, k);
   }
 
   void Pin(bool pin) {
@@ -264,14 +265,7 @@ class CudaPlan : public Napi::ObjectWrap<CudaPlan> {
 
   Napi::Value StepAsync(const Napi::CallbackInfo& info) {
     Prepare(info, 0, "stepAsync");
-    host_arrays_.Hold(true);
-    Napi::Value promise;
-    try {
-      promise = AsyncStep<CudaPlan>::Start(info.Env(), this, Value(), "adam-native:cuda-step");
-    } catch (...) {
-      host_arrays_.Hold(false);
-      throw;
-    }
+    Napi::Value promise = AsyncStep<CudaPlan>::StartHolding(info.Env(), this, Value(), host_arrays_, "adam-native:cuda-step");
     Pin(true);
     return promise;
   }
@@ -339,9 +333,7 @@ class CudaCompactPlan : public Napi::ObjectWrap<CudaCompactPlan> {
     if (total % slots_ != 0)
       throw Napi::RangeError::New(env, std::string("cuda.CompactPlan: arrays.length is not a multiple of rule ") +
                                            kRuleLayouts[rule_].name + "'s " + std::to_string(slots_) + " slots");
-    const uint8_t* storage = static_cast<const uint8_t*>(TypedData(env, info[2], napi_uint8_array, total));
-    if (!storage) throw Napi::TypeError::New(env, "cuda.CompactPlan: storages must be a Uint8Array of arrays.length entries");
-    if (absmax.Length() != total) throw Napi::RangeError::New(env, "cuda.CompactPlan: absmax must have arrays.length entries");
+    const std::vector<uint8_t> storage = ReadStorages(env, info[2], absmax, total, who);
     const size_t count = total / slots_;
     uint32_t groups = 1;
     std::vector<uint32_t> group = GroupOfTensors(env, info[4], count, who, &groups);
@@ -360,8 +352,7 @@ class CudaCompactPlan : public Napi::ObjectWrap<CudaCompactPlan> {
         if (v.IsNull() || v.IsUndefined()) continue;
         const std::string where = Where(t, k);
         const uint32_t s = storage[at];
-        if (s >= kStoreCount || (k < 2 && s >= kStoreQ8Signed))
-          throw Napi::RangeError::New(env, where + ": storage " + std::to_string(s) + " is not one this slot can have");
+        CheckStorage(env, s, k, where);
         d.storage[k] = s;
         size_t length = 0;
         if (DeviceBuffer* b = DeviceBuffer::From(env, v)) {
@@ -375,20 +366,12 @@ class CudaCompactPlan : public Napi::ObjectWrap<CudaCompactPlan> {
           d.data[k] = b->data();
           length = b->length();
         } else {
-          if (s == kStoreF32) d.data[k] = arrays_.Add(env, v, where, &length);
-          else if (s <= kStoreF16) d.data[k] = arrays_.AddTyped(env, v, napi_uint16_array, 2, "Uint16Array", where, &length);
-          else d.data[k] = arrays_.AddTyped(env, v, napi_uint8_array, 1, "Uint8Array", where, &length);
+          d.data[k] = AddCompactArray(env, arrays_, v, s, where, &length);
           host_slots_[t] |= 1u << k;
         }
         if (here == 0) d.n = length;
         else if (length != d.n) throw Napi::RangeError::New(env, where + " has a different length");
-        if (s >= kStoreQ8Signed) {
-          size_t blocks = 0;
-          d.absmax[k] = arrays_.Add(env, absmax[at], where + " absmax", &blocks);
-          if (blocks != (length + kCompactBlock - 1) / kCompactBlock)
-            throw Napi::RangeError::New(env, where + " absmax has length " + std::to_string(blocks) + ", not one per block of " +
-                                                 std::to_string(kCompactBlock) + " elements");
-        }
+        if (s >= kStoreQ8Signed) d.absmax[k] = AddAbsmax(env, arrays_, absmax[at], where, length);
         here |= 1u << k;
       }
       if ((here & 3u) != 3u) throw Napi::TypeError::New(env, "cuda.CompactPlan: tensor " + std::to_string(t) + " needs a param and a grad");
@@ -423,42 +406,27 @@ class CudaCompactPlan : public Napi::ObjectWrap<CudaCompactPlan> {
 
  private:
   std::string Where(size_t t, uint32_t k) const {
-    return "cuda.CompactPlan: tensor " + std::to_string(t) + " slot " + std::to_string(k) + " (" + kRuleLayouts[rule_].slot_names[k] + ")";
+    return "cuda.CompactPlan: " + SlotWhere(rule_, t, k);
   }
 
-  // `half`: {seed, params}, params[t] null or {index, mirror} as CompactPlan's.
+  // `half`: as CompactPlan's (ReadHalfParams, compact_plan.h).
   void ReadHalf(Napi::Env env, Napi::Value value) {
     const size_t count = tensors_.size();
-    if (!value.IsObject()) throw Napi::TypeError::New(env, "cuda.CompactPlan: half must be an object {seed, params}");
-    Napi::Object half = value.As<Napi::Object>();
-    Napi::Value seed = half.Get("seed"), params = half.Get("params");
-    if (!seed.IsNumber() || !params.IsArray() || params.As<Napi::Array>().Length() != count)
-      throw Napi::TypeError::New(env, "cuda.CompactPlan: half must be {seed: number, params: Array of one entry per tensor}");
-    seed_ = seed.As<Napi::Number>().Uint32Value();
-    Napi::Array list = params.As<Napi::Array>();
+    std::vector<HalfTensor> read(count);
+    for (size_t t = 0; t < count; ++t)
+      read[t] = HalfTensor{tensors_[t].storage[0], tensors_[t].storage[1], static_cast<size_t>(tensors_[t].n)};
+    std::vector<HalfEntry> entries;
+    seed_ = ReadHalfParams(env, value, read, arrays_, "cuda.CompactPlan", "cuda.CompactPlan: ", &entries);
     for (size_t t = 0; t < count; ++t) {
-      Napi::Value v = list[static_cast<uint32_t>(t)];
-      if (v.IsNull() || v.IsUndefined()) continue;
-      const std::string where = "cuda.CompactPlan: tensor " + std::to_string(t) + " half";
-      if (!v.IsObject()) throw Napi::TypeError::New(env, where + " must be null or {index, mirror}");
-      Napi::Object o = v.As<Napi::Object>();
-      Napi::Value index = o.Get("index"), mirror = o.Get("mirror");
-      if (!index.IsNumber()) throw Napi::TypeError::New(env, where + ".index must be a number");
+      if (!entries[t].given) continue;
       gpu::CompactTensor& d = tensors_[t];
-      d.index = index.As<Napi::Number>().Uint32Value();
-      if (mirror.IsNull() || mirror.IsUndefined()) {
-        if (d.storage[0] != kStoreBf16 && d.storage[0] != kStoreF16)
-          throw Napi::RangeError::New(env, where + ": without a mirror the param slot must be bf16 or fp16");
+      d.index = entries[t].index;
+      if (entries[t].mirror) {
+        d.mirror = entries[t].mirror;
+        d.mirror_storage = entries[t].mirror_storage;
+      } else {
         d.sr = 1;
         sr_ = true;
-      } else {
-        if (d.storage[0] != kStoreF32) throw Napi::RangeError::New(env, where + ": with a mirror the param slot must be the float32 master");
-        if (d.storage[1] != kStoreBf16 && d.storage[1] != kStoreF16)
-          throw Napi::RangeError::New(env, where + ": with a mirror the grad must be bf16 or fp16 (the mirror's storage)");
-        size_t length = 0;
-        d.mirror = arrays_.AddTyped(env, mirror, napi_uint16_array, 2, "Uint16Array", where + " mirror", &length);
-        d.mirror_storage = d.storage[1];
-        if (length != d.n) throw Napi::RangeError::New(env, where + " mirror has a different length");
       }
     }
   }
@@ -493,14 +461,8 @@ class CudaCompactPlan : public Napi::ObjectWrap<CudaCompactPlan> {
 
   Napi::Value StepAsync(const Napi::CallbackInfo& info) {
     Prepare(info, "stepAsync");
-    arrays_.Hold(true);
-    Napi::Value promise;
-    try {
-      promise = AsyncStep<CudaCompactPlan>::Start(info.Env(), this, Value(), "adam-native:cuda-compact-step");
-    } catch (...) {
-      arrays_.Hold(false);
-      throw;
-    }
+    Napi::Value promise =
+        AsyncStep<CudaCompactPlan>::StartHolding(info.Env(), this, Value(), arrays_, "adam-native:cuda-compact-step");
     Pin(true);
     return promise;
   }
