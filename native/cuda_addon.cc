@@ -147,6 +147,44 @@ class DeviceBuffer : public Napi::ObjectWrap<DeviceBuffer> {
   int pins_ = 0;
 };
 
+// The DeviceBuffers of a plan's items (nullptr for host arrays and absent slots): each buffer at
+// most once, refused at a step once freed, pinned while a stepAsync runs. Messages name an item
+// as `who`: tensor t slot k.
+class PlanBuffers {
+ public:
+  void Init(size_t items, RuleId rule, const char* who) {
+    buffers_.assign(items, nullptr);
+    rule_ = rule;
+    who_ = who;
+  }
+
+  void Add(Napi::Env env, size_t i, DeviceBuffer* b) {
+    for (size_t j = 0; j < i; ++j)
+      if (buffers_[j] == b) throw Napi::Error::New(env, Where(i) + " is the same DeviceTensor as " + Where(j));
+    buffers_[i] = b;
+  }
+
+  void ThrowIfFreed(Napi::Env env) const {
+    for (size_t i = 0; i < buffers_.size(); ++i)
+      if (buffers_[i] && buffers_[i]->freed()) throw Napi::Error::New(env, Where(i) + " was freed");
+  }
+
+  void Pin(bool pin) {
+    for (DeviceBuffer* b : buffers_)
+      if (b) pin ? b->pin() : b->unpin();
+  }
+
+ private:
+  std::string Where(size_t i) const {
+    const uint32_t slots = kRuleLayouts[rule_].slots;
+    return std::string(who_) + ": " + SlotWhere(rule_, i / slots, static_cast<uint32_t>(i % slots));
+  }
+
+  std::vector<DeviceBuffer*> buffers_;
+  RuleId rule_ = kRuleCount;
+  const char* who_ = "";
+};
+
 // One optimizer's tensors on the device, in parameter groups: a step for all of them is one
 // launch. Per tensor the rule's slots (param, grad, state...): param and grad as DeviceBuffers, or
 // as Float32Arrays for host-mirror mode; state slots as DeviceBuffers or null (an absent slot).
@@ -177,7 +215,7 @@ class CudaPlan : public Napi::ObjectWrap<CudaPlan> {
     tensors_.resize(count);
     host_.resize(count);
     refs_.resize(items.Length());
-    buffers_.assign(items.Length(), nullptr);
+    buffers_.Init(items.Length(), rule_, who);
     present_.assign(groups, (1u << slots_) - 1u);
     for (size_t t = 0; t < count; ++t) {
       uint32_t here = 0;
@@ -199,9 +237,7 @@ class CudaPlan : public Napi::ObjectWrap<CudaPlan> {
           if (!b) throw Napi::TypeError::New(env, Where(t, k) + " is not a DeviceTensor");
           if (b->freed()) throw Napi::Error::New(env, Where(t, k) + " was freed");
           if (k == 1 && tensors_[t].mirror) throw Napi::TypeError::New(env, Where(t, k) + ": param and grad must both be on the host or both on the device");
-          for (size_t j = 0; j < i; ++j)
-            if (buffers_[j] == b) throw Napi::Error::New(env, Where(t, k) + " is the same DeviceTensor as " + Where(j / slots_, static_cast<uint32_t>(j % slots_)));
-          buffers_[i] = b;
+          buffers_.Add(env, i, b);
           tensors_[t].slots[k] = b->data();
           n = b->length();
         }
@@ -230,7 +266,7 @@ class CudaPlan : public Napi::ObjectWrap<CudaPlan> {
     if (!e.empty()) throw std::runtime_error(e);
   }
   void StepSettled() {
-    Pin(false);
+    buffers_.Pin(false);
     host_arrays_.Hold(false);
   }
 
@@ -239,20 +275,13 @@ class CudaPlan : public Napi::ObjectWrap<CudaPlan> {
     return "cuda.Plan: " + SlotWhere(rule_, t, k);
   }
 
-  void Pin(bool pin) {
-    for (DeviceBuffer* b : buffers_)
-      if (b) pin ? b->pin() : b->unpin();
-  }
-
   void Prepare(const Napi::CallbackInfo& info, size_t extra, const char* who) {
     Napi::Env env = info.Env();
     if (!plan_) throw Napi::Error::New(env, "cuda.Plan: released");
     busy_.ThrowIfBusy(env);
     if (info.Length() != 2 + extra)
       throw Napi::TypeError::New(env, std::string("cuda.Plan.") + who + "(scalars, flags): expected (Float32Array, Uint32Array)");
-    for (size_t i = 0; i < buffers_.size(); ++i)
-      if (buffers_[i] && buffers_[i]->freed())
-        throw Napi::Error::New(env, Where(i / slots_, static_cast<uint32_t>(i % slots_)) + " was freed");
+    buffers_.ThrowIfFreed(env);
     host_arrays_.Check(env);  // a detached host array throws instead of being written
     values_.Read(env, info[0], info[1], present_, std::string("cuda.Plan.") + who);
   }
@@ -266,7 +295,7 @@ class CudaPlan : public Napi::ObjectWrap<CudaPlan> {
   Napi::Value StepAsync(const Napi::CallbackInfo& info) {
     Prepare(info, 0, "stepAsync");
     Napi::Value promise = AsyncStep<CudaPlan>::StartHolding(info.Env(), this, Value(), host_arrays_, "adam-native:cuda-step");
-    Pin(true);
+    buffers_.Pin(true);
     return promise;
   }
 
@@ -296,7 +325,7 @@ class CudaPlan : public Napi::ObjectWrap<CudaPlan> {
   std::vector<gpu::HostPair> host_;
   TrackedArrays host_arrays_;  // the mirrored params and grads: re-checked every step, held during a stepAsync
   std::vector<Napi::ObjectReference> refs_;
-  std::vector<DeviceBuffer*> buffers_;  // per item; nullptr for host arrays and absent slots
+  PlanBuffers buffers_;
   StepValues values_;
   gpu::DevicePlan* plan_ = nullptr;
 };
@@ -340,7 +369,7 @@ class CudaCompactPlan : public Napi::ObjectWrap<CudaCompactPlan> {
     present_.assign(groups, (1u << slots_) - 1u);
     tensors_.assign(count, gpu::CompactTensor{});
     host_slots_.assign(count, 0);
-    buffers_.assign(total, nullptr);
+    buffers_.Init(total, rule_, who);
     refs_.resize(total);
     for (size_t t = 0; t < count; ++t) {
       gpu::CompactTensor& d = tensors_[t];
@@ -359,9 +388,7 @@ class CudaCompactPlan : public Napi::ObjectWrap<CudaCompactPlan> {
           if (on_host_) throw Napi::TypeError::New(env, where + " is a DeviceTensor; mode 'host' takes host arrays only");
           if (s != kStoreF32) throw Napi::TypeError::New(env, where + " is a DeviceTensor, so its storage must be 0 (float32)");
           if (b->freed()) throw Napi::Error::New(env, where + " was freed");
-          for (uint32_t j = 0; j < at; ++j)
-            if (buffers_[j] == b) throw Napi::Error::New(env, where + " is the same DeviceTensor as " + Where(j / slots_, j % slots_));
-          buffers_[at] = b;
+          buffers_.Add(env, at, b);
           refs_[at] = Napi::Persistent(v.As<Napi::Object>());  // the device memory stays alive with the plan
           d.data[k] = b->data();
           length = b->length();
@@ -400,7 +427,7 @@ class CudaCompactPlan : public Napi::ObjectWrap<CudaCompactPlan> {
     if (!e.empty()) throw std::runtime_error(e);
   }
   void StepSettled() {
-    Pin(false);
+    buffers_.Pin(false);
     arrays_.Hold(false);
   }
 
@@ -431,11 +458,6 @@ class CudaCompactPlan : public Napi::ObjectWrap<CudaCompactPlan> {
     }
   }
 
-  void Pin(bool pin) {
-    for (DeviceBuffer* b : buffers_)
-      if (b) pin ? b->pin() : b->unpin();
-  }
-
   void Prepare(const Napi::CallbackInfo& info, const char* who) {
     Napi::Env env = info.Env();
     const std::string name = std::string("cuda.CompactPlan.") + who;
@@ -445,9 +467,7 @@ class CudaCompactPlan : public Napi::ObjectWrap<CudaCompactPlan> {
       throw Napi::TypeError::New(env, name + "(scalars, flags[, step]): expected (Float32Array, Uint32Array[, number])");
     if (sr_ && (info.Length() != 3 || !info[2].IsNumber()))
       throw Napi::TypeError::New(env, name + ": step (a number) is required: stochastic rounding is keyed by it");
-    for (size_t i = 0; i < buffers_.size(); ++i)
-      if (buffers_[i] && buffers_[i]->freed())
-        throw Napi::Error::New(env, Where(i / slots_, static_cast<uint32_t>(i % slots_)) + " was freed");
+    buffers_.ThrowIfFreed(env);
     arrays_.Check(env);
     values_.Read(env, info[0], info[1], present_, name);
     if (sr_) step_ = info[2].As<Napi::Number>().Uint32Value();
@@ -463,7 +483,7 @@ class CudaCompactPlan : public Napi::ObjectWrap<CudaCompactPlan> {
     Prepare(info, "stepAsync");
     Napi::Value promise =
         AsyncStep<CudaCompactPlan>::StartHolding(info.Env(), this, Value(), arrays_, "adam-native:cuda-compact-step");
-    Pin(true);
+    buffers_.Pin(true);
     return promise;
   }
 
@@ -486,7 +506,7 @@ class CudaCompactPlan : public Napi::ObjectWrap<CudaCompactPlan> {
   std::vector<uint32_t> host_slots_;
   TrackedArrays arrays_;  // every host array: re-checked every step, held during a stepAsync
   std::vector<Napi::ObjectReference> refs_;  // the DeviceBuffers (host arrays are held weakly, as CompactPlan's)
-  std::vector<DeviceBuffer*> buffers_;  // per item; nullptr for host arrays and absent slots
+  PlanBuffers buffers_;
   StepValues values_;
   uint32_t seed_ = 0, step_ = 0;
   bool sr_ = false;
