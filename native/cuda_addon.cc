@@ -204,11 +204,8 @@ class CudaPlan : public Napi::ObjectWrap<CudaPlan> {
     if (info.Length() != 3 || !info[1].IsArray())
       throw Napi::TypeError::New(env, "cuda.Plan(rule, items, groups): expected 3 arguments, items an Array");
     rule_ = RequireRule(env, info[0], who);
-    slots_ = kRuleLayouts[rule_].slots;
     Napi::Array items = info[1].As<Napi::Array>();
-    if (items.Length() % slots_ != 0)
-      throw Napi::RangeError::New(env, std::string("cuda.Plan: items.length is not a multiple of rule ") +
-                                           kRuleLayouts[rule_].name + "'s " + std::to_string(slots_) + " slots");
+    slots_ = SlotsDividing(env, rule_, items.Length(), who, "items");
     const size_t count = items.Length() / slots_;
     uint32_t groups = 1;
     std::vector<uint32_t> group = GroupOfTensors(env, info[2], count, who, &groups);
@@ -355,13 +352,10 @@ class CudaCompactPlan : public Napi::ObjectWrap<CudaCompactPlan> {
     if (mode != "device" && mode != "host") throw Napi::RangeError::New(env, "cuda.CompactPlan: mode must be 'device' or 'host'");
     on_host_ = mode == "host";
     rule_ = RequireRule(env, info[0], who);
-    slots_ = kRuleLayouts[rule_].slots;
     Napi::Array arrays = info[1].As<Napi::Array>();
     Napi::Array absmax = info[3].As<Napi::Array>();
     const uint32_t total = arrays.Length();
-    if (total % slots_ != 0)
-      throw Napi::RangeError::New(env, std::string("cuda.CompactPlan: arrays.length is not a multiple of rule ") +
-                                           kRuleLayouts[rule_].name + "'s " + std::to_string(slots_) + " slots");
+    slots_ = SlotsDividing(env, rule_, total, who, "arrays");
     const std::vector<uint8_t> storage = ReadStorages(env, info[2], absmax, total, who);
     const size_t count = total / slots_;
     uint32_t groups = 1;

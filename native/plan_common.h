@@ -91,6 +91,15 @@ inline const void* TypedData(Napi::Env env, Napi::Value value, napi_typedarray_t
   return n == 0 ? kEmpty : data;
 }
 
+// The rule's slots per tensor, checked to divide `length`, the count of the argument `what`.
+inline uint32_t SlotsDividing(Napi::Env env, RuleId rule, uint32_t length, const std::string& who, const char* what) {
+  const uint32_t slots = kRuleLayouts[rule].slots;
+  if (length % slots != 0)
+    throw Napi::RangeError::New(env, who + ": " + what + ".length is not a multiple of rule " + kRuleLayouts[rule].name +
+                                         "'s " + std::to_string(slots) + " slots");
+  return slots;
+}
+
 // "tensor t slot k (name)": a slot in messages.
 inline std::string SlotWhere(RuleId rule, size_t t, uint32_t k) {
   return "tensor " + std::to_string(t) + " slot " + std::to_string(k) + " (" + kRuleLayouts[rule].slot_names[k] + ")";
@@ -286,10 +295,7 @@ class HostPlan : public Napi::ObjectWrap<Plan> {
     rule_ = RequireRule(env, rule, who);
     const Isa picked = RequireIsa(env, isa, who);
     threads_ = ThreadCount(env, threads, who);
-    slots_ = kRuleLayouts[rule_].slots;
-    if (arrays % slots_ != 0)
-      throw Napi::RangeError::New(env, std::string(who) + ": arrays.length is not a multiple of rule " + kRuleLayouts[rule_].name +
-                                           "'s " + std::to_string(slots_) + " slots");
+    slots_ = SlotsDividing(env, rule_, arrays, who, "arrays");
     return picked;
   }
 
