@@ -19,10 +19,8 @@ class CompactPlan : public HostPlan<CompactPlan> {
  public:
   // new CompactPlan(rule, arrays, storages, absmax, groups, isa, threads[, half]): arrays as
   // CpuPlan's; storages a Uint8Array with each array's Storage; absmax per array a Float32Array of
-  // one value per block (8-bit codes) or null. `half` (kernels/stochastic.h), for half-precision
-  // parameters: { seed, params } with params[t] null (a float32 parameter) or { index, mirror }:
-  // mirror a Uint16Array written from the float32 master in slot 0 (its storage the grad's), or
-  // null for stochastic rounding of slot 0's half storage keyed by (seed, step, index).
+  // one value per block (8-bit codes) or null; `half` as ReadHalfParams (compact_plan.h) reads it,
+  // for half-precision parameters: stochastic rounding is keyed by (seed, step, index).
   explicit CompactPlan(const Napi::CallbackInfo& info) : HostPlan(info) {
     Napi::Env env = info.Env();
     if ((info.Length() != 7 && info.Length() != 8) || !info[1].IsArray() || !info[3].IsArray())
@@ -33,10 +31,7 @@ class CompactPlan : public HostPlan<CompactPlan> {
     absmax_ = info[3].As<Napi::Array>();
     const uint32_t total = arrays.Length();
     kernel_ = isa_kernels(ReadRule(env, info[0], info[5], info[6], total, "CompactPlan")).compact[rule_];
-    const uint8_t* storages = static_cast<const uint8_t*>(TypedData(env, info[2], napi_uint8_array, total));
-    if (!storages) throw Napi::TypeError::New(env, "CompactPlan: storages must be a Uint8Array of arrays.length entries");
-    storages_.assign(storages, storages + total);  // before a getter of `arrays` can detach them
-    if (absmax_.Length() != total) throw Napi::RangeError::New(env, "CompactPlan: absmax must have arrays.length entries");
+    storages_ = ReadStorages(env, info[2], absmax_, total, "CompactPlan");
     stores_.assign(total, SlotStore{nullptr, nullptr, kStoreF32, nullptr});
     const std::vector<size_t> lengths = ReadTensors(env, arrays, total, info[4], "CompactPlan");
     absmax_ = Napi::Array();
@@ -50,66 +45,37 @@ class CompactPlan : public HostPlan<CompactPlan> {
   size_t AddSlot(Napi::Env env, uint32_t at, uint32_t k, Napi::Value value, const std::string& where) {
     SlotStore& store = stores_[at];
     const uint32_t s = storages_[at];
-    if (s >= kStoreCount || (k < 2 && s >= kStoreQ8Signed))
-      throw Napi::RangeError::New(env, where + ": storage " + std::to_string(s) + " is not one this slot can have");
+    CheckStorage(env, s, k, where);
     size_t length = 0;
     store.storage = s;
-    if (s == kStoreF32) store.data = arrays_.Add(env, value, where, &length);
-    else if (s <= kStoreF16) store.data = arrays_.AddTyped(env, value, napi_uint16_array, 2, "Uint16Array", where, &length);
-    else store.data = arrays_.AddTyped(env, value, napi_uint8_array, 1, "Uint8Array", where, &length);
+    store.data = AddCompactArray(env, arrays_, value, s, where, &length);
     return length;
   }
 
   // 8-bit codes: their absmax array, one value per block.
   void SlotAdded(Napi::Env env, uint32_t at, const std::string& where, size_t length) {
     SlotStore& store = stores_[at];
-    if (store.storage < kStoreQ8Signed) return;
-    size_t blocks = 0;
-    store.absmax = arrays_.Add(env, absmax_[at], where + " absmax", &blocks);
-    if (blocks != (length + kCompactBlock - 1) / kCompactBlock)
-      throw Napi::RangeError::New(env, where + " absmax has length " + std::to_string(blocks) + ", not one per block of " +
-                                           std::to_string(kCompactBlock) + " elements");
+    if (store.storage >= kStoreQ8Signed) store.absmax = AddAbsmax(env, arrays_, absmax_[at], where, length);
   }
 
-  // `half`: the param slots of half-precision parameters (stochastic.h), checked against the
-  // storages already read; halves_ is sized once, so the stores' pointers into it stay valid.
+  // `half`, checked against the storages already read; halves_ is sized once, so the stores'
+  // pointers into it stay valid.
   void ReadHalf(Napi::Env env, Napi::Value value, const std::vector<size_t>& lengths) {
     const size_t tensors = lengths.size();
-    if (!value.IsObject()) throw Napi::TypeError::New(env, "CompactPlan: half must be an object {seed, params}");
-    Napi::Object half = value.As<Napi::Object>();
-    Napi::Value seed = half.Get("seed"), params = half.Get("params");
-    if (!seed.IsNumber() || !params.IsArray() || params.As<Napi::Array>().Length() != tensors)
-      throw Napi::TypeError::New(env, "CompactPlan: half must be {seed: number, params: Array of one entry per tensor}");
-    seed_ = seed.As<Napi::Number>().Uint32Value();
-    Napi::Array list = params.As<Napi::Array>();
+    std::vector<HalfTensor> read(tensors);
+    for (size_t t = 0; t < tensors; ++t)
+      read[t] = HalfTensor{stores_[t * slots_].storage, stores_[t * slots_ + 1].storage, lengths[t]};
+    std::vector<HalfEntry> entries;
+    seed_ = ReadHalfParams(env, value, read, arrays_, "CompactPlan", "", &entries);
     halves_.assign(tensors, HalfParam{nullptr, kStoreF32, 0});
     index_.assign(tensors, 0);
     for (size_t t = 0; t < tensors; ++t) {
-      Napi::Value v = list[static_cast<uint32_t>(t)];
-      if (v.IsNull() || v.IsUndefined()) continue;
-      const std::string where = "tensor " + std::to_string(t) + " half";
-      if (!v.IsObject()) throw Napi::TypeError::New(env, where + " must be null or {index, mirror}");
-      Napi::Object o = v.As<Napi::Object>();
-      Napi::Value index = o.Get("index"), mirror = o.Get("mirror");
-      if (!index.IsNumber()) throw Napi::TypeError::New(env, where + ".index must be a number");
-      SlotStore& param = stores_[t * slots_];
-      const uint32_t grad = stores_[t * slots_ + 1].storage;
-      HalfParam& h = halves_[t];
-      index_[t] = index.As<Napi::Number>().Uint32Value();
-      if (mirror.IsNull() || mirror.IsUndefined()) {
-        if (param.storage != kStoreBf16 && param.storage != kStoreF16)
-          throw Napi::RangeError::New(env, where + ": without a mirror the param slot must be bf16 or fp16");
-      } else {
-        if (param.storage != kStoreF32) throw Napi::RangeError::New(env, where + ": with a mirror the param slot must be the float32 master");
-        if (grad != kStoreBf16 && grad != kStoreF16)
-          throw Napi::RangeError::New(env, where + ": with a mirror the grad must be bf16 or fp16 (the mirror's storage)");
-        size_t length = 0;
-        h.mirror = arrays_.AddTyped(env, mirror, napi_uint16_array, 2, "Uint16Array", where + " mirror", &length);
-        h.mirror_storage = grad;
-        if (length != lengths[t]) throw Napi::RangeError::New(env, where + " mirror has a different length");
-      }
-      param.half = &h;
-      sr_ = sr_ || h.mirror == nullptr;
+      if (!entries[t].given) continue;
+      halves_[t].mirror = entries[t].mirror;
+      halves_[t].mirror_storage = entries[t].mirror ? entries[t].mirror_storage : kStoreF32;
+      index_[t] = entries[t].index;
+      stores_[t * slots_].half = &halves_[t];
+      sr_ = sr_ || entries[t].mirror == nullptr;
     }
   }
 
@@ -157,6 +123,76 @@ Napi::Value MapValues(Napi::Env env, bool is_signed) {
 }
 
 }  // namespace
+
+std::vector<uint8_t> ReadStorages(Napi::Env env, Napi::Value storages, Napi::Array absmax, uint32_t total,
+                                  const char* who) {
+  const uint8_t* data = static_cast<const uint8_t*>(TypedData(env, storages, napi_uint8_array, total));
+  if (!data) throw Napi::TypeError::New(env, std::string(who) + ": storages must be a Uint8Array of arrays.length entries");
+  std::vector<uint8_t> copy(data, data + total);
+  if (absmax.Length() != total) throw Napi::RangeError::New(env, std::string(who) + ": absmax must have arrays.length entries");
+  return copy;
+}
+
+void CheckStorage(Napi::Env env, uint32_t storage, uint32_t k, const std::string& where) {
+  if (storage >= kStoreCount || (k < 2 && storage >= kStoreQ8Signed))
+    throw Napi::RangeError::New(env, where + ": storage " + std::to_string(storage) + " is not one this slot can have");
+}
+
+void* AddCompactArray(Napi::Env env, TrackedArrays& arrays, Napi::Value value, uint32_t storage,
+                      const std::string& where, size_t* length) {
+  if (storage == kStoreF32) return arrays.Add(env, value, where, length);
+  if (storage <= kStoreF16) return arrays.AddTyped(env, value, napi_uint16_array, 2, "Uint16Array", where, length);
+  return arrays.AddTyped(env, value, napi_uint8_array, 1, "Uint8Array", where, length);
+}
+
+float* AddAbsmax(Napi::Env env, TrackedArrays& arrays, Napi::Value value, const std::string& where, size_t length) {
+  size_t blocks = 0;
+  float* absmax = arrays.Add(env, value, where + " absmax", &blocks);
+  if (blocks != (length + kCompactBlock - 1) / kCompactBlock)
+    throw Napi::RangeError::New(env, where + " absmax has length " + std::to_string(blocks) + ", not one per block of " +
+                                         std::to_string(kCompactBlock) + " elements");
+  return absmax;
+}
+
+uint32_t ReadHalfParams(Napi::Env env, Napi::Value value, const std::vector<HalfTensor>& tensors, TrackedArrays& arrays,
+                        const char* who, const std::string& prefix, std::vector<HalfEntry>* entries) {
+  const size_t count = tensors.size();
+  if (!value.IsObject()) throw Napi::TypeError::New(env, std::string(who) + ": half must be an object {seed, params}");
+  Napi::Object half = value.As<Napi::Object>();
+  Napi::Value seed = half.Get("seed"), params = half.Get("params");
+  if (!seed.IsNumber() || !params.IsArray() || params.As<Napi::Array>().Length() != count)
+    throw Napi::TypeError::New(env, std::string(who) + ": half must be {seed: number, params: Array of one entry per tensor}");
+  const uint32_t seed_value = seed.As<Napi::Number>().Uint32Value();
+  Napi::Array list = params.As<Napi::Array>();
+  entries->assign(count, HalfEntry{});
+  for (size_t t = 0; t < count; ++t) {
+    Napi::Value v = list[static_cast<uint32_t>(t)];
+    if (v.IsNull() || v.IsUndefined()) continue;
+    const std::string where = prefix + "tensor " + std::to_string(t) + " half";
+    if (!v.IsObject()) throw Napi::TypeError::New(env, where + " must be null or {index, mirror}");
+    Napi::Object o = v.As<Napi::Object>();
+    Napi::Value index = o.Get("index"), mirror = o.Get("mirror");
+    if (!index.IsNumber()) throw Napi::TypeError::New(env, where + ".index must be a number");
+    const HalfTensor& tensor = tensors[t];
+    HalfEntry& e = (*entries)[t];
+    e.given = true;
+    e.index = index.As<Napi::Number>().Uint32Value();
+    if (mirror.IsNull() || mirror.IsUndefined()) {
+      if (tensor.param_storage != kStoreBf16 && tensor.param_storage != kStoreF16)
+        throw Napi::RangeError::New(env, where + ": without a mirror the param slot must be bf16 or fp16");
+    } else {
+      if (tensor.param_storage != kStoreF32)
+        throw Napi::RangeError::New(env, where + ": with a mirror the param slot must be the float32 master");
+      if (tensor.grad_storage != kStoreBf16 && tensor.grad_storage != kStoreF16)
+        throw Napi::RangeError::New(env, where + ": with a mirror the grad must be bf16 or fp16 (the mirror's storage)");
+      size_t length = 0;
+      e.mirror = arrays.AddTyped(env, mirror, napi_uint16_array, 2, "Uint16Array", where + " mirror", &length);
+      e.mirror_storage = tensor.grad_storage;
+      if (length != tensor.length) throw Napi::RangeError::New(env, where + " mirror has a different length");
+    }
+  }
+  return seed_value;
+}
 
 void RegisterCompactPlan(Napi::Env env, Napi::Object exports) {
   exports["CompactPlan"] = CompactPlan::Define(env, "CompactPlan");

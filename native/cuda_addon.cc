@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "compact_plan.h"
 #include "cuda/gpu.h"
 #include "kernels/dispatch.h"
 #include "plan_common.h"
@@ -146,6 +147,44 @@ class DeviceBuffer : public Napi::ObjectWrap<DeviceBuffer> {
   int pins_ = 0;
 };
 
+// The DeviceBuffers of a plan's items (nullptr for host arrays and absent slots): each buffer at
+// most once, refused at a step once freed, pinned while a stepAsync runs. Messages name an item
+// as `who`: tensor t slot k.
+class PlanBuffers {
+ public:
+  void Init(size_t items, RuleId rule, const char* who) {
+    buffers_.assign(items, nullptr);
+    rule_ = rule;
+    who_ = who;
+  }
+
+  void Add(Napi::Env env, size_t i, DeviceBuffer* b) {
+    for (size_t j = 0; j < i; ++j)
+      if (buffers_[j] == b) throw Napi::Error::New(env, Where(i) + " is the same DeviceTensor as " + Where(j));
+    buffers_[i] = b;
+  }
+
+  void ThrowIfFreed(Napi::Env env) const {
+    for (size_t i = 0; i < buffers_.size(); ++i)
+      if (buffers_[i] && buffers_[i]->freed()) throw Napi::Error::New(env, Where(i) + " was freed");
+  }
+
+  void Pin(bool pin) {
+    for (DeviceBuffer* b : buffers_)
+      if (b) pin ? b->pin() : b->unpin();
+  }
+
+ private:
+  std::string Where(size_t i) const {
+    const uint32_t slots = kRuleLayouts[rule_].slots;
+    return std::string(who_) + ": " + SlotWhere(rule_, i / slots, static_cast<uint32_t>(i % slots));
+  }
+
+  std::vector<DeviceBuffer*> buffers_;
+  RuleId rule_ = kRuleCount;
+  const char* who_ = "";
+};
+
 // One optimizer's tensors on the device, in parameter groups: a step for all of them is one
 // launch. Per tensor the rule's slots (param, grad, state...): param and grad as DeviceBuffers, or
 // as Float32Arrays for host-mirror mode; state slots as DeviceBuffers or null (an absent slot).
@@ -165,18 +204,15 @@ class CudaPlan : public Napi::ObjectWrap<CudaPlan> {
     if (info.Length() != 3 || !info[1].IsArray())
       throw Napi::TypeError::New(env, "cuda.Plan(rule, items, groups): expected 3 arguments, items an Array");
     rule_ = RequireRule(env, info[0], who);
-    slots_ = kRuleLayouts[rule_].slots;
     Napi::Array items = info[1].As<Napi::Array>();
-    if (items.Length() % slots_ != 0)
-      throw Napi::RangeError::New(env, std::string("cuda.Plan: items.length is not a multiple of rule ") +
-                                           kRuleLayouts[rule_].name + "'s " + std::to_string(slots_) + " slots");
+    slots_ = SlotsDividing(env, rule_, items.Length(), who, "items");
     const size_t count = items.Length() / slots_;
     uint32_t groups = 1;
     std::vector<uint32_t> group = GroupOfTensors(env, info[2], count, who, &groups);
     tensors_.resize(count);
     host_.resize(count);
     refs_.resize(items.Length());
-    buffers_.assign(items.Length(), nullptr);
+    buffers_.Init(items.Length(), rule_, who);
     present_.assign(groups, (1u << slots_) - 1u);
     for (size_t t = 0; t < count; ++t) {
       uint32_t here = 0;
@@ -198,9 +234,7 @@ class CudaPlan : public Napi::ObjectWrap<CudaPlan> {
           if (!b) throw Napi::TypeError::New(env, Where(t, k) + " is not a DeviceTensor");
           if (b->freed()) throw Napi::Error::New(env, Where(t, k) + " was freed");
           if (k == 1 && tensors_[t].mirror) throw Napi::TypeError::New(env, Where(t, k) + ": param and grad must both be on the host or both on the device");
-          for (size_t j = 0; j < i; ++j)
-            if (buffers_[j] == b) throw Napi::Error::New(env, Where(t, k) + " is the same DeviceTensor as " + Where(j / slots_, static_cast<uint32_t>(j % slots_)));
-          buffers_[i] = b;
+          buffers_.Add(env, i, b);
           tensors_[t].slots[k] = b->data();
           n = b->length();
         }
@@ -229,18 +263,13 @@ class CudaPlan : public Napi::ObjectWrap<CudaPlan> {
     if (!e.empty()) throw std::runtime_error(e);
   }
   void StepSettled() {
-    Pin(false);
+    buffers_.Pin(false);
     host_arrays_.Hold(false);
   }
 
  private:
   std::string Where(size_t t, uint32_t k) const {
-    return "cuda.Plan: tensor " + std::to_string(t) + " slot " + std::to_string(k) + " (" + kRuleLayouts[rule_].slot_names[k] + ")";
-  }
-
-  void Pin(bool pin) {
-    for (DeviceBuffer* b : buffers_)
-      if (b) pin ? b->pin() : b->unpin();
+    return "cuda.Plan: " + SlotWhere(rule_, t, k);
   }
 
   void Prepare(const Napi::CallbackInfo& info, size_t extra, const char* who) {
@@ -249,9 +278,7 @@ class CudaPlan : public Napi::ObjectWrap<CudaPlan> {
     busy_.ThrowIfBusy(env);
     if (info.Length() != 2 + extra)
       throw Napi::TypeError::New(env, std::string("cuda.Plan.") + who + "(scalars, flags): expected (Float32Array, Uint32Array)");
-    for (size_t i = 0; i < buffers_.size(); ++i)
-      if (buffers_[i] && buffers_[i]->freed())
-        throw Napi::Error::New(env, Where(i / slots_, static_cast<uint32_t>(i % slots_)) + " was freed");
+    buffers_.ThrowIfFreed(env);
     host_arrays_.Check(env);  // a detached host array throws instead of being written
     values_.Read(env, info[0], info[1], present_, std::string("cuda.Plan.") + who);
   }
@@ -264,15 +291,8 @@ class CudaPlan : public Napi::ObjectWrap<CudaPlan> {
 
   Napi::Value StepAsync(const Napi::CallbackInfo& info) {
     Prepare(info, 0, "stepAsync");
-    host_arrays_.Hold(true);
-    Napi::Value promise;
-    try {
-      promise = AsyncStep<CudaPlan>::Start(info.Env(), this, Value(), "adam-native:cuda-step");
-    } catch (...) {
-      host_arrays_.Hold(false);
-      throw;
-    }
-    Pin(true);
+    Napi::Value promise = AsyncStep<CudaPlan>::StartHolding(info.Env(), this, Value(), host_arrays_, "adam-native:cuda-step");
+    buffers_.Pin(true);
     return promise;
   }
 
@@ -302,7 +322,7 @@ class CudaPlan : public Napi::ObjectWrap<CudaPlan> {
   std::vector<gpu::HostPair> host_;
   TrackedArrays host_arrays_;  // the mirrored params and grads: re-checked every step, held during a stepAsync
   std::vector<Napi::ObjectReference> refs_;
-  std::vector<DeviceBuffer*> buffers_;  // per item; nullptr for host arrays and absent slots
+  PlanBuffers buffers_;
   StepValues values_;
   gpu::DevicePlan* plan_ = nullptr;
 };
@@ -332,23 +352,18 @@ class CudaCompactPlan : public Napi::ObjectWrap<CudaCompactPlan> {
     if (mode != "device" && mode != "host") throw Napi::RangeError::New(env, "cuda.CompactPlan: mode must be 'device' or 'host'");
     on_host_ = mode == "host";
     rule_ = RequireRule(env, info[0], who);
-    slots_ = kRuleLayouts[rule_].slots;
     Napi::Array arrays = info[1].As<Napi::Array>();
     Napi::Array absmax = info[3].As<Napi::Array>();
     const uint32_t total = arrays.Length();
-    if (total % slots_ != 0)
-      throw Napi::RangeError::New(env, std::string("cuda.CompactPlan: arrays.length is not a multiple of rule ") +
-                                           kRuleLayouts[rule_].name + "'s " + std::to_string(slots_) + " slots");
-    const uint8_t* storage = static_cast<const uint8_t*>(TypedData(env, info[2], napi_uint8_array, total));
-    if (!storage) throw Napi::TypeError::New(env, "cuda.CompactPlan: storages must be a Uint8Array of arrays.length entries");
-    if (absmax.Length() != total) throw Napi::RangeError::New(env, "cuda.CompactPlan: absmax must have arrays.length entries");
+    slots_ = SlotsDividing(env, rule_, total, who, "arrays");
+    const std::vector<uint8_t> storage = ReadStorages(env, info[2], absmax, total, who);
     const size_t count = total / slots_;
     uint32_t groups = 1;
     std::vector<uint32_t> group = GroupOfTensors(env, info[4], count, who, &groups);
     present_.assign(groups, (1u << slots_) - 1u);
     tensors_.assign(count, gpu::CompactTensor{});
     host_slots_.assign(count, 0);
-    buffers_.assign(total, nullptr);
+    buffers_.Init(total, rule_, who);
     refs_.resize(total);
     for (size_t t = 0; t < count; ++t) {
       gpu::CompactTensor& d = tensors_[t];
@@ -360,35 +375,24 @@ class CudaCompactPlan : public Napi::ObjectWrap<CudaCompactPlan> {
         if (v.IsNull() || v.IsUndefined()) continue;
         const std::string where = Where(t, k);
         const uint32_t s = storage[at];
-        if (s >= kStoreCount || (k < 2 && s >= kStoreQ8Signed))
-          throw Napi::RangeError::New(env, where + ": storage " + std::to_string(s) + " is not one this slot can have");
+        CheckStorage(env, s, k, where);
         d.storage[k] = s;
         size_t length = 0;
         if (DeviceBuffer* b = DeviceBuffer::From(env, v)) {
           if (on_host_) throw Napi::TypeError::New(env, where + " is a DeviceTensor; mode 'host' takes host arrays only");
           if (s != kStoreF32) throw Napi::TypeError::New(env, where + " is a DeviceTensor, so its storage must be 0 (float32)");
           if (b->freed()) throw Napi::Error::New(env, where + " was freed");
-          for (uint32_t j = 0; j < at; ++j)
-            if (buffers_[j] == b) throw Napi::Error::New(env, where + " is the same DeviceTensor as " + Where(j / slots_, j % slots_));
-          buffers_[at] = b;
+          buffers_.Add(env, at, b);
           refs_[at] = Napi::Persistent(v.As<Napi::Object>());  // the device memory stays alive with the plan
           d.data[k] = b->data();
           length = b->length();
         } else {
-          if (s == kStoreF32) d.data[k] = arrays_.Add(env, v, where, &length);
-          else if (s <= kStoreF16) d.data[k] = arrays_.AddTyped(env, v, napi_uint16_array, 2, "Uint16Array", where, &length);
-          else d.data[k] = arrays_.AddTyped(env, v, napi_uint8_array, 1, "Uint8Array", where, &length);
+          d.data[k] = AddCompactArray(env, arrays_, v, s, where, &length);
           host_slots_[t] |= 1u << k;
         }
         if (here == 0) d.n = length;
         else if (length != d.n) throw Napi::RangeError::New(env, where + " has a different length");
-        if (s >= kStoreQ8Signed) {
-          size_t blocks = 0;
-          d.absmax[k] = arrays_.Add(env, absmax[at], where + " absmax", &blocks);
-          if (blocks != (length + kCompactBlock - 1) / kCompactBlock)
-            throw Napi::RangeError::New(env, where + " absmax has length " + std::to_string(blocks) + ", not one per block of " +
-                                                 std::to_string(kCompactBlock) + " elements");
-        }
+        if (s >= kStoreQ8Signed) d.absmax[k] = AddAbsmax(env, arrays_, absmax[at], where, length);
         here |= 1u << k;
       }
       if ((here & 3u) != 3u) throw Napi::TypeError::New(env, "cuda.CompactPlan: tensor " + std::to_string(t) + " needs a param and a grad");
@@ -417,55 +421,35 @@ class CudaCompactPlan : public Napi::ObjectWrap<CudaCompactPlan> {
     if (!e.empty()) throw std::runtime_error(e);
   }
   void StepSettled() {
-    Pin(false);
+    buffers_.Pin(false);
     arrays_.Hold(false);
   }
 
  private:
   std::string Where(size_t t, uint32_t k) const {
-    return "cuda.CompactPlan: tensor " + std::to_string(t) + " slot " + std::to_string(k) + " (" + kRuleLayouts[rule_].slot_names[k] + ")";
+    return "cuda.CompactPlan: " + SlotWhere(rule_, t, k);
   }
 
-  // `half`: {seed, params}, params[t] null or {index, mirror} as CompactPlan's.
+  // `half`: as CompactPlan's (ReadHalfParams, compact_plan.h).
   void ReadHalf(Napi::Env env, Napi::Value value) {
     const size_t count = tensors_.size();
-    if (!value.IsObject()) throw Napi::TypeError::New(env, "cuda.CompactPlan: half must be an object {seed, params}");
-    Napi::Object half = value.As<Napi::Object>();
-    Napi::Value seed = half.Get("seed"), params = half.Get("params");
-    if (!seed.IsNumber() || !params.IsArray() || params.As<Napi::Array>().Length() != count)
-      throw Napi::TypeError::New(env, "cuda.CompactPlan: half must be {seed: number, params: Array of one entry per tensor}");
-    seed_ = seed.As<Napi::Number>().Uint32Value();
-    Napi::Array list = params.As<Napi::Array>();
+    std::vector<HalfTensor> read(count);
+    for (size_t t = 0; t < count; ++t)
+      read[t] = HalfTensor{tensors_[t].storage[0], tensors_[t].storage[1], static_cast<size_t>(tensors_[t].n)};
+    std::vector<HalfEntry> entries;
+    seed_ = ReadHalfParams(env, value, read, arrays_, "cuda.CompactPlan", "cuda.CompactPlan: ", &entries);
     for (size_t t = 0; t < count; ++t) {
-      Napi::Value v = list[static_cast<uint32_t>(t)];
-      if (v.IsNull() || v.IsUndefined()) continue;
-      const std::string where = "cuda.CompactPlan: tensor " + std::to_string(t) + " half";
-      if (!v.IsObject()) throw Napi::TypeError::New(env, where + " must be null or {index, mirror}");
-      Napi::Object o = v.As<Napi::Object>();
-      Napi::Value index = o.Get("index"), mirror = o.Get("mirror");
-      if (!index.IsNumber()) throw Napi::TypeError::New(env, where + ".index must be a number");
+      if (!entries[t].given) continue;
       gpu::CompactTensor& d = tensors_[t];
-      d.index = index.As<Napi::Number>().Uint32Value();
-      if (mirror.IsNull() || mirror.IsUndefined()) {
-        if (d.storage[0] != kStoreBf16 && d.storage[0] != kStoreF16)
-          throw Napi::RangeError::New(env, where + ": without a mirror the param slot must be bf16 or fp16");
+      d.index = entries[t].index;
+      if (entries[t].mirror) {
+        d.mirror = entries[t].mirror;
+        d.mirror_storage = entries[t].mirror_storage;
+      } else {
         d.sr = 1;
         sr_ = true;
-      } else {
-        if (d.storage[0] != kStoreF32) throw Napi::RangeError::New(env, where + ": with a mirror the param slot must be the float32 master");
-        if (d.storage[1] != kStoreBf16 && d.storage[1] != kStoreF16)
-          throw Napi::RangeError::New(env, where + ": with a mirror the grad must be bf16 or fp16 (the mirror's storage)");
-        size_t length = 0;
-        d.mirror = arrays_.AddTyped(env, mirror, napi_uint16_array, 2, "Uint16Array", where + " mirror", &length);
-        d.mirror_storage = d.storage[1];
-        if (length != d.n) throw Napi::RangeError::New(env, where + " mirror has a different length");
       }
     }
-  }
-
-  void Pin(bool pin) {
-    for (DeviceBuffer* b : buffers_)
-      if (b) pin ? b->pin() : b->unpin();
   }
 
   void Prepare(const Napi::CallbackInfo& info, const char* who) {
@@ -477,9 +461,7 @@ class CudaCompactPlan : public Napi::ObjectWrap<CudaCompactPlan> {
       throw Napi::TypeError::New(env, name + "(scalars, flags[, step]): expected (Float32Array, Uint32Array[, number])");
     if (sr_ && (info.Length() != 3 || !info[2].IsNumber()))
       throw Napi::TypeError::New(env, name + ": step (a number) is required: stochastic rounding is keyed by it");
-    for (size_t i = 0; i < buffers_.size(); ++i)
-      if (buffers_[i] && buffers_[i]->freed())
-        throw Napi::Error::New(env, Where(i / slots_, static_cast<uint32_t>(i % slots_)) + " was freed");
+    buffers_.ThrowIfFreed(env);
     arrays_.Check(env);
     values_.Read(env, info[0], info[1], present_, name);
     if (sr_) step_ = info[2].As<Napi::Number>().Uint32Value();
@@ -493,15 +475,9 @@ class CudaCompactPlan : public Napi::ObjectWrap<CudaCompactPlan> {
 
   Napi::Value StepAsync(const Napi::CallbackInfo& info) {
     Prepare(info, "stepAsync");
-    arrays_.Hold(true);
-    Napi::Value promise;
-    try {
-      promise = AsyncStep<CudaCompactPlan>::Start(info.Env(), this, Value(), "adam-native:cuda-compact-step");
-    } catch (...) {
-      arrays_.Hold(false);
-      throw;
-    }
-    Pin(true);
+    Napi::Value promise =
+        AsyncStep<CudaCompactPlan>::StartHolding(info.Env(), this, Value(), arrays_, "adam-native:cuda-compact-step");
+    buffers_.Pin(true);
     return promise;
   }
 
@@ -524,7 +500,7 @@ class CudaCompactPlan : public Napi::ObjectWrap<CudaCompactPlan> {
   std::vector<uint32_t> host_slots_;
   TrackedArrays arrays_;  // every host array: re-checked every step, held during a stepAsync
   std::vector<Napi::ObjectReference> refs_;  // the DeviceBuffers (host arrays are held weakly, as CompactPlan's)
-  std::vector<DeviceBuffer*> buffers_;  // per item; nullptr for host arrays and absent slots
+  PlanBuffers buffers_;
   StepValues values_;
   uint32_t seed_ = 0, step_ = 0;
   bool sr_ = false;

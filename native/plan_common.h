@@ -91,6 +91,20 @@ inline const void* TypedData(Napi::Env env, Napi::Value value, napi_typedarray_t
   return n == 0 ? kEmpty : data;
 }
 
+// The rule's slots per tensor, checked to divide `length`, the count of the argument `what`.
+inline uint32_t SlotsDividing(Napi::Env env, RuleId rule, uint32_t length, const std::string& who, const char* what) {
+  const uint32_t slots = kRuleLayouts[rule].slots;
+  if (length % slots != 0)
+    throw Napi::RangeError::New(env, who + ": " + what + ".length is not a multiple of rule " + kRuleLayouts[rule].name +
+                                         "'s " + std::to_string(slots) + " slots");
+  return slots;
+}
+
+// "tensor t slot k (name)": a slot in messages.
+inline std::string SlotWhere(RuleId rule, size_t t, uint32_t k) {
+  return "tensor " + std::to_string(t) + " slot " + std::to_string(k) + " (" + kRuleLayouts[rule].slot_names[k] + ")";
+}
+
 // One step's per-group scalars (kMaxScalars apart) and flags, read from (scalars: Float32Array,
 // flags: Uint32Array) and checked whole before they replace the previous step's.
 class StepValues {
@@ -191,6 +205,18 @@ class AsyncStep {
     return Napi::Value(env, promise);
   }
 
+  // Start, with `arrays` held strongly until the step settles (Plan::StepSettled releases them).
+  static Napi::Value StartHolding(Napi::Env env, Plan* plan, Napi::Object owner, TrackedArrays& arrays,
+                                  const char* name) {
+    arrays.Hold(true);
+    try {
+      return Start(env, plan, owner, name);
+    } catch (...) {
+      arrays.Hold(false);
+      throw;
+    }
+  }
+
  private:
   explicit AsyncStep(Plan* plan) : plan_(plan) {}
 
@@ -269,10 +295,7 @@ class HostPlan : public Napi::ObjectWrap<Plan> {
     rule_ = RequireRule(env, rule, who);
     const Isa picked = RequireIsa(env, isa, who);
     threads_ = ThreadCount(env, threads, who);
-    slots_ = kRuleLayouts[rule_].slots;
-    if (arrays % slots_ != 0)
-      throw Napi::RangeError::New(env, std::string(who) + ": arrays.length is not a multiple of rule " + kRuleLayouts[rule_].name +
-                                           "'s " + std::to_string(slots_) + " slots");
+    slots_ = SlotsDividing(env, rule_, arrays, who, "arrays");
     return picked;
   }
 
@@ -314,9 +337,7 @@ class HostPlan : public Napi::ObjectWrap<Plan> {
     chunking_ = chunk_tensors(lengths);
   }
 
-  std::string Where(size_t t, uint32_t k) const {
-    return "tensor " + std::to_string(t) + " slot " + std::to_string(k) + " (" + kRuleLayouts[rule_].slot_names[k] + ")";
-  }
+  std::string Where(size_t t, uint32_t k) const { return SlotWhere(rule_, t, k); }
 
   void SlotAdded(Napi::Env, uint32_t, const std::string&, size_t) {}
   void CheckCall(const Napi::CallbackInfo& info, const char* who) {
@@ -355,13 +376,7 @@ class HostPlan : public Napi::ObjectWrap<Plan> {
 
   Napi::Value StepAsync(const Napi::CallbackInfo& info) {
     Prepare(info, "stepAsync");
-    arrays_.Hold(true);
-    try {
-      return AsyncStep<HostPlan>::Start(info.Env(), this, this->Value(), "adam-native:step");
-    } catch (...) {
-      arrays_.Hold(false);
-      throw;
-    }
+    return AsyncStep<HostPlan>::StartHolding(info.Env(), this, this->Value(), arrays_, "adam-native:step");
   }
 
   Napi::Value Busy(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), busy_.busy()); }

@@ -95,7 +95,10 @@ console.log('ok');`),
     );
   });
 
-  it('CompactPlan: a getter of its arrays that detaches and frees the storages does not make it read freed memory', () => {
+  it.each([
+    ['CompactPlan', 'new b.CompactPlan(b.rules.sgd.id, arrays, storages, [null, null, null], undefined, 0, 1)'],
+    ['cuda.CompactPlan', "new b.cuda.CompactPlan(b.rules.sgd.id, arrays, storages, [null, null, null], undefined, null, 'host')"],
+  ])('%s: a getter of its arrays that detaches and frees the storages does not make it read freed memory', (_, make) => {
     // Before the fix the constructor read the storages after the getter ran: a garbage storage
     // (thrown as "storage N is not one this slot can have") or, under test:asan, a report.
     expectClean(
@@ -111,7 +114,7 @@ Object.defineProperty(arrays, 1, { get() {
   }
   return grad;
 } });
-const plan = new b.CompactPlan(b.rules.sgd.id, arrays, storages, [null, null, null], undefined, 0, 1);
+const plan = ${make};
 plan.step(new Float32Array(b.rules.sgd.scalars.length), new Uint32Array(1));
 console.log('ok');`),
     );
