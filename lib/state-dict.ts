@@ -1,6 +1,7 @@
 import type { Backend } from './backends/types';
 import { type StateArray, absmaxKey, readSlot, saveCompactSlot } from './compact/state-dict';
-import { CompactSlot } from './compact/slot';
+import { GROUP_STORAGE_KEYS, checkGroupStorage } from './compact/options';
+import { CompactSlot, type StateDtype } from './compact/slot';
 import { HalfTensor, halfStorage, noMasterReason } from './compact/half';
 import type { Group } from './groups';
 import type { GradOptions } from './rules/grad';
@@ -17,9 +18,19 @@ export interface StateDict<H = Record<string, number | boolean>> {
   /**
    * Per group, its parameters' names and its hyperparameters (a schedule is kept by reference);
    * `step`, the group's own step count, only for a group added after steps were taken;
-   * `hostState`, float64 values the rule carries between steps (NAdam's `mu_product`), for rules that have them.
+   * `hostState`, float64 values the rule carries between steps (NAdam's `mu_product`), for rules that have them;
+   * `stateDtype` and `masterWeights`, how the group stored its state when saved (a record: loading
+   * converts the state to the loading optimizer's own storage).
    */
-  groups: Array<{ params: string[]; options: Hyperparameters<H>; step?: number; lrState?: Record<string, number>; hostState?: Record<string, number> }>;
+  groups: Array<{
+    params: string[];
+    options: Hyperparameters<H>;
+    step?: number;
+    lrState?: Record<string, number>;
+    hostState?: Record<string, number>;
+    stateDtype?: StateDtype;
+    masterWeights?: boolean;
+  }>;
   /**
    * Per parameter name, its state slots by PyTorch name (copies), each in its storage: a
    * Float32Array, a Uint16Array of bf16 bits, or a Uint8Array of int8 codes with `<slot>_absmax`.
@@ -69,6 +80,8 @@ export function groupEntry<H>(g: Group<H>, step: number): StateDict<H>['groups']
     // A schedule that changes with what the caller reports (reduceOnPlateau): its state, a copy.
     ...(schedule ? { lrState: schedule.state!() } : {}),
     ...(Object.keys(g.host).length > 0 ? { hostState: { ...g.host } } : {}),
+    stateDtype: g.stateDtype,
+    masterWeights: g.masterWeights,
   };
 }
 
@@ -175,7 +188,9 @@ function checkGroupsEntry<H extends BaseHyper, R extends GradOptions>(
   const hypers = current.map((hyper, i) => {
     const at = `${owner}: groups[${i}]`;
     const group = checkPlainObject(at, groups[i]);
-    checkKnownKeys(at, group, ['params', 'options', 'step', 'lrState', 'hostState']);
+    checkKnownKeys(at, group, ['params', 'options', 'step', 'lrState', 'hostState', ...GROUP_STORAGE_KEYS]);
+    // How the dict's state was stored: checked, not applied (the slots convert to this group's storage).
+    checkGroupStorage(at, group, mine[i]);
     if (group.step !== undefined) {
       const own = checkNumber(`${at}.step`, group.step, { min: 0, integer: true });
       if (own > step) throw new RangeError(`${at}.step must be <= the optimizer's step (${step}), got ${own}`);

@@ -291,6 +291,14 @@ describe('a bad compact file is refused naming the tensor, and nothing changes',
   };
   it.each(bad)('%s', (_label, change, message) => refused(edit(change), message));
 
+  it("the file's groups record each group's stateDtype and masterWeights; a bad record is refused", () => {
+    const groups = JSON.parse(metadata.groups) as Array<Record<string, unknown>>;
+    expect(groups.map((g) => [g.stateDtype, g.masterWeights])).toEqual([['int8', true], ['bf16', true]]);
+    const path = fresh();
+    writeSafetensors(path, { ...metadata, groups: JSON.stringify(groups.map((g, i) => (i === 0 ? { ...g, stateDtype: 'int4' } : g))) }, tensors);
+    refused(path, /groups\[0\] 'stateDtype' must be one of 'fp32', 'bf16', 'int8', got "int4"/);
+  });
+
   it('a flipped bit in the codes fails their CRC-32C', () => {
     const path = edit(() => {});
     const file = readFileSync(path);

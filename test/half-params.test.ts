@@ -246,6 +246,28 @@ describe.each(['bf16', 'fp16'] as const)('groups with their own stateDtype and m
   });
   it.each(NATIVE_ISAS)('native/%s', (isa) => expectSame(reference, run(mixedGroups, dtype, { backend: 'native', isa }, 4)));
   it.skipIf(NO_NATIVE[0]).each([1, 3])('%i threads', (threads) => expectSame(reference, run(mixedGroups, dtype, { backend: 'native', threads }, 4)));
+
+  it("stateDict().groups records each group's storage; loading checks the record and converts to the loader's own storage", () => {
+    const params = makeHalf(dtype, 5);
+    const opt = mixedGroups(params, { backend: 'js' });
+    setGrads(params, 1);
+    opt.step();
+    const dict = opt.stateDict();
+    expect(dict.groups.map((g) => [g.stateDtype, g.masterWeights])).toEqual([['int8', false], ['bf16', true], ['fp32', false]]);
+    // Into an optimizer whose groups all keep bf16 state without masters: the record is not applied.
+    const other = makeHalf(dtype, 5);
+    const into = new Adam(
+      other.map((p) => ({ params: [p] })),
+      { lr: 1e-2, stateDtype: 'bf16', masterWeights: false, backend: 'js' },
+    );
+    const noMasters = { ...dict, state: Object.fromEntries(Object.entries(dict.state).map(([k, v]) => [k, Object.fromEntries(Object.entries(v).filter(([s]) => s !== 'master'))])) };
+    into.loadStateDict(noMasters);
+    expect(into.stateDict().groups.map((g) => g.stateDtype)).toEqual(['bf16', 'bf16', 'bf16']);
+    expect(into.stateDict().state.w0.exp_avg).toBeInstanceOf(Uint16Array);
+    const bad = (group: Record<string, unknown>) => ({ ...dict, groups: dict.groups.map((g, i) => (i === 1 ? { ...g, ...group } : g)) });
+    expect(() => opt.loadStateDict(bad({ stateDtype: 'fp8' }))).toThrow(/groups\[1\] 'stateDtype' must be one of 'fp32', 'bf16', 'int8', got "fp8"/);
+    expect(() => opt.loadStateDict(bad({ masterWeights: 1 }))).toThrow(/groups\[1\] 'masterWeights' must be a boolean/);
+  });
 });
 
 describe('master weights', () => {
