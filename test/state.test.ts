@@ -43,7 +43,7 @@ describe('stateDict', () => {
     const sd = opt.stateDict();
     expect(sd.optimizer).toBe('Adam');
     expect(sd.step).toBe(1);
-    expect(sd.groups).toEqual([{ params: ['w'], options: expect.anything() }]);
+    expect(sd.groups).toEqual([{ params: ['w'], options: expect.anything(), stateDtype: 'fp32', masterWeights: true }]);
     expect(sd.groups[0].options).toMatchObject({ lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, amsgrad: true, maximize: false });
     expect(Object.keys(sd.state.w).sort()).toEqual(['exp_avg', 'exp_avg_sq', 'max_exp_avg_sq']);
     expect(sd.state.w.exp_avg[0]).toBeCloseTo(0.05, 7);
