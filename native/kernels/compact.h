@@ -52,8 +52,16 @@ inline void narrow_block(const SlotStore& s, size_t at, size_t n, float* in) {
 struct Bf16MomentsIo {
   using Ptr = void*;
   static constexpr bool kTails = false;
+  // Each load also prefetches its stream kAhead elements on (4 KiB of a float32 array, 2 KiB of a
+  // bf16 one). With only 20 bytes moved per element, the rule's sqrt and division otherwise fill
+  // the core's window before the next lines are asked for; from DRAM the prefetch took bf16 Adam
+  // from 1.22x to about 1.4x of fp32 Adam (64M, 2 threads). fp32 Adam gets none: it slowed there.
+  // A prefetch past the end of an array is harmless (it never faults).
+  static constexpr size_t kAhead = 1024;
   template <class V>
   static typename V::F load(const Ptr* p, int j, size_t i) {
+    const size_t width = j < 2 ? sizeof(float) : sizeof(uint16_t);
+    __builtin_prefetch(reinterpret_cast<const void*>(reinterpret_cast<uintptr_t>(p[j]) + (i + kAhead) * width));
     if (j < 2) return V::load(static_cast<const float*>(p[j]) + i);
     return bf16_widen_vec(static_cast<const uint16_t*>(p[j]) + i);
   }
