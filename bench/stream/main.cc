@@ -189,10 +189,10 @@ int main(int argc, char** argv) {
   // Adam's scalars (beta1, 1-beta1, beta2, 1-beta2, weightDecay, stepSize, epsHat, decay, gradScale).
   static const float scalars[kMaxScalars] = {0.9f, 0.1f, 0.999f, 0.001f, 0.0f, 1e-3f, 1e-8f, 1.0f, 1.0f};
 
-  auto arrays = [&](size_t offset_step) {
+  auto arrays = [&](const std::vector<size_t>& offsets) {
     Arrays a;
     for (int k = 0; k < 4; ++k) {
-      a.a[k] = alloc_floats(n, offset_step * k);
+      a.a[k] = alloc_floats(n, offsets[k]);
       if (k == 1) fill_grad(a.a[k], n);
       else std::fill(a.a[k], a.a[k] + n, k == 0 ? 1.0f : 0.0f);
     }
@@ -201,13 +201,13 @@ int main(int argc, char** argv) {
   // Each subject its own arrays, so none reads another's freshly written lines.
   std::vector<Subject> subjects;
   auto add = [&](const std::string& name, KernelFn kernel, StreamFn stream, size_t chunk = kChunkElements,
-                 size_t offset_step = 0) {
+                 std::vector<size_t> offsets = {0, 0, 0, 0}) {
     if (!filter.empty() && name != "probe" && ("," + filter + ",").find("," + name + ",") == std::string::npos) return;
     Subject s{name, {}};
     s.job.kernel = kernel;
     s.job.stream = stream;
     s.job.scalars = scalars;
-    s.job.arrays = arrays(offset_step);
+    s.job.arrays = arrays(offsets);
     s.job.chunks = chunk_tensors(std::vector<size_t>{n}, chunk, chunk);
     subjects.push_back(std::move(s));
   };
@@ -218,8 +218,13 @@ int main(int argc, char** argv) {
   add("adam one chunk", adam_kernel, nullptr, n);
   add("probe one chunk", nullptr, stream_add<V>, n);
   add("probe+divsqrt", nullptr, probe_plus_divsqrt);
-  add("probe offsets 1K", nullptr, stream_add<V>, kChunkElements, 1024 + 64);
-  add("adam offsets 1K", adam_kernel, nullptr, kChunkElements, 1024 + 64);
+  // Arrays 1 KiB + 64 bytes apart (no 4 KiB aliasing between them); p and g 16 bytes past a
+  // line, m and v aligned, as separate small `new Float32Array`s from malloc and the state arenas.
+  const std::vector<size_t> apart = {0, 1088, 2176, 3264}, unaligned = {16, 32, 0, 0};
+  add("probe offsets 1K", nullptr, stream_add<V>, kChunkElements, apart);
+  add("adam offsets 1K", adam_kernel, nullptr, kChunkElements, apart);
+  add("probe p,g unaligned", nullptr, stream_add<V>, kChunkElements, unaligned);
+  add("adam p,g unaligned", adam_kernel, nullptr, kChunkElements, unaligned);
   add("adam pf t0 +512", adam_prefetch<_MM_HINT_T0, 512>, nullptr);
   add("adam pf t0 +1K", adam_prefetch<_MM_HINT_T0, 1024>, nullptr);
   add("adam pf t0 +2K", adam_prefetch<_MM_HINT_T0, 2048>, nullptr);
