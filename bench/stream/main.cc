@@ -41,8 +41,8 @@ using V = VecMain;
 constexpr size_t kHuge = size_t{2} << 20;
 
 // n floats at `offset` bytes past a 2 MiB boundary, on huge pages where the kernel gives them
-// (allocFloat32's placement when offset is 0).
-float* alloc_floats(size_t n, size_t offset) {
+// (allocFloat32's placement when offset is 0), or on 4 KiB pages (a plain `new Float32Array`).
+float* alloc_floats(size_t n, size_t offset, bool huge) {
   const size_t bytes = n * sizeof(float) + offset + kHuge;
   void* raw = mmap(nullptr, bytes + kHuge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (raw == MAP_FAILED) {
@@ -50,7 +50,7 @@ float* alloc_floats(size_t n, size_t offset) {
     exit(1);
   }
   uintptr_t aligned = (reinterpret_cast<uintptr_t>(raw) + kHuge - 1) / kHuge * kHuge;
-  madvise(reinterpret_cast<void*>(aligned), bytes, MADV_HUGEPAGE);
+  madvise(reinterpret_cast<void*>(aligned), bytes, huge ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
   return reinterpret_cast<float*>(aligned + offset);
 }
 
@@ -127,6 +127,16 @@ template <int kHint, size_t kDist>
   (void)keep;
 }
 
+// The addon's kernel with a masked head first, so that the rest starts on a 64-byte line of p
+// (each element's arithmetic is the same: which lanes share a vector never changes a result).
+[[gnu::noinline]] void adam_peeled(const float* scalars, uint32_t flags, float* const* slots, size_t n) {
+  const size_t head = std::min(n, ((64 - (reinterpret_cast<uintptr_t>(slots[0]) & 63)) & 63) / sizeof(float));
+  if (head) run_rule<AdamRule>(scalars, flags, slots, head);
+  float* rest[kMaxSlots];
+  for (int k = 0; k < kMaxSlots; ++k) rest[k] = slots[k] ? slots[k] + head : nullptr;
+  run_rule<AdamRule>(scalars, flags, rest, n - head);
+}
+
 struct Arrays {
   float* a[4];  // p, g, m, v
 };
@@ -189,10 +199,10 @@ int main(int argc, char** argv) {
   // Adam's scalars (beta1, 1-beta1, beta2, 1-beta2, weightDecay, stepSize, epsHat, decay, gradScale).
   static const float scalars[kMaxScalars] = {0.9f, 0.1f, 0.999f, 0.001f, 0.0f, 1e-3f, 1e-8f, 1.0f, 1.0f};
 
-  auto arrays = [&](const std::vector<size_t>& offsets) {
+  auto arrays = [&](const std::vector<size_t>& offsets, bool small_pg) {
     Arrays a;
     for (int k = 0; k < 4; ++k) {
-      a.a[k] = alloc_floats(n, offsets[k]);
+      a.a[k] = alloc_floats(n, offsets[k], !(small_pg && k < 2));
       if (k == 1) fill_grad(a.a[k], n);
       else std::fill(a.a[k], a.a[k] + n, k == 0 ? 1.0f : 0.0f);
     }
@@ -201,13 +211,13 @@ int main(int argc, char** argv) {
   // Each subject its own arrays, so none reads another's freshly written lines.
   std::vector<Subject> subjects;
   auto add = [&](const std::string& name, KernelFn kernel, StreamFn stream, size_t chunk = kChunkElements,
-                 std::vector<size_t> offsets = {0, 0, 0, 0}) {
+                 std::vector<size_t> offsets = {0, 0, 0, 0}, bool small_pages = false) {
     if (!filter.empty() && name != "probe" && ("," + filter + ",").find("," + name + ",") == std::string::npos) return;
     Subject s{name, {}};
     s.job.kernel = kernel;
     s.job.stream = stream;
     s.job.scalars = scalars;
-    s.job.arrays = arrays(offsets);
+    s.job.arrays = arrays(offsets, small_pages);
     s.job.chunks = chunk_tensors(std::vector<size_t>{n}, chunk, chunk);
     subjects.push_back(std::move(s));
   };
@@ -225,6 +235,15 @@ int main(int argc, char** argv) {
   add("adam offsets 1K", adam_kernel, nullptr, kChunkElements, apart);
   add("probe p,g unaligned", nullptr, stream_add<V>, kChunkElements, unaligned);
   add("adam p,g unaligned", adam_kernel, nullptr, kChunkElements, unaligned);
+  add("adam all +16", adam_kernel, nullptr, kChunkElements, {16, 16, 16, 16});
+  add("adam all +16 peeled", adam_peeled, nullptr, kChunkElements, {16, 16, 16, 16});
+  add("adam p,g +16 peeled", adam_peeled, nullptr, kChunkElements, unaligned);
+  add("adam p,g 4K +16 peeled", adam_peeled, nullptr, kChunkElements, {16, 16, 0, 0}, true);
+  add("adam p,g 4K aligned", adam_kernel, nullptr, kChunkElements, {0, 0, 0, 0}, true);
+  add("adam all +16, p,g 4K, peeled", adam_peeled, nullptr, kChunkElements, {16, 16, 16, 16}, true);
+  // p and g on 4 KiB pages (views of a plain `new Float32Array`), m and v on huge pages (arenas).
+  add("probe p,g 4K pages", nullptr, stream_add<V>, kChunkElements, {16, 16, 0, 0}, true);
+  add("adam p,g 4K pages", adam_kernel, nullptr, kChunkElements, {16, 16, 0, 0}, true);
   add("adam pf t0 +512", adam_prefetch<_MM_HINT_T0, 512>, nullptr);
   add("adam pf t0 +1K", adam_prefetch<_MM_HINT_T0, 1024>, nullptr);
   add("adam pf t0 +2K", adam_prefetch<_MM_HINT_T0, 2048>, nullptr);
