@@ -20,6 +20,12 @@ const sizes = quick ? SIZES.filter((s) => s.label !== '64M') : SIZES;
 const REPS = quick
   ? { native: { reps: 7, budget: 1 }, js: { reps: 1, budget: 1 }, tfCpu: { reps: 1, warmup: 1, budget: 1 }, tfWasm: { reps: 2, warmup: 1, budget: 2 } }
   : { native: { reps: 15, budget: 3 }, js: { reps: 3, budget: 3 }, tfCpu: { reps: 2, warmup: 1, budget: 10 }, tfWasm: { reps: 3, warmup: 2, budget: 5 } };
+// A 1M step takes ~0.3 ms: a handful of rounds is a handful of scheduler slices on a shared machine,
+// and their median moves by 10-20% from run to run. Sizes up to SHORT_ELEMENTS get SHORT_REPS
+// rounds (still well under the budget); larger steps are long enough for REPS.native.
+const SHORT_ELEMENTS = 2 ** 21;
+const SHORT_REPS = quick ? 61 : 151;
+const nativeReps = (n) => (n <= SHORT_ELEMENTS ? { ...REPS.native, reps: Math.max(REPS.native.reps, SHORT_REPS) } : REPS.native);
 // TF.js 'cpu' is skipped where its rate so far predicts longer steps; --quick skips TF.js on 10k tensors.
 const TF_CPU_MAX_STEP_S = quick ? 2 : 20;
 
@@ -47,7 +53,7 @@ async function measureMatrix() {
       const js = bestOf(() => jsOpt.step(), { ...REPS.js, warmup: 1 });
       // Each step timed in turn with the probe on the same threads: roof and step see the same noise.
       const native = {}, roof = {};
-      for (const t of THREADS) [native[t], roof[t]] = roundsOfEach([nativeStep(subject, params, t), probes[t]], REPS.native);
+      for (const t of THREADS) [native[t], roof[t]] = roundsOfEach([nativeStep(subject, params, t), probes[t]], nativeReps(n));
       collect();
       let tfCpu = null, tfWasm = null;
       if (subject.tf && !(quick && size.tensors > 1)) {
@@ -119,7 +125,7 @@ function measureManyTensors() {
 
 async function main() {
   const info = machine();
-  log(`bench${quick ? ' --quick' : ''}: ${info.cpu}, ${info.cores} cores, load ${info.load}; median of up to ${REPS.native.reps} rounds per native case`);
+  log(`bench${quick ? ' --quick' : ''}: ${info.cpu}, ${info.cores} cores, load ${info.load}; median of up to ${REPS.native.reps} rounds per native case (${SHORT_REPS} up to ${SHORT_ELEMENTS / 2 ** 20}M elements)`);
   const rows = await measureMatrix();
   collect();
   const hugePages = measureHugePages(SIZES.find((s) => s.label === (quick ? '16M' : '64M')));
@@ -130,7 +136,7 @@ async function main() {
   const sparse = measureSparse({ quick, threads: THREADS });
   collect();
   const compact = measureCompact({ quick, threads: THREADS, reps: REPS.native });
-  const method = `native: median of up to ${REPS.native.reps} rounds (at least 3), each case in turn with its probe or the cases it is compared with; js: best of ${REPS.js.reps}; after warm-up`;
+  const method = `native: median of up to ${REPS.native.reps} rounds (${SHORT_REPS} up to ${SHORT_ELEMENTS / 2 ** 20}M elements; at least 3), each case in turn with its probe or the cases it is compared with; js: best of ${REPS.js.reps}; after warm-up`;
   const result = { date: new Date().toISOString(), quick, machine: info, method, rows, hugePages, manyTensors, smallSteps, sparse, compact };
   printTable(rows);
   printManyTensors(manyTensors);
