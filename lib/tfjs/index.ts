@@ -6,6 +6,7 @@ import * as lib from '../index';
 import type { LearningRate, Optimizer, Param, StateDict } from '../index';
 import { checkNumber, checkPlainObject, describe } from '../validate';
 import { readInto, tensorOf, wasmHeap } from './transfer';
+import { tuning } from './tuning';
 
 /** The optimizers of this library by class name; any Optimizer subclass the package exports works. */
 export type NativeOptimizerName = 'Adam' | 'AdamW' | 'AdaMax' | 'SGD' | 'AdaGrad' | 'RMSProp' | (string & {});
@@ -150,11 +151,9 @@ interface Slot {
  * when `t` is no longer there: the wrapped optimizer then refuses to step, naming the parameter.
  */
 function heapView(tf: TfModule, slot: Slot, t: tfc.Tensor, key: 'view' | 'gradView'): Float32Array {
-  const fresh = wasmHeap(tf)?.view(t) ?? null;
-  if (fresh === null) return EMPTY;
-  const old = slot[key];
-  if (old !== null && old.buffer === fresh.buffer && old.byteOffset === fresh.byteOffset && old.length === fresh.length) return old;
-  return (slot[key] = fresh);
+  const view = wasmHeap(tf)?.view(t, slot[key]) ?? null;
+  if (view === null) return EMPTY;
+  return (slot[key] = view);
 }
 
 const classes = new WeakMap<object, new (name: string, checked: Checked) => NativeTfOptimizer>();
@@ -220,10 +219,12 @@ function classFor(tf: TfModule): new (name: string, checked: Checked) => NativeT
         return { name, variable, grad };
       });
       const slots = this.#opt === null ? pairs.map((p) => this.#makeSlot(p.name, p.variable)) : this.#slots;
-      if (this.#opt !== null) this.#checkSameVariables(where, pairs.map((p) => p.name));
-      const byName = new Map(slots.map((s) => [s.name, s]));
-      const grads = pairs.map(({ name, variable, grad }) => {
-        const slot = byName.get(name)!;
+      // Every step after the first names the same variables, as a rule in the same order.
+      const inOrder = this.#opt !== null && pairs.length === slots.length && pairs.every((p, i) => p.name === slots[i].name);
+      if (this.#opt !== null && !inOrder) this.#checkSameVariables(where, pairs.map((p) => p.name));
+      const byName = this.#opt === null ? new Map(slots.map((s) => [s.name, s])) : this.#byName;
+      const grads = pairs.map(({ name, variable, grad }, i) => {
+        const slot = inOrder ? slots[i] : byName.get(name)!;
         if (slot.variable !== variable) throw new Error(`${where}: variable "${name}" was disposed and re-created; make a new optimizer`);
         return { slot, grad };
       });
@@ -252,7 +253,7 @@ function classFor(tf: TfModule): new (name: string, checked: Checked) => NativeT
       const taken = new Set<unknown>(); // memory the step writes or already reads through a view
       for (const { slot } of grads) {
         const v = slot.variable;
-        slot.inPlace = heap !== null && heap.view(v) !== null;
+        slot.inPlace = heap !== null && heap.view(v, slot.view) !== null;
         if (heap === null || !slot.inPlace) {
           slot.data ??= new Float32Array(v.size);
           if (slot.dataOf !== v.dataId) readInto(tf, v, slot.data);
@@ -265,13 +266,16 @@ function classFor(tf: TfModule): new (name: string, checked: Checked) => NativeT
         taken.add(v.dataId);
       }
       // Clipping scales the grads in place: the caller's tensors must not change, so it works on copies.
-      const clip = this.#checked.maxNorm !== null;
+      // Small models' gradients are copied too (see tuning.gradCopyMaxElements).
+      let elements = 0;
+      for (const { grad } of grads) elements += grad.size;
+      const copy = this.#checked.maxNorm !== null || elements <= tuning.gradCopyMaxElements;
       for (const { slot, grad } of grads) {
-        if (heap !== null && !clip && !taken.has(grad.dataId) && heap.view(grad) !== null) {
+        if (heap !== null && !copy && !taken.has(grad.dataId) && heap.view(grad) !== null) {
           slot.gradTensor = grad;
           taken.add(grad.dataId);
         } else {
-          slot.ownGrad ??= new Float32Array(grad.size);
+          slot.ownGrad ??= lib.allocFloat32(grad.size);
           readInto(tf, grad, slot.ownGrad);
         }
       }
@@ -303,7 +307,7 @@ function classFor(tf: TfModule): new (name: string, checked: Checked) => NativeT
 
     #gradNow(slot: Slot): Float32Array {
       if (slot.gradTensor !== null) return heapView(tf, slot, slot.gradTensor, 'gradView');
-      return (slot.ownGrad ??= new Float32Array(slot.variable.size));
+      return (slot.ownGrad ??= lib.allocFloat32(slot.variable.size));
     }
 
     // The values go to tfjs as a copy: the next step rewrites ours in place.
