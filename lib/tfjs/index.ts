@@ -156,6 +156,12 @@ function heapView(tf: TfModule, slot: Slot, t: tfc.Tensor, key: 'view' | 'gradVi
   return (slot[key] = view);
 }
 
+function elementsOf(slots: Slot[]): number {
+  let n = 0;
+  for (const s of slots) n += s.variable.size;
+  return n;
+}
+
 const classes = new WeakMap<object, new (name: string, checked: Checked) => NativeTfOptimizer>();
 
 function classFor(tf: TfModule): new (name: string, checked: Checked) => NativeTfOptimizer {
@@ -176,6 +182,9 @@ function classFor(tf: TfModule): new (name: string, checked: Checked) => NativeT
     #disposed = false;
     #lastGradNorm = NaN;
     #lastStepped = true;
+    // The options given to the wrapped optimizer, and to clipGradNorm (set by the first step).
+    #libOptions: Record<string, unknown> | null = null;
+    #clipOptions: Record<string, unknown> = {};
 
     constructor(name: string, checked: Checked) {
       super();
@@ -232,7 +241,7 @@ function classFor(tf: TfModule): new (name: string, checked: Checked) => NativeT
       try {
         if (this.#opt === null) this.#build(where, slots);
         if (this.#checked.maxNorm !== null)
-          this.#lastGradNorm = lib.clipGradNorm(this.#slots.map((s) => s.param.grad), this.#checked.maxNorm, this.#checked.clipOptions);
+          this.#lastGradNorm = lib.clipGradNorm(this.#slots.map((s) => s.param.grad), this.#checked.maxNorm, this.#clipOptions);
         this.#lastStepped = this.#opt!.step();
       } finally {
         for (const s of slots) s.gradTensor = null;
@@ -318,7 +327,8 @@ function classFor(tf: TfModule): new (name: string, checked: Checked) => NativeT
     }
 
     #build(where: string, slots: Slot[]): void {
-      const { Cls, matchers, groupHypers, libOptions } = this.#checked;
+      const { Cls, matchers, groupHypers } = this.#checked;
+      const libOptions = this.#checked.libOptions.threads === undefined && elementsOf(slots) <= tuning.oneThreadMaxElements ? { ...this.#checked.libOptions, threads: 1 } : this.#checked.libOptions;
       let opt: Optimizer<any, any>;
       if (groupHypers.length === 0) opt = new Cls(slots.map((s) => s.param), libOptions);
       else {
@@ -342,6 +352,8 @@ function classFor(tf: TfModule): new (name: string, checked: Checked) => NativeT
         }
       }
       this.#pending = null;
+      this.#libOptions = libOptions;
+      this.#clipOptions = { ...this.#checked.clipOptions, threads: libOptions.threads };
       this.#opt = opt;
       this.#slots = slots;
       this.#byName = new Map(slots.map((s) => [s.name, s]));
@@ -415,7 +427,7 @@ function classFor(tf: TfModule): new (name: string, checked: Checked) => NativeT
     getConfig(): tfc.serialization.ConfigDict {
       const options = this.#opt?.options ?? {};
       const config: tfc.serialization.ConfigDict = { optimizer: this.#name };
-      for (const [k, v] of Object.entries({ ...this.#checked.libOptions, ...options }))
+      for (const [k, v] of Object.entries({ ...(this.#libOptions ?? this.#checked.libOptions), ...options }))
         if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'string') config[k] = v;
       return config;
     }

@@ -10,4 +10,11 @@ export const tuning = {
    * and far above it reading in place is.
    */
   gradCopyMaxElements: 1 << 20,
+  /**
+   * Without a `threads` option, a model of at most this many elements steps on one thread. Its
+   * whole step is ~0.1-0.3 ms, and between two steps (a forward and backward pass apart) the
+   * native pool's helpers have gone to sleep: waking one costs tens of microseconds on an idle
+   * machine and more than the step on a busy one, for at most half of a step that is already short.
+   */
+  oneThreadMaxElements: 1 << 20,
 };
