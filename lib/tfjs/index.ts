@@ -121,9 +121,10 @@ function checkOptions(name: unknown, options: unknown): Checked {
 const EMPTY = new Float32Array(0);
 
 /**
- * One variable. On tfjs-backend-wasm the step runs in place on the variable's own memory and
- * straight from the gradient tensors' memory (views into the heap, made again for every step);
- * elsewhere on copies kept here, written back with `variable.assign`.
+ * One variable. On tfjs-backend-wasm the step runs in place on the variable's own memory (a view
+ * into the heap, checked at every read) and on a copy of the gradient kept here, or (models above
+ * tuning.gradCopyMaxElements) straight from the gradient tensor's memory; elsewhere on copies kept
+ * here, written back with `variable.assign`.
  */
 interface Slot {
   name: string;

@@ -17,7 +17,7 @@ interface WasmBackendLike {
  * tfjs-backend-wasm keeps every tensor in its module's heap: a Float32Array view at the tensor's
  * offset reads and writes the tensor itself. The heap's ArrayBuffer is replaced (the old one
  * detached) when the module's memory grows, i.e. on any tfjs allocation: a view is good only until
- * the next tfjs call, so views are made again for every step, after the step's allocations.
+ * the next tfjs call, so views are checked again at every read, after the step's allocations.
  */
 export interface WasmHeap {
   /**
@@ -63,7 +63,7 @@ function heapOf(backend: WasmBackendLike): WasmHeap | null {
       const heap = module.HEAPU8!;
       const bytes = t.size * 4;
       if (typeof offset !== 'number' || offset % 4 !== 0 || offset <= 0 || offset + bytes > heap.byteLength) return null;
-      // A grown heap is a new buffer (the old one detached): then the byte offsets differ too.
+      // After the heap grew, `reuse` is over the old, detached buffer: never reused.
       if (reuse && reuse.buffer === heap.buffer && reuse.byteOffset === heap.byteOffset + offset && reuse.length === t.size) return reuse;
       return new Float32Array(heap.buffer, heap.byteOffset + offset, t.size);
     },
