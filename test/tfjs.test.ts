@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AdaGrad, AdaMax, Adam, AdamW, Optimizer, RMSProp, SGD, clipGradNorm, cosine } from '../lib';
 import { nativeOptimizer } from '../lib/tfjs';
+import { tuning } from '../lib/tfjs/tuning';
 import { fillRandom, firstBitDifference, rng } from './helpers';
 
 // Variables of a few shapes (a tail past every vector width), and per-step gradients from a seed.
@@ -298,16 +299,46 @@ describe.each(['cpu', 'wasm'])('nativeOptimizer (tfjs %s)', (backend) => {
   });
 });
 
-// On 'wasm' the adapter steps each variable in place, in the wasm heap, reading the gradients there.
-describe('nativeOptimizer in place on tfjs wasm', () => {
+// On 'wasm' the adapter steps each variable in place, in the wasm heap; it reads the gradients
+// there too, or (a small model's, below tuning.gradCopyMaxElements) copies them first. Every test
+// runs both ways: the small tensors here are read in place when the threshold is 0.
+describe.each([
+  { grads: 'copied', copyMax: tuning.gradCopyMaxElements },
+  { grads: 'read in place', copyMax: 0 },
+])('nativeOptimizer in place on tfjs wasm, gradients $grads', ({ copyMax }) => {
+  const defaultCopyMax = tuning.gradCopyMaxElements;
   beforeAll(async () => {
     await import('@tensorflow/tfjs-backend-wasm');
     expect(await tf.setBackend('wasm')).toBe(true);
     await tf.ready();
+    tuning.gradCopyMaxElements = copyMax;
+  });
+  afterAll(() => {
+    tuning.gradCopyMaxElements = defaultCopyMax;
   });
   const vars: tf.Variable[] = [];
   afterEach(() => {
     tf.dispose(vars.splice(0));
+  });
+
+  it('during the step the wrapped optimizer reads the gradients where this mode says: in arrays that stay, or in the heap', () => {
+    const values = initial(20);
+    const v = makeVariables(values);
+    vars.push(...v);
+    const seen: Float32Array[][] = [];
+    let opt: ReturnType<typeof nativeOptimizer> | null = null;
+    const lr = () => {
+      seen.push(opt!.optimizer!.paramGroups[0].params.map((p) => p.grad as Float32Array));
+      return 0.01;
+    };
+    opt = nativeOptimizer(tf, 'Adam', { lr });
+    stepTf(opt, v, 3);
+    const heap = (tf.engine().backend as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.buffer;
+    for (const step of seen.slice(1)) for (const g of step) expect(g.buffer === heap).toBe(copyMax === 0);
+    // Copied: the same arrays every step, so the wrapped optimizer keeps its prepared native plan.
+    if (copyMax > 0) seen.slice(1).forEach((step) => step.forEach((g, i) => expect(g).toBe(seen[0][i])));
+    expectBits(v, stepDirect((p) => new Adam(p, { lr: 0.01 }), values, 3));
+    opt.dispose();
   });
 
   const heapBytes = () => (tf.engine().backend as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.byteLength;
@@ -435,5 +466,31 @@ describe('nativeOptimizer in place on tfjs wasm', () => {
     expectBits(v, params.map((p) => p.data));
     tf.dispose(probes);
     opt.dispose();
+  });
+});
+
+describe('nativeOptimizer threads', () => {
+  beforeAll(async () => {
+    expect(await tf.setBackend('cpu')).toBe(true);
+  });
+  const defaultMax = tuning.oneThreadMaxElements;
+  afterEach(() => {
+    tuning.oneThreadMaxElements = defaultMax;
+  });
+
+  it.each([
+    { model: 'small', threads: undefined, expected: 1 },
+    { model: 'small', threads: 2, expected: 2 },
+    { model: 'large', threads: undefined, expected: undefined },
+  ])('$model model, option threads $threads: the wrapped optimizer gets threads $expected, and the same bits', ({ model, threads, expected }) => {
+    if (model === 'large') tuning.oneThreadMaxElements = 0;
+    const values = initial(30);
+    const v = makeVariables(values);
+    const opt = nativeOptimizer(tf, 'Adam', { lr: 0.01, clipGradNorm: 0.05, ...(threads ? { threads } : {}) });
+    stepTf(opt, v, 3);
+    expect(opt.getConfig().threads).toBe(expected);
+    expectBits(v, stepDirect((p) => new Adam(p, { lr: 0.01 }), values, 3, 0.05));
+    opt.dispose();
+    tf.dispose(v);
   });
 });

@@ -6,6 +6,7 @@ import * as lib from '../index';
 import type { LearningRate, Optimizer, Param, StateDict } from '../index';
 import { checkNumber, checkPlainObject, describe } from '../validate';
 import { readInto, tensorOf, wasmHeap } from './transfer';
+import { tuning } from './tuning';
 
 /** The optimizers of this library by class name; any Optimizer subclass the package exports works. */
 export type NativeOptimizerName = 'Adam' | 'AdamW' | 'AdaMax' | 'SGD' | 'AdaGrad' | 'RMSProp' | (string & {});
@@ -120,9 +121,10 @@ function checkOptions(name: unknown, options: unknown): Checked {
 const EMPTY = new Float32Array(0);
 
 /**
- * One variable. On tfjs-backend-wasm the step runs in place on the variable's own memory and
- * straight from the gradient tensors' memory (views into the heap, made again for every step);
- * elsewhere on copies kept here, written back with `variable.assign`.
+ * One variable. On tfjs-backend-wasm the step runs in place on the variable's own memory (a view
+ * into the heap, checked at every read) and on a copy of the gradient kept here, or (models above
+ * tuning.gradCopyMaxElements) straight from the gradient tensor's memory; elsewhere on copies kept
+ * here, written back with `variable.assign`.
  */
 interface Slot {
   name: string;
@@ -150,11 +152,15 @@ interface Slot {
  * when `t` is no longer there: the wrapped optimizer then refuses to step, naming the parameter.
  */
 function heapView(tf: TfModule, slot: Slot, t: tfc.Tensor, key: 'view' | 'gradView'): Float32Array {
-  const fresh = wasmHeap(tf)?.view(t) ?? null;
-  if (fresh === null) return EMPTY;
-  const old = slot[key];
-  if (old !== null && old.buffer === fresh.buffer && old.byteOffset === fresh.byteOffset && old.length === fresh.length) return old;
-  return (slot[key] = fresh);
+  const view = wasmHeap(tf)?.view(t, slot[key]) ?? null;
+  if (view === null) return EMPTY;
+  return (slot[key] = view);
+}
+
+function elementsOf(slots: Slot[]): number {
+  let n = 0;
+  for (const s of slots) n += s.variable.size;
+  return n;
 }
 
 const classes = new WeakMap<object, new (name: string, checked: Checked) => NativeTfOptimizer>();
@@ -177,6 +183,9 @@ function classFor(tf: TfModule): new (name: string, checked: Checked) => NativeT
     #disposed = false;
     #lastGradNorm = NaN;
     #lastStepped = true;
+    // The options given to the wrapped optimizer, and to clipGradNorm (set by the first step).
+    #libOptions: Record<string, unknown> | null = null;
+    #clipOptions: Record<string, unknown> = {};
 
     constructor(name: string, checked: Checked) {
       super();
@@ -220,10 +229,12 @@ function classFor(tf: TfModule): new (name: string, checked: Checked) => NativeT
         return { name, variable, grad };
       });
       const slots = this.#opt === null ? pairs.map((p) => this.#makeSlot(p.name, p.variable)) : this.#slots;
-      if (this.#opt !== null) this.#checkSameVariables(where, pairs.map((p) => p.name));
-      const byName = new Map(slots.map((s) => [s.name, s]));
-      const grads = pairs.map(({ name, variable, grad }) => {
-        const slot = byName.get(name)!;
+      // Every step after the first names the same variables, as a rule in the same order.
+      const inOrder = this.#opt !== null && pairs.length === slots.length && pairs.every((p, i) => p.name === slots[i].name);
+      if (this.#opt !== null && !inOrder) this.#checkSameVariables(where, pairs.map((p) => p.name));
+      const byName = this.#opt === null ? new Map(slots.map((s) => [s.name, s])) : this.#byName;
+      const grads = pairs.map(({ name, variable, grad }, i) => {
+        const slot = inOrder ? slots[i] : byName.get(name)!;
         if (slot.variable !== variable) throw new Error(`${where}: variable "${name}" was disposed and re-created; make a new optimizer`);
         return { slot, grad };
       });
@@ -231,7 +242,7 @@ function classFor(tf: TfModule): new (name: string, checked: Checked) => NativeT
       try {
         if (this.#opt === null) this.#build(where, slots);
         if (this.#checked.maxNorm !== null)
-          this.#lastGradNorm = lib.clipGradNorm(this.#slots.map((s) => s.param.grad), this.#checked.maxNorm, this.#checked.clipOptions);
+          this.#lastGradNorm = lib.clipGradNorm(this.#slots.map((s) => s.param.grad), this.#checked.maxNorm, this.#clipOptions);
         this.#lastStepped = this.#opt!.step();
       } finally {
         for (const s of slots) s.gradTensor = null;
@@ -252,7 +263,7 @@ function classFor(tf: TfModule): new (name: string, checked: Checked) => NativeT
       const taken = new Set<unknown>(); // memory the step writes or already reads through a view
       for (const { slot } of grads) {
         const v = slot.variable;
-        slot.inPlace = heap !== null && heap.view(v) !== null;
+        slot.inPlace = heap !== null && heap.view(v, slot.view) !== null;
         if (heap === null || !slot.inPlace) {
           slot.data ??= new Float32Array(v.size);
           if (slot.dataOf !== v.dataId) readInto(tf, v, slot.data);
@@ -265,13 +276,16 @@ function classFor(tf: TfModule): new (name: string, checked: Checked) => NativeT
         taken.add(v.dataId);
       }
       // Clipping scales the grads in place: the caller's tensors must not change, so it works on copies.
-      const clip = this.#checked.maxNorm !== null;
+      // Small models' gradients are copied too (see tuning.gradCopyMaxElements).
+      let elements = 0;
+      for (const { grad } of grads) elements += grad.size;
+      const copy = this.#checked.maxNorm !== null || elements <= tuning.gradCopyMaxElements;
       for (const { slot, grad } of grads) {
-        if (heap !== null && !clip && !taken.has(grad.dataId) && heap.view(grad) !== null) {
+        if (heap !== null && !copy && !taken.has(grad.dataId) && heap.view(grad) !== null) {
           slot.gradTensor = grad;
           taken.add(grad.dataId);
         } else {
-          slot.ownGrad ??= new Float32Array(grad.size);
+          slot.ownGrad ??= lib.allocFloat32(grad.size);
           readInto(tf, grad, slot.ownGrad);
         }
       }
@@ -303,7 +317,7 @@ function classFor(tf: TfModule): new (name: string, checked: Checked) => NativeT
 
     #gradNow(slot: Slot): Float32Array {
       if (slot.gradTensor !== null) return heapView(tf, slot, slot.gradTensor, 'gradView');
-      return (slot.ownGrad ??= new Float32Array(slot.variable.size));
+      return (slot.ownGrad ??= lib.allocFloat32(slot.variable.size));
     }
 
     // The values go to tfjs as a copy: the next step rewrites ours in place.
@@ -314,7 +328,8 @@ function classFor(tf: TfModule): new (name: string, checked: Checked) => NativeT
     }
 
     #build(where: string, slots: Slot[]): void {
-      const { Cls, matchers, groupHypers, libOptions } = this.#checked;
+      const { Cls, matchers, groupHypers } = this.#checked;
+      const libOptions = this.#checked.libOptions.threads === undefined && elementsOf(slots) <= tuning.oneThreadMaxElements ? { ...this.#checked.libOptions, threads: 1 } : this.#checked.libOptions;
       let opt: Optimizer<any, any>;
       if (groupHypers.length === 0) opt = new Cls(slots.map((s) => s.param), libOptions);
       else {
@@ -338,6 +353,8 @@ function classFor(tf: TfModule): new (name: string, checked: Checked) => NativeT
         }
       }
       this.#pending = null;
+      this.#libOptions = libOptions;
+      this.#clipOptions = { ...this.#checked.clipOptions, threads: libOptions.threads };
       this.#opt = opt;
       this.#slots = slots;
       this.#byName = new Map(slots.map((s) => [s.name, s]));
@@ -411,7 +428,7 @@ function classFor(tf: TfModule): new (name: string, checked: Checked) => NativeT
     getConfig(): tfc.serialization.ConfigDict {
       const options = this.#opt?.options ?? {};
       const config: tfc.serialization.ConfigDict = { optimizer: this.#name };
-      for (const [k, v] of Object.entries({ ...this.#checked.libOptions, ...options }))
+      for (const [k, v] of Object.entries({ ...(this.#libOptions ?? this.#checked.libOptions), ...options }))
         if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'string') config[k] = v;
       return config;
     }

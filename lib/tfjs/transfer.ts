@@ -17,11 +17,14 @@ interface WasmBackendLike {
  * tfjs-backend-wasm keeps every tensor in its module's heap: a Float32Array view at the tensor's
  * offset reads and writes the tensor itself. The heap's ArrayBuffer is replaced (the old one
  * detached) when the module's memory grows, i.e. on any tfjs allocation: a view is good only until
- * the next tfjs call, so views are made again for every step, after the step's allocations.
+ * the next tfjs call, so views are checked again at every read, after the step's allocations.
  */
 export interface WasmHeap {
-  /** A view over `t`'s float32 values in the heap, or null when `t` is not there (another backend, disposed). */
-  view(t: tfc.Tensor): Float32Array | null;
+  /**
+   * A view over `t`'s float32 values in the heap, or null when `t` is not there (another backend,
+   * disposed); `reuse` itself when it is still that view (no new object).
+   */
+  view(t: tfc.Tensor, reuse?: Float32Array | null): Float32Array | null;
   /** How many tensors share `t`'s memory (a reshape shares it; a clone does not). */
   refCount(t: tfc.Tensor): number;
   /**
@@ -33,10 +36,19 @@ export interface WasmHeap {
   renew(t: tfc.Tensor): void;
 }
 
+// One accessor per backend instance: the step asks for it many times.
+const heaps = new WeakMap<object, WasmHeap | null>();
+
 /** The current backend's heap, or null when it is not tfjs-backend-wasm (or not the layout this knows). */
 export function wasmHeap(tf: TransferTf): WasmHeap | null {
   if (tf.getBackend() !== 'wasm') return null;
   const backend = tf.engine().backend as unknown as WasmBackendLike;
+  let heap = heaps.get(backend);
+  if (heap === undefined) heaps.set(backend, (heap = heapOf(backend)));
+  return heap;
+}
+
+function heapOf(backend: WasmBackendLike): WasmHeap | null {
   const map = backend.dataIdMap;
   const module = backend.wasm;
   const kernels = module?.tfjs;
@@ -45,12 +57,14 @@ export function wasmHeap(tf: TransferTf): WasmHeap | null {
   // get() of a tensor held by another backend would move it here (an allocation): has() first.
   const info = (t: tfc.Tensor) => (map.has(t.dataId) ? map.get(t.dataId) : undefined);
   return {
-    view(t) {
+    view(t, reuse) {
       if (t.dtype !== 'float32' || t.isDisposed) return null;
       const offset = info(t)?.memoryOffset;
       const heap = module.HEAPU8!;
       const bytes = t.size * 4;
       if (typeof offset !== 'number' || offset % 4 !== 0 || offset <= 0 || offset + bytes > heap.byteLength) return null;
+      // After the heap grew, `reuse` is over the old, detached buffer: never reused.
+      if (reuse && reuse.buffer === heap.buffer && reuse.byteOffset === heap.byteOffset + offset && reuse.length === t.size) return reuse;
       return new Float32Array(heap.buffer, heap.byteOffset + offset, t.size);
     },
     refCount(t) {
