@@ -4,6 +4,7 @@
 #include <math.h>
 #include <string.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <vector>
@@ -109,7 +110,7 @@ void ADAM_NS(micro, ADAM_ISA)(const MicroInput& in, MicroResult& out) {
   (void)sink;
 }
 
-// Every float32 y with |y| <= 1 (both signs) and some NaNs through q8_codes, against the
+// Every float32 y with |y| <= 1 (both signs), some NaNs and some |y| > 1 (to Inf) through q8_codes, against the
 // definition: how many midpoints lie strictly below y (scalar binary search over map.mids, as
 // lib/compact/quant8.ts q8Code). Returns the number of differing codes; prints the first few.
 size_t ADAM_NS(exhaustive, ADAM_ISA)(bool is_signed) {
@@ -129,7 +130,11 @@ size_t ADAM_NS(exhaustive, ADAM_ISA)(bool is_signed) {
     for (uint64_t start = 0; start <= top + kChunk; start += kChunk) {
       for (size_t k = 0; k < kChunk; ++k) {
         const uint64_t b = start + k;
-        uint32_t bits = b <= top ? static_cast<uint32_t>(b) : static_cast<uint32_t>(0x7f800001u + (b - top) * 977u);
+        // Past 1.0: NaNs (payloads spread over their whole range) and |y| > 1 up to Inf, alternately.
+        const uint64_t j = b - top - 1, step = j / 2;
+        uint32_t bits = b <= top   ? static_cast<uint32_t>(b)
+                        : j % 2 ? static_cast<uint32_t>(0x7f800001u + (step * 977u) % 0x7fffffu)
+                                : static_cast<uint32_t>(std::min<uint64_t>(0x3f800001u + step * 16411u, 0x7f800000u));
         bits |= static_cast<uint32_t>(sign << 31);
         memcpy(&y[k], &bits, 4);
       }

@@ -122,7 +122,8 @@ Quant8Map build(bool is_signed) {
   // The buckets. A positive bucket holds [low, high) (the first one reaches down to 0), a negative
   // one (-high, -low] (the first one up to -0). start counts the midpoints below all of them;
   // the midpoints inside (at most one: the map's spacing is wider than a bucket) give the
-  // threshold, the least float32 above that midpoint.
+  // threshold, the least float32 above that midpoint; with none, a NaN, which no y (+Inf too)
+  // reaches.
   for (uint32_t b = 0; b < kQ8Buckets; ++b) {
     const uint32_t e = (b >> kQ8MantissaBits) + 103, m = b & ((1u << kQ8MantissaBits) - 1);
     const double low = b == 0 ? 0.0 : std::ldexp(1.0 + m / 256.0, static_cast<int>(e) - 127);
@@ -135,7 +136,7 @@ Quant8Map build(bool is_signed) {
         if (sign == 0 ? x < low : x <= -high) ++below;
         else if (sign == 0 ? x < high : x < -low) ++inside, mid = x;
       }
-      float threshold = HUGE_VALF;
+      float threshold = NAN;
       if (inside == 1) {
         threshold = least_above(mid);
       } else if (inside > 1) {

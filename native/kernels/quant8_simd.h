@@ -21,10 +21,10 @@ inline void q8_codes(const Quant8Map& map, const float* y, uint8_t* codes, size_
   const __m512 cap = _mm512_load_ps(map.region_cap);
   const __m512i abs_bits = _mm512_set1_epi32(0x7fffffff), sign_bit = _mm512_set1_epi32(static_cast<int>(0x80000000u));
   const __m512i zero = _mm512_set1_epi32(static_cast<int>(map.zero)), one = _mm512_set1_epi32(1);
-  const __m512 tiny = _mm512_set1_ps(0x1p-31f), half = _mm512_set1_ps(0.5f), far = _mm512_set1_ps(0.5f - kQ8Margin);
+  const __m512 one_f = _mm512_set1_ps(1.0f), tiny = _mm512_set1_ps(0x1p-31f), half = _mm512_set1_ps(0.5f), far = _mm512_set1_ps(0.5f - kQ8Margin);
   for (; i + 16 <= n; i += 16) {
     const __m512 v = _mm512_loadu_ps(y + i);
-    const __m512 a = _mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(v), abs_bits));
+    const __m512 a = _mm512_min_ps(one_f, _mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(v), abs_bits)));  // |y| > 1 as 1; NaN stays
     // Octave index: the exponent field's low 5 bits once a is at least 2^-31 (field 96..127).
     const __m512i e = _mm512_srli_epi32(_mm512_castps_si512(_mm512_max_ps(a, tiny)), 23);
     const __m512 threshold = _mm512_permutex2var_ps(oct_lo, e, oct_hi);
@@ -80,7 +80,8 @@ inline void q8_codes(const Quant8Map& map, const float* y, uint8_t* codes, size_
   const __m256i zero = _mm256_set1_epi32(static_cast<int>(map.zero)), low25 = _mm256_set1_epi32(0x1ffffff);
   const __m256i tiny = _mm256_set1_epi32(96 << 23), pair_bits = _mm256_set1_epi32(0x7f000000);
   const __m256 half = _mm256_set1_ps(0.5f), far = _mm256_set1_ps(0.5f - kQ8Margin);
-  // Codes of 8 lanes (int32) and the lanes that take q8_code (sign bits).
+  // Codes of 8 lanes (int32, below 0 for 0: the saturating packs clamp them) and the lanes that
+  // take q8_code (sign bits).
   auto lanes = [&](const float* p, __m256& retry) {
     const __m256 v = _mm256_loadu_ps(p);
     const __m256 a = _mm256_min_ps(one, _mm256_and_ps(v, abs_mask));  // |y| > 1 counts as 1; NaN stays
@@ -98,12 +99,12 @@ inline void q8_codes(const Quant8Map& map, const float* y, uint8_t* codes, size_
     const __m256i cnt = _mm256_cvttps_epi32(t);  // t >= 0: floor
     const __m256 frac = _mm256_and_ps(_mm256_sub_ps(_mm256_sub_ps(t, _mm256_cvtepi32_ps(cnt)), half), abs_mask);
     retry = _mm256_or_ps(_mm256_cmp_ps(frac, far, _CMP_NLT_UQ), _mm256_and_ps(_mm256_castsi256_ps(special), v));
-    return _mm256_max_epi32(_mm256_add_epi32(zero, _mm256_sign_epi32(cnt, _mm256_castps_si256(v))), _mm256_setzero_si256());
+    return _mm256_add_epi32(zero, _mm256_sign_epi32(cnt, _mm256_castps_si256(v)));
   };
   for (; i + 32 <= n; i += 32) {
     __m256 k0, k1, k2, k3;
     const __m256i c0 = lanes(y + i, k0), c1 = lanes(y + i + 8, k1), c2 = lanes(y + i + 16, k2), c3 = lanes(y + i + 24, k3);
-    // Codes 0..255: the saturating packs keep them; the permute undoes the packs' lane interleave.
+    // The saturating packs keep 0..255 and clamp below 0; the permute undoes the packs' lane interleave.
     const __m256i bytes = _mm256_packus_epi16(_mm256_packus_epi32(c0, c1), _mm256_packus_epi32(c2, c3));
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(codes + i), _mm256_permutevar8x32_epi32(bytes, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7)));
     const uint32_t retry = static_cast<uint32_t>(_mm256_movemask_ps(k0)) | static_cast<uint32_t>(_mm256_movemask_ps(k1)) << 8 |
