@@ -110,9 +110,11 @@ void ADAM_NS(micro, ADAM_ISA)(const MicroInput& in, MicroResult& out) {
   (void)sink;
 }
 
-// Every float32 y with |y| <= 1 (both signs), some NaNs and some |y| > 1 (to Inf) through q8_codes, against the
-// definition: how many midpoints lie strictly below y (scalar binary search over map.mids, as
-// lib/compact/quant8.ts q8Code). Returns the number of differing codes; prints the first few.
+// Every float32 y with |y| <= 1 (both signs), some NaNs and some |y| > 1 (to Inf) through
+// q8_codes, against the definition: how many midpoints lie strictly below y (scalar binary search
+// over map.mids, as lib/compact/quant8.ts q8Code). Then q8_widen of every code (in a run of 1,000
+// with every tail length) for absmax values of every kind, against values[code] * absmax, bits
+// compared. Returns the number of differing codes and values; prints the first few.
 size_t ADAM_NS(exhaustive, ADAM_ISA)(bool is_signed) {
   const Quant8Map& map = quant8_map(is_signed);
   constexpr size_t kChunk = 1 << 16;
@@ -138,7 +140,9 @@ size_t ADAM_NS(exhaustive, ADAM_ISA)(bool is_signed) {
         bits |= static_cast<uint32_t>(sign << 31);
         memcpy(&y[k], &bits, 4);
       }
-      q8_codes(map, y.data(), codes.data(), kChunk);
+      // Two calls of lengths 2^16 - 13 and 13, so every loop of q8_codes (and its tail) takes part.
+      q8_codes(map, y.data(), codes.data(), kChunk - 13);
+      q8_codes(map, y.data() + kChunk - 13, codes.data() + kChunk - 13, 13);
       for (size_t k = 0; k < kChunk; ++k) {
         const uint8_t want = reference(y[k]);
         if (codes[k] != want && bad++ < 10) {
@@ -149,5 +153,18 @@ size_t ADAM_NS(exhaustive, ADAM_ISA)(bool is_signed) {
       }
     }
   }
+  const float absmaxes[] = {1.0f, 0.375f, 3.0e-41f, 1.17549435e-38f, 0.1f, 7.0e25f, 3.4028235e38f, HUGE_VALF, NAN, 0.0f};
+  std::vector<uint8_t> c(1000);
+  std::vector<float> out(1000);
+  for (size_t k = 0; k < c.size(); ++k) c[k] = static_cast<uint8_t>(k * 131 + k / 256);
+  for (const float a : absmaxes)
+    for (size_t len = 1000 - 40; len <= 1000; ++len) {
+      q8_widen(map, c.data(), a, out.data(), len);
+      for (size_t k = 0; k < len; ++k) {
+        const float want = map.values[c[k]] * a;
+        if (memcmp(&want, &out[k], 4) != 0 && bad++ < 10)
+          printf("  %s map, code %u, absmax %a: value %a, want %a\n", is_signed ? "signed" : "unsigned", c[k], a, out[k], want);
+      }
+    }
   return bad;
 }
