@@ -1,9 +1,9 @@
-// The 8-bit loops of convert.h on AVX2 (gathers from the map's tables) and AVX-512 (no gathers:
-// they are slow on AVX-512 cores such as Zen 4, ~20 cycles each), chosen by the unit's own
-// compile flags. The gathers do q8_code's and q8_widen's operations lane by lane. The AVX-512
-// codes come from the region arithmetic (kernel_api.h), exact wherever it is trusted: quant8.cc
-// checks its error bounds when it builds the tables, and bench/quant8 (--exhaustive) compares
-// every float32 in [-1, 1] with the definition. Other units (and tails) use the scalar functions.
+// The 8-bit loops of convert.h on AVX2 and AVX-512, chosen by the unit's own compile flags. No
+// gathers: they are slow on Zen 4 (~20 cycles each) and on Intel cores with the GDS ("Downfall")
+// microcode mitigation. The codes come from the region arithmetic (kernel_api.h), exact wherever it is trusted:
+// quant8.cc checks its error bounds when it builds the tables, and bench/quant8 (--exhaustive)
+// compares every float32 in [-1, 1], NaNs and samples past 1 with the definition, and the values
+// of every code. Other units (and tails) use the scalar functions.
 // Included inside an ISA namespace after convert.h; the intrinsics headers come with the unit.
 
 // codes[i] = q8_code(map, y[i]) for i < n.
