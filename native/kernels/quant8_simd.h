@@ -1,12 +1,12 @@
 // The 8-bit loops of convert.h on AVX2 and AVX-512, chosen by the unit's own compile flags. No
 // gathers: they are slow on Zen 4 (~20 cycles each) and on Intel cores with the GDS ("Downfall")
-// microcode mitigation. The codes come from the region arithmetic (kernel_api.h), exact wherever it is trusted:
-// quant8.cc checks its error bounds when it builds the tables, and bench/quant8 (--exhaustive)
-// compares every float32 in [-1, 1], NaNs and samples past 1 with the definition, and the values
+// microcode mitigation. The codes come from the region arithmetic (kernel_api.h), exact wherever
+// it is trusted: quant8.cc checks its error bounds when it builds the tables, and bench/quant8
+// (--exhaustive) compares every float32 in [-1, 1] and NaNs with the definition, and the values
 // of every code. Other units (and tails) use the scalar functions.
 // Included inside an ISA namespace after convert.h; the intrinsics headers come with the unit.
 
-// codes[i] = q8_code(map, y[i]) for i < n.
+// codes[i] = q8_code(map, y[i]) for i < n, each y in [-1, 1] or NaN (what q8_narrow divides out).
 inline void q8_codes(const Quant8Map& map, const float* y, uint8_t* codes, size_t n) {
   size_t i = 0;
 #if defined(__AVX512F__)
@@ -21,10 +21,10 @@ inline void q8_codes(const Quant8Map& map, const float* y, uint8_t* codes, size_
   const __m512 cap = _mm512_load_ps(map.region_cap);
   const __m512i abs_bits = _mm512_set1_epi32(0x7fffffff), sign_bit = _mm512_set1_epi32(static_cast<int>(0x80000000u));
   const __m512i zero = _mm512_set1_epi32(static_cast<int>(map.zero)), one = _mm512_set1_epi32(1);
-  const __m512 one_f = _mm512_set1_ps(1.0f), tiny = _mm512_set1_ps(0x1p-31f), half = _mm512_set1_ps(0.5f), far = _mm512_set1_ps(0.5f - kQ8Margin);
+  const __m512 tiny = _mm512_set1_ps(0x1p-31f), half = _mm512_set1_ps(0.5f), far = _mm512_set1_ps(0.5f - kQ8Margin);
   for (; i + 16 <= n; i += 16) {
     const __m512 v = _mm512_loadu_ps(y + i);
-    const __m512 a = _mm512_min_ps(one_f, _mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(v), abs_bits)));  // |y| > 1 as 1; NaN stays
+    const __m512 a = _mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(v), abs_bits));
     // Octave index: the exponent field's low 5 bits once a is at least 2^-31 (field 96..127).
     const __m512i e = _mm512_srli_epi32(_mm512_castps_si512(_mm512_max_ps(a, tiny)), 23);
     const __m512 threshold = _mm512_permutex2var_ps(oct_lo, e, oct_hi);
@@ -76,7 +76,7 @@ inline void q8_codes(const Quant8Map& map, const float* y, uint8_t* codes, size_
   }
   const __m256 scale = _mm256_load_ps(map.region_scale), offset = _mm256_load_ps(map.region_offset);
   const __m256 cap = _mm256_load_ps(map.region_cap);
-  const __m256 abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff)), one = _mm256_set1_ps(1.0f);
+  const __m256 abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
   const __m256i zero = _mm256_set1_epi32(static_cast<int>(map.zero)), low25 = _mm256_set1_epi32(0x1ffffff);
   const __m256i tiny = _mm256_set1_epi32(96 << 23), pair_bits = _mm256_set1_epi32(0x7f000000);
   const __m256 half = _mm256_set1_ps(0.5f), far = _mm256_set1_ps(0.5f - kQ8Margin);
@@ -84,7 +84,7 @@ inline void q8_codes(const Quant8Map& map, const float* y, uint8_t* codes, size_
   // take q8_code (sign bits).
   auto lanes = [&](const float* p, __m256& retry) {
     const __m256 v = _mm256_loadu_ps(p);
-    const __m256 a = _mm256_min_ps(one, _mm256_and_ps(v, abs_mask));  // |y| > 1 counts as 1; NaN stays
+    const __m256 a = _mm256_and_ps(v, abs_mask);
     const __m256i ab = _mm256_castps_si256(a), eb = _mm256_max_epi32(ab, tiny);  // below 2^-31 as 2^-31
     const __m256i p2 = _mm256_srli_epi32(eb, 24);  // 48 + the pair, 48..63 (NaN: 127, its t is NaN)
     const __m256i w = _mm256_castps_si256(_mm256_blendv_ps(_mm256_permutevar8x32_ps(_mm256_castsi256_ps(pair[0]), p2),
