@@ -7,7 +7,7 @@ import { NATIVE_ISAS } from './helpers';
 // arithmetic on |x/absmax| trusted only away from the midpoints). Here every block has a
 // different absmax (powers of two, where x/absmax is exact, and others, where it rounds either
 // way) and holds, for each midpoint m of the map, the float32s around m*absmax (both signs), so
-// x/absmax lands at, just below and just above every midpoint. Codes must equal the TypeScript
+// x/absmax lands at, just below and just above every midpoint, and around every power of two. Codes must equal the TypeScript
 // reference, q8Code of the float32 quotient, on every ISA and thread count.
 
 const f32 = new Float32Array(1);
@@ -41,6 +41,15 @@ function build(map: typeof SIGNED_MAP): { g: Float32Array; blocks: number } {
       for (const d of [-2, -1, 0, 1, 2]) {
         const x = c === 0 ? fromBits(Math.max(0, d)) : fromBits(cb + (c > 0 ? d : -d));
         if (Math.abs(x) <= absmax && Number.isFinite(x)) body.push(x, -x);
+      }
+    }
+    // The float32s around absmax*2^-k: the octave edges where the SIMD loops' tables change,
+    // down past 2^-31 (below which they take one octave's entry).
+    for (let k = 0; k <= 44; k++) {
+      const cb = bitsOf(absmax * 2 ** -k);
+      for (const d of [-1, 0, 1]) {
+        const x = fromBits(cb + d);
+        if (x > 0 && x <= absmax) body.push(x, -x);
       }
     }
     for (let i = 0; i < body.length; i += 255) {

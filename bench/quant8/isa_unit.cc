@@ -4,6 +4,7 @@
 #include <math.h>
 #include <string.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <vector>
@@ -109,9 +110,11 @@ void ADAM_NS(micro, ADAM_ISA)(const MicroInput& in, MicroResult& out) {
   (void)sink;
 }
 
-// Every float32 y with |y| <= 1 (both signs) and some NaNs through q8_codes, against the
-// definition: how many midpoints lie strictly below y (scalar binary search over map.mids, as
-// lib/compact/quant8.ts q8Code). Returns the number of differing codes; prints the first few.
+// Every float32 y with |y| <= 1 (both signs) and some NaNs through q8_codes, and some |y| > 1 (to
+// Inf) through q8_code, against the definition: how many midpoints lie strictly below y (scalar
+// binary search over map.mids, as lib/compact/quant8.ts q8Code). Then q8_widen of every code (in a run of 1,000
+// with every tail length) for absmax values of every kind, against values[code] * absmax, bits
+// compared. Returns the number of differing codes and values; prints the first few.
 size_t ADAM_NS(exhaustive, ADAM_ISA)(bool is_signed) {
   const Quant8Map& map = quant8_map(is_signed);
   constexpr size_t kChunk = 1 << 16;
@@ -129,20 +132,41 @@ size_t ADAM_NS(exhaustive, ADAM_ISA)(bool is_signed) {
     for (uint64_t start = 0; start <= top + kChunk; start += kChunk) {
       for (size_t k = 0; k < kChunk; ++k) {
         const uint64_t b = start + k;
-        uint32_t bits = b <= top ? static_cast<uint32_t>(b) : static_cast<uint32_t>(0x7f800001u + (b - top) * 977u);
+        // Past 1.0: NaNs (payloads spread over their whole range) and |y| > 1 up to Inf, alternately.
+        const uint64_t j = b - top - 1, step = j / 2;
+        uint32_t bits = b <= top   ? static_cast<uint32_t>(b)
+                        : j % 2 ? static_cast<uint32_t>(0x7f800001u + (step * 977u) % 0x7fffffu)
+                                : static_cast<uint32_t>(std::min<uint64_t>(0x3f800001u + step * 16411u, 0x7f800000u));
         bits |= static_cast<uint32_t>(sign << 31);
         memcpy(&y[k], &bits, 4);
       }
-      q8_codes(map, y.data(), codes.data(), kChunk);
+      // Two calls of lengths 2^16 - 13 and 13, so every loop of q8_codes (and its tail) takes part.
+      q8_codes(map, y.data(), codes.data(), kChunk - 13);
+      q8_codes(map, y.data() + kChunk - 13, codes.data() + kChunk - 13, 13);
       for (size_t k = 0; k < kChunk; ++k) {
         const uint8_t want = reference(y[k]);
-        if (codes[k] != want && bad++ < 10) {
+        // Past 1 (outside q8_codes' domain), the scalar q8_code still gives the definition.
+        const uint8_t got = fabsf(y[k]) > 1.0f ? q8_code(map, y[k]) : codes[k];
+        if (got != want && bad++ < 10) {
           uint32_t bits;
           memcpy(&bits, &y[k], 4);
-          printf("  %s map, y=%a (bits %08x): code %u, want %u\n", is_signed ? "signed" : "unsigned", y[k], bits, codes[k], want);
+          printf("  %s map, y=%a (bits %08x): code %u, want %u\n", is_signed ? "signed" : "unsigned", y[k], bits, got, want);
         }
       }
     }
   }
+  const float absmaxes[] = {1.0f, 0.375f, 3.0e-41f, 1.17549435e-38f, 0.1f, 7.0e25f, 3.4028235e38f, HUGE_VALF, NAN, 0.0f};
+  std::vector<uint8_t> c(1000);
+  std::vector<float> out(1000);
+  for (size_t k = 0; k < c.size(); ++k) c[k] = static_cast<uint8_t>(k * 131 + k / 256);
+  for (const float a : absmaxes)
+    for (size_t len = 1000 - 40; len <= 1000; ++len) {
+      q8_widen(map, c.data(), a, out.data(), len);
+      for (size_t k = 0; k < len; ++k) {
+        const float want = map.values[c[k]] * a;
+        if (memcmp(&want, &out[k], 4) != 0 && bad++ < 10)
+          printf("  %s map, code %u, absmax %a: value %a, want %a\n", is_signed ? "signed" : "unsigned", c[k], a, out[k], want);
+      }
+    }
   return bad;
 }

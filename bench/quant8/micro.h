@@ -18,7 +18,8 @@ struct MicroResult {
 void micro_sse2(const MicroInput&, MicroResult&);
 void micro_avx2(const MicroInput&, MicroResult&);
 void micro_avx512(const MicroInput&, MicroResult&);
-// Exhaustive check of one map's codes (every |y| <= 1, both signs, and NaNs): differing codes.
+// Exhaustive check of one map's codes (every |y| <= 1, both signs, NaNs; q8_code past 1) and
+// its widening: the count of differing codes and values.
 size_t exhaustive_sse2(bool is_signed);
 size_t exhaustive_avx2(bool is_signed);
 size_t exhaustive_avx512(bool is_signed);

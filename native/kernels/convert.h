@@ -93,8 +93,9 @@ ADAM_HD inline uint16_t f16_narrow(float x) {
   return static_cast<uint16_t>(sign | q);
 }
 
-// The code of y (|y| <= 1 or NaN): how many midpoints lie strictly below it (quant8.cc's
-// buckets); NaN gives code 0. Selects and look-ups only, so the loops over it vectorise (gathers).
+// The code of y: how many midpoints lie strictly below it (quant8.cc's buckets; |y| past the
+// last bucket counts as its end); NaN gives code 0. Two look-ups and selects: the scalar units'
+// code, and the SIMD loops' for the lanes their arithmetic does not decide.
 ADAM_HD inline uint8_t q8_code(const Quant8Map& map, float y) {
   const uint32_t b = f32_bits(y);
   const uint32_t e = (b >> 23) & 0xffu;

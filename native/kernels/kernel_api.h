@@ -117,12 +117,13 @@ struct SlotStore {
 // between neighbours, the code of 0, and a table that finds a code in two look-ups: per bucket of
 // float32 bits (sign, exponent clamped to [2^-24, 1], 8 mantissa bits), the count of midpoints
 // below every value of the bucket, and the least float32 above the one midpoint inside the
-// bucket (+Inf if none; no bucket holds two), so code = start + (y >= threshold). The AVX-512
-// loops compute the count from |y| instead (quant8_simd.h; gathers are slow there), with tables
-// that fit in registers: |y| falls in a region between two `special` midpoints (those between
-// different decades of the map, or next to 0 or 1), found from its float32 exponent (32 octaves
-// from 2^-31: at most one special midpoint per octave); inside a region the midpoints are
-// evenly spaced up to rounding, so the count is floor(min(|y|*scale + offset, cap)).
+// bucket (NaN if none; no bucket holds two), so code = start + (y >= threshold). The AVX2 and
+// AVX-512 loops compute the count from |y| instead (quant8_simd.h; gathers are slow there), with
+// tables that fit in registers: |y| falls in a region (at most 8) between 0 or a `special`
+// midpoint (one between different decades of the map, or before 1) and the next, found from its
+// float32 exponent (32 octaves from 2^-31: at most one special midpoint per octave, and per pair
+// of octaves); inside a region the midpoints are evenly spaced up to rounding, so the count is
+// floor(min(|y|*scale + offset, cap)).
 // The CUDA block code (native/cuda/compact_block.h) searches instead: `above` holds the least
 // float32 above each midpoint, so y >= above[i] exactly when midpoint i < y, laid out as an
 // implicit binary tree (the midpoint a search step of width s tests at position p sits at

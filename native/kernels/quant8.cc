@@ -28,33 +28,31 @@ float least_above(double x) {
   return static_cast<double>(f) <= x ? std::nextafter(f, HUGE_VALF) : f;
 }
 
-// The region tables (kernel_api.h); each abort guards a fact the AVX-512 loop relies on.
-// Region 0 holds [0, 2^k) with k the least power of two above the first midpoint (half the least
-// positive value, a float32 itself: it sits at t = 1 like an inner midpoint, so a lane at it takes
-// q8_code, which also counts it for negative y). Region r >= 1 runs from the special midpoint
-// before it (region 1: from 2^k) to the next, the special ones being those between values of
-// different decades (or the last decade and 1).
+// The region tables (kernel_api.h); each abort guards a fact the SIMD loops rely on. The special
+// midpoints are those between values of different decades (or the last decade and 1). Region 0
+// runs from 0 to the first special midpoint, region r >= 1 from special r-1 to special r (the
+// last one to 1). Region r >= 1 holds one decade, whose midpoints lie on that decade's grid; region
+// 0 holds the midpoint next to 0, off the grid, and decade 0's inner midpoints: a line through its
+// first and last midpoint (one midpoint: at t = 1 from t = 1/2 at 0).
 void build_regions(Quant8Map& map, const int* group) {
   const int z = static_cast<int>(map.zero), count = 255 - z;  // the midpoints above 0: mids[z + k]
   const double u = std::ldexp(1.0, -24);
-  int exponent = 0;
-  std::frexp(map.mids[z], &exponent);
-  const double start1 = std::ldexp(1.0, exponent);  // region 1's start, 2^k
-  if (map.mids[z + 1] < start1) std::abort();
   int special[16], specials = 0;  // k of each special midpoint
   for (int k = 1; k < count; ++k)
     if (group[z + k] != group[z + k + 1]) {
-      if (specials == 14) std::abort();
+      if (specials == 7) std::abort();  // AVX2 holds each region table in one register of 8
       special[specials++] = k;
     }
   for (int r = 0; r < 16; ++r) {
     // The midpoints below the region, and its inner ones, [first, last).
-    const int first = r == 0 ? 0 : r == 1 ? 1 : r <= specials + 1 ? special[r - 2] + 1 : count;
-    const int last = r == 0 ? 1 : r <= specials ? special[r - 1] : count;
+    const int first = r == 0 ? 0 : r <= specials ? special[r - 1] + 1 : count;
+    const int last = r < specials ? special[r] : count;
     const int inner = last > first ? last - first : 0;
     double scale = 0, offset = first + 0.5;
     if (r == 0) {
-      scale = 0.5 / map.mids[z];
+      const double m0 = map.mids[z], m1 = map.mids[z + last - 1];
+      scale = inner == 1 ? 0.5 / m0 : (inner - 1) / (m1 - m0);
+      offset = 1 - m0 * scale;
     } else if (inner > 0) {
       // The decade's ideal grid: value k at s*(0.1 + (k + 0.5)*0.9/n), the midpoint after it at
       // s*(0.1 + (k + 1)*0.9/n); scaled so that inner midpoint i (from 0) sits at first + 1 + i.
@@ -67,28 +65,29 @@ void build_regions(Quant8Map& map, const int* group) {
     map.region_scale[r] = fs;
     map.region_offset[r] = fo;
     map.region_cap[r] = static_cast<float>(first + inner + 0.5);
-    if (r > specials + 1 || inner == 0) continue;
+    if (r > specials || inner == 0) continue;
     // Each inner midpoint lies within dev of its integer; the float32 multiply and add are off by
-    // at most err; from the region's start t is at least `first`. The loop trusts floor(t) only
-    // where t's fraction is kQ8Margin from an integer, so within the region it counts exactly.
+    // at most err; from the region's start t is at least `first`. The loops trust floor(t) only
+    // where t's fraction is kQ8Margin from an integer, so within the region they count exactly.
     double dev = 0;
     for (int i = 0; i < inner; ++i)
       dev = std::max(dev, std::fabs(map.mids[z + first + i] * fs + fo - (first + 1 + i)));
-    const double low = r == 0 ? 0.0 : r == 1 ? start1 : map.mids[z + first - 1];
-    const double high = r == 0 ? start1 : r <= specials ? map.mids[z + last] : 1.0;
+    const double low = r == 0 ? 0.0 : map.mids[z + first - 1];
+    const double high = r < specials ? map.mids[z + last] : 1.0;
     const double err = 1.01 * (u * (high * fs) + u * (high * fs + std::fabs(fo)));
     if (dev + err >= kQ8Margin || low * fs + fo - err < first) std::abort();
   }
   for (int o = 0; o < 32; ++o) {
     const double lo = o == 0 ? 0.0 : std::ldexp(1.0, o - 31), hi = std::ldexp(1.0, o - 30);
-    int region = lo >= start1 ? 1 : 0, inside = 0;
+    int region = 0, inside = 0;
     float threshold = HUGE_VALF;
     for (int j = 0; j < specials; ++j) {
       const double x = map.mids[z + special[j]];
       if (x < lo) ++region;
       else if (x < hi) ++inside, threshold = least_above(x);
     }
-    if (inside > 1 || (inside == 1 && lo < start1)) std::abort();
+    // At most one special midpoint per octave, and (AVX2 takes the octaves by pairs) per pair.
+    if (inside > 1 || (o % 2 == 1 && threshold != HUGE_VALF && map.octave_threshold[o - 1] != HUGE_VALF)) std::abort();
     map.octave_threshold[o] = threshold;
     map.octave_region[o] = region;
   }
@@ -123,7 +122,8 @@ Quant8Map build(bool is_signed) {
   // The buckets. A positive bucket holds [low, high) (the first one reaches down to 0), a negative
   // one (-high, -low] (the first one up to -0). start counts the midpoints below all of them;
   // the midpoints inside (at most one: the map's spacing is wider than a bucket) give the
-  // threshold, the least float32 above that midpoint.
+  // threshold, the least float32 above that midpoint; with none, a NaN, which no y (+Inf too)
+  // reaches.
   for (uint32_t b = 0; b < kQ8Buckets; ++b) {
     const uint32_t e = (b >> kQ8MantissaBits) + 103, m = b & ((1u << kQ8MantissaBits) - 1);
     const double low = b == 0 ? 0.0 : std::ldexp(1.0 + m / 256.0, static_cast<int>(e) - 127);
@@ -136,7 +136,7 @@ Quant8Map build(bool is_signed) {
         if (sign == 0 ? x < low : x <= -high) ++below;
         else if (sign == 0 ? x < high : x < -low) ++inside, mid = x;
       }
-      float threshold = HUGE_VALF;
+      float threshold = NAN;
       if (inside == 1) {
         threshold = least_above(mid);
       } else if (inside > 1) {
