@@ -23,9 +23,9 @@ constexpr auto kIdle = std::chrono::milliseconds(1000);
 
 // Fewer jobs than this run on the helpers only when they are awake (spinning after the last run):
 // waking a sleeping helper or starting a thread costs 40-70 us here, more than a second thread
-// saves on a step under ~500K elements (jobs are at least kChunkElements: 16K Adam elements, ~460
-// KB of traffic, take ~4 us on one core from L2/L3).
-constexpr size_t kWakeJobs = 32;
+// saves on a step under ~500K elements (jobs are at least kJobElements: 128K Adam elements, ~3.7
+// MB of traffic, take ~30 us on one core from L2/L3).
+constexpr size_t kWakeJobs = 4;
 
 inline void Pause() {
 #if defined(__x86_64__) || defined(__i386__)

@@ -60,13 +60,14 @@ console.log('ok');`);
 const TASKS = "const tasks = () => require('node:fs').readdirSync('/proc/self/task').length;";
 
 describe('thread pool', () => {
-  itUnless(NO_NATIVE)('uses one thread per job at most, and starts none for fewer than 32 jobs: 1 job none, 3 none, 33 jobs with threads 64 start 32', () => {
+  itUnless(NO_NATIVE)('uses one thread per job at most, and starts none for fewer than 4 jobs: 1 job none, 3 none, 33 jobs with threads 64 start 32', () => {
     const r = runChild(`${TASKS}
 const { Adam } = require('./dist');
 const make = (n) => [{ name: 'w', data: new Float32Array(n).fill(1), grad: new Float32Array(n).fill(0.5) }];
-const one = new Adam(make(16384), { backend: 'native', threads: 8 });
-const three = new Adam(make(3 * 16384), { backend: 'native', threads: 4 });
-const many = new Adam(make(33 * 16384), { backend: 'native', threads: 64 });
+const job = 8 * 16384; // parallel.h kJobElements
+const one = new Adam(make(job), { backend: 'native', threads: 8 });
+const three = new Adam(make(3 * job), { backend: 'native', threads: 4 });
+const many = new Adam(make(33 * job), { backend: 'native', threads: 64 });
 one.step();
 const base = tasks();
 one.step();
