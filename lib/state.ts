@@ -50,17 +50,18 @@ export function allocState<R extends GradOptions>(
 }
 
 /**
- * Frees the entries' state now and empties it: GPU tensors, and native arenas (each distinct
- * buffer once; lib/memory.ts). Plain JavaScript arrays are left to the garbage collector.
+ * Frees the entries' state now and empties it: GPU tensors, and native arenas and compact slots'
+ * memory (each distinct buffer once; lib/memory.ts). Plain JavaScript arrays (absmax) are left to
+ * the garbage collector.
  */
 export function freeState(entries: readonly Entry[]): void {
   const buffers = new Map<ArrayBufferLike, Float32Array>();
   for (const e of entries) {
     for (const t of e.state.values()) {
-      if (t instanceof CompactSlot) continue; // plain JavaScript arrays
-      if (t instanceof Float32Array) {
-        if (!buffers.has(t.buffer)) buffers.set(t.buffer, t);
-      } else if (!t.freed) t.free();
+      const array = t instanceof CompactSlot ? t.memory : t;
+      if (array instanceof Float32Array) {
+        if (!buffers.has(array.buffer)) buffers.set(array.buffer, array);
+      } else if (!array.freed) array.free();
     }
     e.state.clear();
   }

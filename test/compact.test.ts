@@ -3,6 +3,8 @@ import { Adam, AdamW, AdaGrad, RMSProp, SparseAdam } from '../lib';
 import { bf16Narrow, bf16Widen, f16Narrow, f16Widen } from '../lib/compact/convert';
 import { SIGNED_MAP, UNSIGNED_MAP, q8Code, q8Narrow, q8Widen } from '../lib/compact/quant8';
 import { loadNative } from '../lib/backends/load';
+import { CompactSlot, Storage, mapOf } from '../lib/compact/slot';
+import { freeState } from '../lib/state';
 import { CASES, fillGrads, makeParams } from './cases';
 import { NATIVE_ISAS, NO_NATIVE, firstBitDifference, itUnless } from './helpers';
 
@@ -408,4 +410,21 @@ describe('8-bit codes on every ISA equal the TypeScript reference at the midpoin
       expect(new Set(codes).size).toBeGreaterThan(150); // most of the map is exercised
     });
   }
+});
+
+describe('compact slot memory', () => {
+  // Slots live in allocFloat32 memory (aligned; huge pages when large), which dispose() gives back
+  // through freeState.
+  itUnless(NO_NATIVE)('codes view allocFloat32 memory, released by freeState', () => {
+    for (const storage of [Storage.bf16, Storage.q8Signed, Storage.q8Unsigned] as const) {
+      const slot = new CompactSlot(storage, 5000);
+      expect(slot.codes.buffer).toBe(slot.memory.buffer);
+      expect(slot.codes.byteOffset).toBe(slot.memory.byteOffset);
+      expect(slot.codes.length).toBe(5000);
+      if (storage !== Storage.bf16) expect(slot.codes[4999]).toBe(mapOf(storage).zero);
+      const entry = { state: new Map([['exp_avg', slot]]) } as unknown as Parameters<typeof freeState>[0][number];
+      freeState([entry]);
+      expect(slot.memory.buffer.byteLength).toBe(0);
+    }
+  });
 });

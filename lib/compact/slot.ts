@@ -1,3 +1,4 @@
+import { allocFloat32 } from '../memory';
 import { bf16Narrow, bf16Widen } from './convert';
 import { type Quant8Map, SIGNED_MAP, UNSIGNED_MAP, q8Narrow, q8Widen } from './quant8';
 
@@ -38,10 +39,20 @@ export class CompactSlot {
   readonly storage: Storage.bf16 | Storage.q8Signed | Storage.q8Unsigned;
   readonly codes: Uint16Array | Uint8Array;
   readonly absmax: Float32Array | null;
+  /** The allocFloat32 block `codes` views (lib/state.ts freeState releases it). */
+  readonly memory: Float32Array;
 
   constructor(storage: Storage.bf16 | Storage.q8Signed | Storage.q8Unsigned, length: number) {
     this.storage = storage;
-    this.codes = storage === Storage.bf16 ? new Uint16Array(length) : new Uint8Array(length).fill(mapOf(storage).zero);
+    // allocFloat32's memory, as the float32 state arenas: aligned, huge pages for large slots, and
+    // freed by dispose(). On plain 4 KiB pages, faulted in by the first steps, a 64M-element bf16
+    // or int8 step took 2-20x its settled time for its first few steps.
+    const words = allocFloat32(Math.ceil((storage === Storage.bf16 ? 2 * length : length) / 4));
+    this.memory = words;
+    this.codes =
+      storage === Storage.bf16
+        ? new Uint16Array(words.buffer, words.byteOffset, length)
+        : new Uint8Array(words.buffer, words.byteOffset, length).fill(mapOf(storage).zero);
     this.absmax = storage === Storage.bf16 ? null : new Float32Array(Math.ceil(length / BLOCK));
   }
 
