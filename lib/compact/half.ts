@@ -1,4 +1,5 @@
 import { describe, typedArrayKind } from '../validate';
+import { allocFloat32 } from '../memory';
 import { bf16Narrow, bf16Widen, f16Narrow, f16Widen } from './convert';
 import { Storage } from './slot';
 import { bf16NarrowSr, f16NarrowSr, srHash, srKey } from './stochastic';
@@ -109,7 +110,13 @@ export class HalfParamSlot {
 export function allocMasters(entries: ReadonlyArray<{ dtype: ParamDtype; data: unknown; state: Map<string, unknown> }>, masterWeights: boolean): void {
   if (!masterWeights) return;
   for (const e of entries)
-    if (e.dtype !== 'fp32' && !e.state.has('master')) e.state.set('master', new HalfTensor(halfStorage(e.dtype), e.data as Uint16Array).toFloat32());
+    if (e.dtype !== 'fp32' && !e.state.has('master')) {
+      // In allocFloat32 memory, as the other state: huge pages for large masters, freed by dispose().
+      const half = new HalfTensor(halfStorage(e.dtype), e.data as Uint16Array);
+      const master = allocFloat32(half.length);
+      half.widen(0, half.length, master);
+      e.state.set('master', master);
+    }
 }
 
 /** Why an entry holds no master, for messages that refuse one. */
