@@ -7,7 +7,7 @@
 // and written back by stochastic rounding.
 import { Adam } from '../dist/index.mjs';
 import { makeParams, makeProbeArrays } from './layouts.mjs';
-import { collect, ratioSpread, roundsOfEach, spread } from './measure.mjs';
+import { collect, fillGrad, ratioSpread, roundsOfEach, spread } from './measure.mjs';
 import { PROBE_BYTES, makeProbe } from './probe.mjs';
 
 const ABSMAX = 8 / 256; // one float32 per block, read and written
@@ -19,9 +19,13 @@ const SETTINGS = [
   { label: 'bf16 params, no master, int8 state', options: { stateDtype: 'int8', masterWeights: false }, bf16: true, moved: 10 + 2 * ABSMAX, kept: 6 + 8 / 256 },
 ];
 
-// One bf16 tensor of n elements: data 1, grad as fp32's (bits of 0.01 rounded to bf16).
+// One bf16 tensor of n elements: data 1, grad the fp32 settings' (fillGrad) truncated to bf16, so
+// the 8-bit blocks see varied values, as from real gradients, not one value repeated.
 function makeBf16Params(n) {
-  return [{ data: new Uint16Array(n).fill(0x3f80), grad: new Uint16Array(n).fill(0x3c24), dtype: 'bf16' }];
+  const bits = new Uint32Array(fillGrad(new Float32Array(n)).buffer);
+  const grad = new Uint16Array(n);
+  for (let i = 0; i < n; i++) grad[i] = bits[i] >>> 16;
+  return [{ data: new Uint16Array(n).fill(0x3f80), grad, dtype: 'bf16' }];
 }
 const SIZES = [
   { label: '1M', length: 2 ** 20 },
@@ -43,7 +47,8 @@ export function measureCompact({ quick, threads, reps }) {
     });
     threads.forEach((t, ti) => {
       // Median rounds; the speed-up is the median of per-round ratios to fp32 Adam (same rounds).
-      const [probe, ...times] = roundsOfEach([makeProbe(probeArrays, t), ...steps.map((s) => s[ti])], reps);
+      // Three warm-up rounds: a new optimizer's first steps at 64M ran 2-5x their settled time.
+      const [probe, ...times] = roundsOfEach([makeProbe(probeArrays, t), ...steps.map((s) => s[ti])], { ...reps, warmup: 3 });
       SETTINGS.forEach((s, k) =>
         rows.push({
           size: size.label, elements: n, threads: t, setting: s.label, kept: s.kept, moved: s.moved,
