@@ -68,26 +68,10 @@ void fill_grad(float* a, size_t n) {
 }
 
 // The same loop with no flags, prefetching every array kDist bytes ahead with hint kHint: one
-// prefetch per array per vector (a vector is one 64-byte line).
-template <int kHint, size_t kDist>
+// prefetch per array per vector (a vector is one 64-byte line), or with kBatch the whole next 1 KiB
+// block of each array at the start of each block (one batch per 16 vectors).
+template <int kHint, size_t kDist, bool kBatch = false>
 [[gnu::noinline]] void adam_prefetch(const float* scalars, uint32_t flags, float* const* slots, size_t n) {
-  constexpr uint32_t need = 0xFu;
-  float* p[AdamRule::kSlots];
-  for (int j = 0; j < AdamRule::kSlots; ++j) p[j] = slots[j];
-  V::F s[AdamRule::kScalars];
-  for (int j = 0; j < AdamRule::kScalars; ++j) s[j] = V::set1(scalars[j]);
-  size_t i = 0;
-  for (; i + V::kWidth <= n; i += V::kWidth) {
-    for (int j = 0; j < 4; ++j) _mm_prefetch(reinterpret_cast<const char*>(p[j] + i) + kDist, static_cast<_mm_hint>(kHint));
-    update_block<AdamRule, V>(s, flags, need, p, i);
-  }
-  if (i < n) update_block<AdamRule, V>(s, flags, need, p, i, V::mask(n - i));
-}
-
-// The same loop, but with the prefetches of the whole next 1 KiB block of each array issued at
-// the start of each block (fewer prefetch instructions: one batch per 16 vectors).
-template <int kHint, size_t kDist>
-[[gnu::noinline]] void adam_prefetch_batch(const float* scalars, uint32_t flags, float* const* slots, size_t n) {
   constexpr uint32_t need = 0xFu;
   constexpr size_t kBlock = 256;  // floats: 1 KiB
   float* p[AdamRule::kSlots];
@@ -96,10 +80,14 @@ template <int kHint, size_t kDist>
   for (int j = 0; j < AdamRule::kScalars; ++j) s[j] = V::set1(scalars[j]);
   size_t i = 0;
   for (; i + V::kWidth <= n; i += V::kWidth) {
-    if ((i & (kBlock - 1)) == 0)
-      for (int j = 0; j < 4; ++j)
+    for (int j = 0; j < 4; ++j) {
+      if constexpr (!kBatch) {
+        _mm_prefetch(reinterpret_cast<const char*>(p[j] + i) + kDist, static_cast<_mm_hint>(kHint));
+      } else if ((i & (kBlock - 1)) == 0) {
         for (size_t e = 0; e < kBlock; e += 16)
           _mm_prefetch(reinterpret_cast<const char*>(p[j] + i + e) + kDist, static_cast<_mm_hint>(kHint));
+      }
+    }
     update_block<AdamRule, V>(s, flags, need, p, i);
   }
   if (i < n) update_block<AdamRule, V>(s, flags, need, p, i, V::mask(n - i));
@@ -250,8 +238,8 @@ int main(int argc, char** argv) {
   add("adam pf t1 +1K", adam_prefetch<_MM_HINT_T1, 1024>, nullptr);
   add("adam pf t1 +4K", adam_prefetch<_MM_HINT_T1, 4096>, nullptr);
   add("adam pf t2 +4K", adam_prefetch<_MM_HINT_T2, 4096>, nullptr);
-  add("adam pf batch t0 +1K", adam_prefetch_batch<_MM_HINT_T0, 1024>, nullptr);
-  add("adam pf batch t1 +2K", adam_prefetch_batch<_MM_HINT_T1, 2048>, nullptr);
+  add("adam pf batch t0 +1K", adam_prefetch<_MM_HINT_T0, 1024, true>, nullptr);
+  add("adam pf batch t1 +2K", adam_prefetch<_MM_HINT_T1, 2048, true>, nullptr);
 
   const size_t S = subjects.size();
   for (auto& s : subjects)  // warm-up: pages touched, pool started
