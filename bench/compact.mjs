@@ -5,7 +5,7 @@
 // (param, grad and the moments). bf16 params: data and grad 2 bytes each; with a master the step
 // reads the master and grad and writes master and data (data is not read); without, data is read
 // and written back by stochastic rounding.
-import { Adam } from '../dist/index.mjs';
+import { Adam, allocFloat32 } from '../dist/index.mjs';
 import { makeParams, makeProbeArrays } from './layouts.mjs';
 import { collect, fillGrad, ratioSpread, roundsOfEach, spread } from './measure.mjs';
 import { PROBE_BYTES, makeProbe } from './probe.mjs';
@@ -19,13 +19,18 @@ const SETTINGS = [
   { label: 'bf16 params, no master, int8 state', options: { stateDtype: 'int8', masterWeights: false }, bf16: true, moved: 10 + 2 * ABSMAX, kept: 6 + 8 / 256 },
 ];
 
-// One bf16 tensor of n elements: data 1, grad the fp32 settings' (fillGrad) truncated to bf16, so
-// the 8-bit blocks see varied values, as from real gradients, not one value repeated.
+// One bf16 tensor of n elements, in allocFloat32 memory as the fp32 settings' params (huge pages):
+// data 1, grad the fp32 settings' values (fillGrad) truncated to bf16, so the 8-bit blocks see
+// varied values, as from real gradients, not one value repeated.
 function makeBf16Params(n) {
+  const halves = (k) => {
+    const words = allocFloat32(Math.ceil(k / 2));
+    return new Uint16Array(words.buffer, words.byteOffset, k);
+  };
   const bits = new Uint32Array(fillGrad(new Float32Array(n)).buffer);
-  const grad = new Uint16Array(n);
+  const grad = halves(n);
   for (let i = 0; i < n; i++) grad[i] = bits[i] >>> 16;
-  return [{ data: new Uint16Array(n).fill(0x3f80), grad, dtype: 'bf16' }];
+  return [{ data: halves(n).fill(0x3f80), grad, dtype: 'bf16' }];
 }
 const SIZES = [
   { label: '1M', length: 2 ** 20 },
