@@ -14,7 +14,7 @@ using JobFn = void (*)(void* ctx, size_t job);
 constexpr size_t kChunkElements = 16384;
 // Elements per job, at least: 8 consecutive chunks. Threads take jobs in turn, so a job is where a
 // thread's streams jump; at one chunk per job the hardware prefetcher restarted every 64 KiB, and
-// 2-thread Adam ran 5-10% slower (bf16 state ~12%) at 16M than with 8.
+// 2-thread Adam ran 10-25% slower at 1M-64M (bf16 state ~20% at 16M-64M) than with 8.
 constexpr size_t kJobElements = 8 * kChunkElements;
 
 // Runs fn(ctx, j) for every j in [0, jobs) on up to `threads` threads, the calling thread being
