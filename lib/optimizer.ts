@@ -15,7 +15,7 @@ import { CompactSlot, type StateDtype } from './compact/slot';
 import { HalfParamSlot, HalfTensor, type RoundingClock, allocMasters, halfStorage } from './compact/half';
 import { type CoalescedRows, checkSparseUse, readSparse, rowsStayFinite } from './sparse';
 import { type LoadedState, type StateDict, applyStateDict, checkStateDict, saveStateDict } from './state-dict';
-import { type ParamTensor, type Tensor, checkDistinct, tensorProblem, writeTensor, zeroTensor } from './tensor';
+import { type ParamTensor, type Tensor, type TensorWatch, checkDistinct, tensorProblem, watchIntact, watchTensors, writeTensor, zeroTensor } from './tensor';
 import { Shard } from './distributed/shard';
 import { localStateDict } from './distributed/state';
 import { checkBoolean, checkFloat32Array, checkKnownKeys, checkNumber, checkOptions, checkPlainObject } from './validate';
@@ -53,6 +53,10 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
   #finiteCheck: FiniteCheck | null = null;
   /** The dense parameters' grads (sparse ones are read from their parameter at every step). */
   #grads: ParamTensor[];
+  /** The row-sparse entries, in group order (fixed once their group is added). */
+  #sparse: Entry[] = [];
+  /** The dense data and grads a step re-checks, per buffer (made again when an array is replaced). */
+  #watch: TensorWatch | null = null;
   /** The sparse parameters' coalesced rows for the step being taken (read by #beginStep). */
   #rows: CoalescedRows[] = [];
   #step = 0;
@@ -102,6 +106,7 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
     this.#flags = new Uint32Array(inits.length);
     this.#groups = inits.map((init, i) => this.#makeGroup(init, this.#scalars.subarray(i * perGroup, (i + 1) * perGroup)));
     this.#grads = this.#denseGrads();
+    this.#sparse = this.#groups.flatMap((g) => g.entries.filter((e) => e.sparse));
     for (const g of this.#groups) allocState(spec.rule, slotOptions(spec, g.hyper), g.entries, this.#backend, g.stateDtype);
     for (const g of this.#groups) allocMasters(g.entries, g.masterWeights);
   }
@@ -255,7 +260,7 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
       return;
     }
     this.#syncArrays('zeroGrad');
-    const sparse = this.#sparseEntries().map((e) => checkFloat32Array(`${this.#spec.name}.zeroGrad: ${e.where}: grad`, (e.param as { grad: unknown }).grad));
+    const sparse = this.#sparse.map((e) => checkFloat32Array(`${this.#spec.name}.zeroGrad: ${e.where}: grad`, (e.param as { grad: unknown }).grad));
     for (const grad of this.#grads) zeroTensor(grad);
     for (const grad of sparse) grad.fill(0);
   }
@@ -300,6 +305,7 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
     this.#scalars = scalars;
     this.#flags = new Uint32Array(index + 1);
     this.#grads = this.#denseGrads();
+    this.#sparse = this.#groups.flatMap((g) => g.entries.filter((e) => e.sparse));
     this.#dropExecutor();
   }
 
@@ -443,7 +449,7 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
       this.#busy = null;
     }
     this.#syncArrays(what);
-    const sparse = this.#sparseEntries();
+    const sparse = this.#sparse;
     if (sparse.length > 0) {
       const written = this.#groups.flatMap((g) =>
         g.entries.flatMap((e) => [
@@ -456,13 +462,8 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
     return t;
   }
 
-  #sparseEntries(): Entry[] {
-    if (!this.#groups.some((g) => g.entries.some((e) => e.sparse))) return []; // every step: no allocation
-    return this.#groups.flatMap((g) => g.entries.filter((e) => e.sparse));
-  }
-
   #hasDense(): boolean {
-    return this.#groups.some((g) => g.entries.some((e) => !e.sparse));
+    return this.#grads.length > 0;
   }
 
   #denseGrads(): ParamTensor[] {
@@ -522,12 +523,24 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
       this.#grads = this.#denseGrads();
       this.#dropExecutor();
     }
+    this.#watch ??= watchTensors(this.#denseTensors());
+    if (watchIntact(this.#watch)) return;
+    // Something was detached or freed: the first parameter, in order, that it hit.
     for (const g of this.#groups)
       for (const e of g.entries) {
         if (e.sparse) continue; // checked with its indices and grad by readSparse
         const problem = tensorProblem(e.data, e.grad, e.length);
         if (problem) throw new Error(`${owner}: ${e.where}: ${problem}`);
       }
+  }
+
+  *#denseTensors(): Generator<readonly [ParamTensor, number]> {
+    for (const g of this.#groups)
+      for (const e of g.entries)
+        if (!e.sparse) {
+          yield [e.data, e.length];
+          yield [e.grad, e.length];
+        }
   }
 
   #makeGroup(init: { lrWhere: string; hyper: Hyperparameters<H>; entries: Entry[]; stepsBefore?: number; storage: GroupStorage }, scalars: Float32Array): Group<H> {
@@ -635,6 +648,7 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
   #dropExecutor(): void {
     this.#executor?.release?.();
     this.#executor = null;
+    this.#watch = null;
     this.#finiteCheck?.release();
   }
 

@@ -1,5 +1,5 @@
 import { DeviceTensor, bufferOf } from './cuda';
-import { checkFloat32Array, checkNoOverlap, describe, isDetached, isFloat32Array, lengthOf } from './validate';
+import { checkFloat32Array, checkNoOverlap, describe, isDetached, isFloat32Array, lengthOf, memoryOf } from './validate';
 
 /** What an optimizer holds: host arrays, or GPU memory for the 'cuda' backend. */
 export type Tensor = Float32Array | DeviceTensor;
@@ -35,6 +35,45 @@ export function checkDistinct(tensors: ReadonlyArray<{ where: string; array: Par
     seen.set(array, where);
   }
   checkNoOverlap(tensors.filter((t): t is { where: string; array: Float32Array | Uint16Array } => !(t.array instanceof DeviceTensor)));
+}
+
+/**
+ * What a step re-checks of host arrays that passed registration: one array per distinct
+ * ArrayBuffer with the length it must have, and every DeviceTensor. A registered array's buffer is fixed
+ * in size (resizable and growable ones are refused), so its views change only all together, when
+ * it is detached: one look per buffer covers them all (views of one buffer: a handful of looks
+ * for any number of tensors, instead of two per tensor on every step).
+ */
+export interface TensorWatch {
+  arrays: Array<Float32Array | Uint16Array>;
+  lengths: number[];
+  devices: DeviceTensor[];
+}
+
+/** The watch of `tensors`, each with the element count it was registered with. */
+export function watchTensors(tensors: Iterable<readonly [ParamTensor, number]>): TensorWatch {
+  const watch: TensorWatch = { arrays: [], lengths: [], devices: [] };
+  const buffers = new Set<ArrayBufferLike>();
+  for (const [t, length] of tensors) {
+    if (t instanceof DeviceTensor) {
+      watch.devices.push(t);
+      continue;
+    }
+    const { buffer } = memoryOf(t);
+    if (buffers.has(buffer)) continue;
+    buffers.add(buffer);
+    watch.arrays.push(t);
+    watch.lengths.push(length);
+  }
+  return watch;
+}
+
+/** True while no watched buffer was detached and no watched DeviceTensor freed (allocates nothing). */
+export function watchIntact(watch: TensorWatch): boolean {
+  const { arrays, lengths, devices } = watch;
+  for (let i = 0; i < arrays.length; i++) if (lengthOf(arrays[i]) !== lengths[i]) return false;
+  for (let i = 0; i < devices.length; i++) if (devices[i].freed) return false;
+  return true;
 }
 
 /** Why a parameter's tensors can no longer be used (freed, detached or resized), or null. */

@@ -97,6 +97,23 @@ describe('detached arrays', () => {
     expect([...p.data]).toEqual(new Array(8).fill(0.5));
     expect(opt.stepCount).toBe(0);
   });
+
+  // A step re-checks one array per buffer: every buffer must be among them, views of one buffer
+  // all fail together, and the message names the first parameter the detach hit.
+  it.each(BACKENDS)('after steps: a detached buffer among many is found, naming its first parameter (%s)', (backend) => {
+    const shared = { data: f32(40), grad: f32(40, 0.1) };
+    const views = Array.from({ length: 4 }, (_, i) => ({ name: `v${i}`, data: shared.data.subarray(10 * i, 10 * i + 10), grad: shared.grad.subarray(10 * i, 10 * i + 10) }));
+    const separate = Array.from({ length: 3 }, (_, i) => ({ name: `s${i}`, data: f32(8), grad: f32(8, 0.1) }));
+    const opt = new Adam([...separate, ...views], { backend });
+    opt.step();
+    transfer(separate[2].grad);
+    expect(() => opt.step()).toThrow(/params\[2\] "s2": grad was detached/);
+    const again = new Adam([...separate.slice(0, 2), ...views], { backend });
+    again.step();
+    transfer(shared.data);
+    expect(() => again.step()).toThrow(/params\[2\] "v0": data was detached/);
+    expect(again.stepCount).toBe(1);
+  });
 });
 
 describe('re-entrant calls from a schedule', () => {
