@@ -203,10 +203,12 @@ export interface Binding {
   /** The CUDA backend; in a build without CUDA, info() says so and every other entry throws. */
   cuda: CudaBinding;
   /**
-   * The bench's memory roof: p += g, m += g, v += g over arrays [p, g, m, v] of one length, in
-   * place (Adam's traffic: 4 arrays read, 3 written), in Plan.step's chunks on `threads` threads.
+   * The bench's memory roof: run() does p += g, m += g, v += g over `arrays`, [p, g, m, v] per
+   * tensor (each tensor's four of one length), in place (Adam's traffic: 4 arrays read, 3 written).
+   * A plan as Plan is: the arrays registered and checked as Plan's, then each run() re-checks them
+   * and runs in Plan.step's chunks, with its jump prefetches, on `threads` threads.
    */
-  streamProbe(isa: number, arrays: readonly [Float32Array, Float32Array, Float32Array, Float32Array], threads: number): void;
+  StreamProbe: new (isa: number, arrays: readonly Float32Array[], threads: number) => { run(): void };
   /** CRC-32C (Castagnoli) of `bytes` continuing `crc` (0 to start), on the CPU's CRC instruction where present. */
   crc32c(bytes: Uint8Array, crc: number): number;
 }

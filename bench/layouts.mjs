@@ -32,6 +32,16 @@ export function makeParams({ tensors, length }, memory = 'native') {
   return params;
 }
 
+/**
+ * The stream probe's arrays over `params` (makeParams): [p, g, m, v] per tensor, p and g laid out
+ * as the params' (fresh arrays of that layout: the probe writes them), m and v views of
+ * allocFloat32 arenas as an optimizer's state is.
+ */
+export function makeProbeTensors({ tensors, length }, memory) {
+  const [m, v] = [0, 1].map(() => allocFloat32(tensors * length).fill(0.5));
+  return makeParams({ tensors, length }, memory).flatMap((p, i) => [p.data, p.grad, m.subarray(i * length, (i + 1) * length), v.subarray(i * length, (i + 1) * length)]);
+}
+
 /** Four arrays [p, g, m, v] of n elements for the stream probe. */
 export function makeProbeArrays(n, memory = 'native') {
   const alloc = memory === 'native' ? allocFloat32 : (k) => new Float32Array(k);

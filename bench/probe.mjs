@@ -8,10 +8,14 @@ const { loadNative } = require('../dist/backends/load.js');
 
 export const PROBE_BYTES = 28; // per element: 4 reads + 3 writes of 4 bytes
 
-/** A function that runs one probe pass over arrays [p, g, m, v] (layouts.mjs) on `threads` threads. */
+/**
+ * A function that runs one probe pass on `threads` threads over `arrays`: [p, g, m, v] per tensor
+ * (layouts.mjs), registered once as an optimizer's plan registers its tensors.
+ */
 export function makeProbe(arrays, threads) {
   const binding = loadNative().binding;
   if (!binding) throw new Error(`the bench needs the native addon: ${loadNative().error}`);
-  const isa = binding.isas.indexOf(backendInfo().isa);
-  return () => binding.streamProbe(isa, arrays, threads);
+  const probe = new binding.StreamProbe(binding.isas.indexOf(backendInfo().isa), arrays, threads);
+  // The probe holds its arrays weakly, as a plan does (its optimizer keeps them): here the closure does.
+  return () => probe.run(arrays);
 }

@@ -3,7 +3,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SIZES, makeParams, makeProbeArrays } from './layouts.mjs';
+import { SIZES, makeParams, makeProbeArrays, makeProbeTensors } from './layouts.mjs';
 import { machine } from './machine.mjs';
 import { bestOf, collect, ratioSpread, roundsOfEach, spread } from './measure.mjs';
 import { measureCompact, printCompact } from './compact.mjs';
@@ -99,7 +99,9 @@ function measureHugePages(size) {
 /**
  * 10,000 tensors of 1K (views of one buffer each for params and grads, or separate arrays) against
  * one tensor of the same length, in alternated rounds. Views of one plain `new Float32Array` split
- * the separate arrays' excess into page size (allocFloat32's huge pages) and scattering.
+ * the separate arrays' excess into page size (allocFloat32's huge pages) and scattering. The stream
+ * probe over the same two layouts (views of allocFloat32 buffers, separate arrays) says what the
+ * layout itself costs a loop with Adam's traffic and none of its arithmetic.
  */
 function measureManyTensors() {
   const many = SIZES.find((s) => s.label === '10k x 1K');
@@ -109,16 +111,22 @@ function measureManyTensors() {
     single: makeParams({ tensors: 1, length: elements(many) }, 'native'),
     plainViews: makeParams(many, 'plainViews'),
   };
+  const probeTensors = { flat: makeProbeTensors(many, 'native'), separate: makeProbeTensors(many, 'plain') };
   return THREADS.map((t) => {
-    const [flat, separate, single, plainViews] = roundsOfEach(
-      [nativeStep(ADAM, params.flat, t), nativeStep(ADAM, params.separate, t), nativeStep(ADAM, params.single, t), nativeStep(ADAM, params.plainViews, t)],
+    const [flat, separate, single, plainViews, probeFlat, probeSeparate] = roundsOfEach(
+      [
+        nativeStep(ADAM, params.flat, t), nativeStep(ADAM, params.separate, t), nativeStep(ADAM, params.single, t), nativeStep(ADAM, params.plainViews, t),
+        makeProbe(probeTensors.flat, t), makeProbe(probeTensors.separate, t),
+      ],
       REPS.native,
     );
     collect();
     const median = (r) => spread(r).median;
     return {
       threads: t, flat: median(flat), separate: median(separate), single: median(single), plainViews: median(plainViews),
+      probeFlat: median(probeFlat), probeSeparate: median(probeSeparate),
       separateOverFlat: ratioSpread(separate, flat), plainViewsOverFlat: ratioSpread(plainViews, flat), separateOverPlainViews: ratioSpread(separate, plainViews),
+      probeSeparateOverFlat: ratioSpread(probeSeparate, probeFlat), flatOverProbe: ratioSpread(flat, probeFlat), separateOverProbe: ratioSpread(separate, probeSeparate),
     };
   });
 }

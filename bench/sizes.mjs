@@ -103,6 +103,9 @@ export function printSpeedTargets(rows, many, small) {
     if (m.plainViewsOverFlat && m.separateOverPlainViews)
       lines.push(`  of which page size: views of one new Float32Array (4 KiB pages) ${m.plainViewsOverFlat.median.toFixed(2)}x ${range(m.plainViewsOverFlat)} the allocFloat32 views' time; ` +
         `scattering: separate arrays ${m.separateOverPlainViews.median.toFixed(2)}x ${range(m.separateOverPlainViews)} the plain views' time`);
+    if (m.probeSeparateOverFlat)
+      lines.push(`  the layout's own cost: the stream probe over separate arrays takes ${m.probeSeparateOverFlat.median.toFixed(2)}x ${range(m.probeSeparateOverFlat)} its time over views ` +
+        `(Adam's time over the probe's: views ${m.flatOverProbe.median.toFixed(2)}x ${range(m.flatOverProbe)}, separate ${m.separateOverProbe.median.toFixed(2)}x ${range(m.separateOverProbe)})`);
   }
   console.log('\nSpeed at every size (median of alternated rounds [fastest-slowest round]):');
   for (const line of lines) console.log(`  ${line}`);

@@ -12,6 +12,7 @@
 #include "crc32c.h"
 #include "cuda_addon.h"
 #include "grad_ops.h"
+#include "jump_prefetch.h"
 #include "kernels/dispatch.h"
 #include "memory.h"
 #include "parallel.h"
@@ -22,10 +23,6 @@
 
 namespace adam {
 namespace {
-
-constexpr size_t kFloatsPerLine = 16;   // 64-byte cache lines
-constexpr size_t kPrefetchHead = 1024;  // elements of a jumped-to array fetched ahead: 4 KiB, a page
-constexpr uintptr_t kStreamGap = 256;   // bytes skipped that still count as one stream
 
 // One optimizer's tensors on the CPU (each with its rule's slots: param, grad, state...),
 // registered once with the ISA and thread count, so a step for every tensor of every parameter
@@ -64,28 +61,18 @@ class CpuPlan : public HostPlan<CpuPlan> {
       float* const* base = &self->ptrs_[chunk.tensor * self->slots_];
       for (uint32_t k = 0; k < self->slots_; ++k) slots[k] = base[k] ? base[k] + chunk.begin : nullptr;
       const size_t n = chunk.end - chunk.begin;
-      if (i + 1 < last) self->PrefetchJumps(c.chunks[i + 1], slots, n);
+      if (i + 1 < last) self->PrefetchNext(c.chunks[i + 1], slots, n);
       const uint32_t g = self->group_[chunk.tensor];
       self->kernel_(self->values_.scalars(g), self->values_.flags(g), slots, n);
     }
   }
 
-  // The hardware prefetcher follows each array's stream from chunk to chunk. Where the next
-  // chunk's array does not continue this chunk's (separately allocated tensors), its first lines
-  // are fetched while this chunk runs. Contiguous streams (one tensor, views of one buffer, the
-  // state arenas) get no software prefetch: there it only competed with the hardware's.
-  void PrefetchJumps(const Chunk& next, float* const* current, size_t n) const {
+  // The next chunk's first lines, where its arrays jump (jump_prefetch.h).
+  void PrefetchNext(const Chunk& next, float* const* current, size_t n) const {
     float* const* base = &ptrs_[next.tensor * slots_];
-    const size_t head = std::min<size_t>(next.end - next.begin, kPrefetchHead);
-    for (uint32_t k = 0; k < slots_; ++k) {
-      if (!base[k]) continue;
-      const float* start = base[k] + next.begin;
-      if (current[k]) {  // continues within a few lines (the arenas' 64-byte padding): the stream goes on
-        const uintptr_t end = reinterpret_cast<uintptr_t>(current[k] + n), at = reinterpret_cast<uintptr_t>(start);
-        if (at >= end && at - end <= kStreamGap) continue;
-      }
-      for (size_t e = 0; e < head; e += kFloatsPerLine) __builtin_prefetch(start + e, 0, 3);
-    }
+    const float* starts[kMaxSlots];
+    for (uint32_t k = 0; k < slots_; ++k) starts[k] = base[k] ? base[k] + next.begin : nullptr;
+    PrefetchJumps(starts, next.end - next.begin, current, n, slots_);
   }
 
   KernelFn kernel_ = nullptr;
@@ -144,7 +131,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports["allocFloat32"] = Napi::Function::New(env, AllocFloat32, "allocFloat32");
   exports["freeFloat32"] = Napi::Function::New(env, FreeFloat32, "freeFloat32");
   exports["overlappingPair"] = Napi::Function::New(env, OverlappingPair, "overlappingPair");
-  exports["streamProbe"] = Napi::Function::New(env, StreamProbe, "streamProbe");
+  exports["StreamProbe"] = StreamProbeClass(env);
   exports["crc32c"] = Napi::Function::New(env, Crc32cBinding, "crc32c");
   RegisterGradOps(env, exports);
   RegisterSparseRows(env, exports);

@@ -1,61 +1,91 @@
-// streamProbe(isa, [p, g, m, v], threads): p += g, m += g, v += g over four equal-length
-// Float32Arrays, in place. It reads 4 arrays and writes 3, as fp32 Adam does (28 bytes per
-// element), split into the same chunks on the same pool, with one add per array instead of Adam's
-// arithmetic: the fastest an optimizer step of that shape can go on this machine (its roof).
-// The loop is kernels/stream.h, compiled per ISA like the rules. Plain stores on purpose:
-// non-temporal stores made this in-place pattern slower here.
+// new StreamProbe(isa, arrays, threads).run(): p += g, m += g, v += g over tensors given as
+// [p, g, m, v] per tensor (each tensor's four of one length), in place. It reads 4 arrays and writes
+// 3, as fp32 Adam does (28 bytes per element), with one add per array instead of Adam's arithmetic:
+// the fastest an optimizer step of that shape can go on this machine over these arrays (its roof).
+// It is a plan as CpuPlan is (slots param, grad, exp_avg, exp_avg_sq of Adam's layout): the same
+// registration, per-run checks, chunks, pool and jump prefetches, so a step and its probe differ in
+// the arithmetic only. The loop is kernels/stream.h, compiled per ISA like the rules. Plain stores
+// on purpose: non-temporal stores made this in-place pattern slower here.
 #include "stream_probe.h"
 
-#include <algorithm>
 #include <string>
-#include <vector>
 
+#include "jump_prefetch.h"
 #include "kernels/dispatch.h"
-#include "parallel.h"
 #include "plan_common.h"
 
 namespace adam {
 namespace {
 
-struct Probe {
-  StreamFn fn;
-  float* a[4];
-  Chunking chunks;
-};
+constexpr uint32_t kProbeSlots = 4;  // p, g, m, v
 
-void RunJob(void* ctx, size_t job) {
-  const Probe* probe = static_cast<const Probe*>(ctx);
-  for (size_t c = probe->chunks.job_starts[job]; c < probe->chunks.job_starts[job + 1]; ++c) {
-    const size_t begin = probe->chunks.chunks[c].begin, n = probe->chunks.chunks[c].end - begin;
-    probe->fn(probe->a[0] + begin, probe->a[1] + begin, probe->a[2] + begin, probe->a[3] + begin, n);
+class StreamProbePlan : public HostPlan<StreamProbePlan> {
+  using Wrap = Napi::ObjectWrap<StreamProbePlan>;
+
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return Wrap::DefineClass(env, "StreamProbe", {Wrap::InstanceMethod("run", &StreamProbePlan::Run)});
   }
-}
+
+  explicit StreamProbePlan(const Napi::CallbackInfo& info) : HostPlan(info) {
+    Napi::Env env = info.Env();
+    if (info.Length() != 3 || !info[1].IsArray())
+      throw Napi::TypeError::New(env, "StreamProbe(isa, arrays, threads): expected (number, Array, number)");
+    fn_ = isa_kernels(RequireIsa(env, info[0], "StreamProbe")).stream;
+    threads_ = ThreadCount(env, info[2], "StreamProbe");
+    Napi::Array arrays = info[1].As<Napi::Array>();
+    const uint32_t total = arrays.Length();
+    if (total == 0 || total % kProbeSlots != 0)
+      throw Napi::RangeError::New(env, "StreamProbe: arrays must hold 4 Float32Arrays per tensor (p, g, m, v)");
+    rule_ = kRule_adam;  // for the slots' names in messages
+    slots_ = kProbeSlots;
+    ptrs_.assign(total, nullptr);
+    const std::vector<size_t> lengths = ReadTensors(env, arrays, total, env.Undefined(), "StreamProbe");
+    if (present_[0] != (1u << kProbeSlots) - 1u) throw Napi::TypeError::New(env, "StreamProbe: every tensor needs all 4 arrays");
+    Finish(env, lengths);
+  }
+
+ private:
+  friend HostPlan;
+
+  size_t AddSlot(Napi::Env env, uint32_t at, uint32_t, Napi::Value value, const std::string& where) {
+    size_t length = 0;
+    ptrs_[at] = arrays_.Add(env, value, where, &length);
+    return length;
+  }
+
+  static void RunJob(void* ctx, size_t j) {
+    const StreamProbePlan* self = static_cast<const StreamProbePlan*>(ctx);
+    const Chunking& c = self->chunking_;
+    const size_t last = c.job_starts[j + 1];
+    for (size_t i = c.job_starts[j]; i < last; ++i) {
+      const Chunk& chunk = c.chunks[i];
+      float* const* base = &self->ptrs_[chunk.tensor * kProbeSlots];
+      float* a[kProbeSlots];
+      for (uint32_t k = 0; k < kProbeSlots; ++k) a[k] = base[k] + chunk.begin;
+      const size_t n = chunk.end - chunk.begin;
+      if (i + 1 < last) {
+        const Chunk& next = c.chunks[i + 1];
+        const float* starts[kProbeSlots];
+        for (uint32_t k = 0; k < kProbeSlots; ++k) starts[k] = self->ptrs_[next.tensor * kProbeSlots + k] + next.begin;
+        PrefetchJumps(starts, next.end - next.begin, a, n, kProbeSlots);
+      }
+      self->fn_(a[0], a[1], a[2], a[3], n);
+    }
+  }
+
+  Napi::Value Run(const Napi::CallbackInfo& info) {
+    arrays_.Check(info.Env());  // a detached buffer throws, never a stale write
+    RunStep();
+    return info.Env().Undefined();
+  }
+
+  StreamFn fn_ = nullptr;
+  std::vector<float*> ptrs_;  // per tensor and slot
+};
 
 }  // namespace
 
-Napi::Value StreamProbe(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (info.Length() != 3 || !info[1].IsArray())
-    throw Napi::TypeError::New(env, "streamProbe(isa, arrays, threads): expected (number, Array, number)");
-  Isa isa = RequireIsa(env, info[0], "streamProbe");
-  const unsigned threads = ThreadCount(env, info[2], "streamProbe");
-  Napi::Array arrays = info[1].As<Napi::Array>();
-  if (arrays.Length() != 4) throw Napi::RangeError::New(env, "streamProbe: arrays must hold 4 Float32Arrays");
-  Probe probe{isa_kernels(isa).stream, {}, {}};
-  size_t n = 0;
-  for (uint32_t k = 0; k < 4; ++k) {
-    Napi::Value v = arrays[k];
-    if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
-      throw Napi::TypeError::New(env, "streamProbe: arrays[" + std::to_string(k) + "] is not a Float32Array");
-    Napi::Float32Array a = v.As<Napi::Float32Array>();
-    if (k > 0 && a.ElementLength() != n)
-      throw Napi::RangeError::New(env, "streamProbe: arrays[" + std::to_string(k) + "] has another length than arrays[0]");
-    n = a.ElementLength();
-    probe.a[k] = a.Data();
-  }
-  probe.chunks = chunk_tensors(std::vector<size_t>{n});
-  parallel_for(threads, probe.chunks.jobs(), RunJob, &probe);
-  return env.Undefined();
-}
+Napi::Function StreamProbeClass(Napi::Env env) { return StreamProbePlan::Define(env); }
 
 }  // namespace adam

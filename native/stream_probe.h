@@ -3,5 +3,5 @@
 #include <napi.h>
 
 namespace adam {
-Napi::Value StreamProbe(const Napi::CallbackInfo& info);
+Napi::Function StreamProbeClass(Napi::Env env);
 }

@@ -169,7 +169,7 @@ describe('the kernels touch exactly the slots the options need', () => {
   });
 });
 
-describe('streamProbe (the bench roof)', () => {
+describe('StreamProbe (the bench roof)', () => {
   const n = 3 * 16384 + 37; // several chunks and a ragged tail
   it.each(NATIVE_ISAS.flatMap((isa) => [1, 2, 3].map((threads) => [isa, threads] as const)))(
     '%s on %i threads reads 4 arrays and writes p += g, m += g, v += g',
@@ -177,22 +177,49 @@ describe('streamProbe (the bench roof)', () => {
       const [p, g, m, v] = seeded(n, 7);
       const want = [p, m, v].map((a) => a.map((x, i) => Math.fround(x + g[i])));
       const gBefore = new Float32Array(g);
-      binding().streamProbe(binding().isas.indexOf(isa), [p, g, m, v], threads);
+      new (binding().StreamProbe)(binding().isas.indexOf(isa), [p, g, m, v], threads).run();
       [p, m, v].forEach((a, k) => expect({ k, at: firstBitDifference(a, want[k]) }).toEqual({ k, at: -1 }));
       expect(firstBitDifference(g, gBefore)).toBe(-1);
     },
   );
 
-  itUnless(NO_NATIVE)('checks its arguments', () => {
+  it.each(NATIVE_ISAS.flatMap((isa) => [1, 2].map((threads) => [isa, threads] as const)))(
+    '%s on %i threads: many tensors of several lengths, separate arrays and views, every run',
+    (isa, threads) => {
+      const lengths = [5, 16384 + 3, 1, 300, 2 * 16384, 17];
+      const shared = seeded(lengths.reduce((a, b) => a + b, 0), 3);
+      let at = 0;
+      const tensors = lengths.map((n, t) => {
+        const views = shared.map((a) => a.subarray(at, at + n));
+        at += n;
+        return t % 2 ? views : seeded(n, 11 + t); // odd tensors: views of one buffer per slot
+      });
+      const want = tensors.map(([p, g, m, v]) => [p, m, v].map((a) => a.map((x, i) => Math.fround(Math.fround(x + g[i]) + g[i]))));
+      const probe = new (binding().StreamProbe)(binding().isas.indexOf(isa), tensors.flat(), threads);
+      probe.run();
+      probe.run();
+      tensors.forEach(([p, , m, v], t) => [p, m, v].forEach((a, k) => expect({ t, k, at: firstBitDifference(a, want[t][k]) }).toEqual({ t, k, at: -1 })));
+    },
+  );
+
+  itUnless(NO_NATIVE)('checks its arguments, and its arrays at every run', () => {
     const a = () => new Float32Array(10);
-    const probe = binding().streamProbe as (...args: unknown[]) => void;
-    expect(() => probe(0, [a(), a(), a()], 1)).toThrow(new RangeError('streamProbe: arrays must hold 4 Float32Arrays'));
-    expect(() => probe(0, [a(), a(), new Float32Array(9), a()], 1)).toThrow(
-      new RangeError('streamProbe: arrays[2] has another length than arrays[0]'),
-    );
-    expect(() => probe(0, [a(), [1], a(), a()], 1)).toThrow(new TypeError('streamProbe: arrays[1] is not a Float32Array'));
-    expect(() => probe(99, [a(), a(), a(), a()], 1)).toThrow(new RangeError('streamProbe: isa must be an integer in [0, ' + binding().isas.length + ')'));
+    const Probe = binding().StreamProbe as unknown as new (...args: unknown[]) => { run(): void };
+    const probe = (...args: unknown[]) => new Probe(...args);
+    expect(() => probe(0, [a(), a(), a()], 1)).toThrow(new RangeError('StreamProbe: arrays must hold 4 Float32Arrays per tensor (p, g, m, v)'));
+    expect(() => probe(0, [], 1)).toThrow(RangeError);
+    expect(() => probe(0, [a(), a(), new Float32Array(9), a()], 1)).toThrow(new RangeError('tensor 0 slot 2 (exp_avg) has a different length'));
+    expect(() => probe(0, [a(), [1], a(), a()], 1)).toThrow(TypeError);
+    expect(() => probe(0, [a(), a(), null, a()], 1)).toThrow(new TypeError('StreamProbe: every tensor needs all 4 arrays'));
+    const shared = a();
+    expect(() => probe(0, [shared, a(), shared, a()], 1)).toThrow(/share memory|overlap/);
+    expect(() => probe(99, [a(), a(), a(), a()], 1)).toThrow(new RangeError('StreamProbe: isa must be an integer in [0, ' + binding().isas.length + ')'));
     expect(() => probe('x', [], 1)).toThrow(TypeError);
+    const g = a();
+    const ok = probe(0, [a(), g, a(), a()], 1);
+    ok.run();
+    structuredClone(g.buffer, { transfer: [g.buffer] });
+    expect(() => ok.run()).toThrow(/tensor 0 slot 1 \(grad\) was detached/);
   });
 });
 

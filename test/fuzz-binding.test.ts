@@ -92,7 +92,7 @@ run(fc.tuple(fc.nat(1), fc.oneof(fc.constantFrom(...b.isas.keys()), small, anyth
   });
 Promise.all(pending).then(() => { global.gc(); console.log('cases ' + cases); console.log('ok'); });
 `,
-  'allocFloat32, cpuInfo, sumSquares, scaleArrays, clampArrays, streamProbe': `
+  'allocFloat32, cpuInfo, sumSquares, scaleArrays, clampArrays, StreamProbe': `
 run(fc.tuple(fc.nat(5), fc.oneof(small, anything), fc.oneof(small, anything), fc.oneof(list(arrays), anything), fc.oneof(numbers, anything)),
   ([which, a, c, arrs, x]) => {
     if (which === 0) b.allocFloat32(typeof a === 'number' && a > 1 << 20 ? 1 << 20 : a);
@@ -100,7 +100,7 @@ run(fc.tuple(fc.nat(5), fc.oneof(small, anything), fc.oneof(small, anything), fc
     if (which === 2) b.sumSquares(a, c, arrs);
     if (which === 3) b.scaleArrays(a, c, arrs, x);
     if (which === 4) b.clampArrays(a, c, arrs, x);
-    if (which === 5) b.streamProbe(a, arrs, c);
+    if (which === 5) new b.StreamProbe(a, arrs, c).run();
   });`,
   'cuda entry points (no device: each answers with its reason)': `
 run(fc.tuple(fc.nat(4), fc.oneof(small, anything), fc.oneof(small, anything), fc.oneof(list(fc.oneof(arrays, anything)), anything)),
