@@ -12,7 +12,6 @@
 #include "crc32c.h"
 #include "cuda_addon.h"
 #include "grad_ops.h"
-#include "jump_prefetch.h"
 #include "kernels/dispatch.h"
 #include "memory.h"
 #include "parallel.h"
@@ -27,11 +26,11 @@ namespace {
 // One optimizer's tensors on the CPU (each with its rule's slots: param, grad, state...),
 // registered once with the ISA and thread count, so a step for every tensor of every parameter
 // group (each group with its own scalars and flags) is one native call.
-class CpuPlan : public HostPlan<CpuPlan> {
+class CpuPlan : public Float32Plan<CpuPlan> {
  public:
   // new CpuPlan(rule, arrays, groups, isa, threads): arrays holds the rule's slots per tensor
   // (null for an absent state slot); groups how many consecutive tensors each group has.
-  explicit CpuPlan(const Napi::CallbackInfo& info) : HostPlan(info) {
+  explicit CpuPlan(const Napi::CallbackInfo& info) : Float32Plan(info) {
     Napi::Env env = info.Env();
     if (info.Length() != 5 || !info[1].IsArray())
       throw Napi::TypeError::New(env, "CpuPlan(rule, arrays, groups, isa, threads): expected 5 arguments, arrays an Array");
@@ -44,39 +43,14 @@ class CpuPlan : public HostPlan<CpuPlan> {
 
  private:
   friend HostPlan;
+  friend Float32Plan;
 
-  size_t AddSlot(Napi::Env env, uint32_t at, uint32_t, Napi::Value value, const std::string& where) {
-    size_t length = 0;
-    ptrs_[at] = arrays_.Add(env, value, where, &length);
-    return length;
-  }
-
-  static void RunJob(void* ctx, size_t j) {
-    const CpuPlan* self = static_cast<const CpuPlan*>(ctx);
-    const Chunking& c = self->chunking_;
-    float* slots[kMaxSlots];
-    const size_t last = c.job_starts[j + 1];
-    for (size_t i = c.job_starts[j]; i < last; ++i) {
-      const Chunk& chunk = c.chunks[i];
-      float* const* base = &self->ptrs_[chunk.tensor * self->slots_];
-      for (uint32_t k = 0; k < self->slots_; ++k) slots[k] = base[k] ? base[k] + chunk.begin : nullptr;
-      const size_t n = chunk.end - chunk.begin;
-      if (i + 1 < last) self->PrefetchNext(c.chunks[i + 1], slots, n);
-      const uint32_t g = self->group_[chunk.tensor];
-      self->kernel_(self->values_.scalars(g), self->values_.flags(g), slots, n);
-    }
-  }
-
-  // The next chunk's first lines, where its arrays jump (jump_prefetch.h).
-  void PrefetchNext(const Chunk& next, float* const* current, size_t n) const {
-    float* const* base = &ptrs_[next.tensor * slots_];
-    const float* starts[kMaxSlots];
-    for (uint32_t k = 0; k < slots_; ++k) starts[k] = base[k] ? base[k] + next.begin : nullptr;
-    PrefetchJumps(starts, next.end - next.begin, current, n, slots_);
+  void RunChunk(size_t tensor, float* const* slots, size_t n) const {
+    const uint32_t g = group_[tensor];
+    kernel_(values_.scalars(g), values_.flags(g), slots, n);
   }
 
   KernelFn kernel_ = nullptr;
-  std::vector<float*> ptrs_;  // per tensor and slot
 };
 
 Napi::Value CpuInfo(const Napi::CallbackInfo& info) {

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "jump_prefetch.h"
 #include "kernels/dispatch.h"
 #include "memory.h"
 #include "parallel.h"
@@ -380,6 +381,49 @@ class HostPlan : public Napi::ObjectWrap<Plan> {
   }
 
   Napi::Value Busy(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), busy_.busy()); }
+};
+
+// The HostPlans whose slots are float32 arrays (CpuPlan; StreamProbe, the bench's roof): the slot
+// pointers per tensor, and the job runner. It hands each chunk's slots to
+// Plan::RunChunk(tensor, slots, n), having prefetched where the next chunk's streams jump.
+template <class Plan>
+class Float32Plan : public HostPlan<Plan> {
+ protected:
+  using HostPlan<Plan>::HostPlan;
+  friend HostPlan<Plan>;
+
+  size_t AddSlot(Napi::Env env, uint32_t at, uint32_t, Napi::Value value, const std::string& where) {
+    size_t length = 0;
+    ptrs_[at] = this->arrays_.Add(env, value, where, &length);
+    return length;
+  }
+
+  static void RunJob(void* ctx, size_t j) {
+    const Plan* self = static_cast<const Plan*>(ctx);
+    const Chunking& c = self->chunking_;
+    float* slots[kMaxSlots];
+    float* next_slots[kMaxSlots];
+    const size_t last = c.job_starts[j + 1];
+    for (size_t i = c.job_starts[j]; i < last; ++i) {
+      const Chunk& chunk = c.chunks[i];
+      self->SlotsAt(chunk, slots);
+      const size_t n = chunk.end - chunk.begin;
+      if (i + 1 < last) {
+        const Chunk& next = c.chunks[i + 1];
+        self->SlotsAt(next, next_slots);
+        PrefetchJumps(next_slots, next.end - next.begin, slots, n, self->slots_);
+      }
+      self->RunChunk(chunk.tensor, slots, n);
+    }
+  }
+
+  // Each slot of `chunk`'s tensor at the chunk's first element (nullptr for an absent slot).
+  void SlotsAt(const Chunk& chunk, float** out) const {
+    float* const* base = &ptrs_[chunk.tensor * this->slots_];
+    for (uint32_t k = 0; k < this->slots_; ++k) out[k] = base[k] ? base[k] + chunk.begin : nullptr;
+  }
+
+  std::vector<float*> ptrs_;  // per tensor and slot
 };
 
 }  // namespace adam

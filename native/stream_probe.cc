@@ -10,7 +10,6 @@
 
 #include <string>
 
-#include "jump_prefetch.h"
 #include "kernels/dispatch.h"
 #include "plan_common.h"
 
@@ -19,7 +18,7 @@ namespace {
 
 constexpr uint32_t kProbeSlots = 4;  // p, g, m, v
 
-class StreamProbePlan : public HostPlan<StreamProbePlan> {
+class StreamProbePlan : public Float32Plan<StreamProbePlan> {
   using Wrap = Napi::ObjectWrap<StreamProbePlan>;
 
  public:
@@ -27,7 +26,7 @@ class StreamProbePlan : public HostPlan<StreamProbePlan> {
     return Wrap::DefineClass(env, "StreamProbe", {Wrap::InstanceMethod("run", &StreamProbePlan::Run)});
   }
 
-  explicit StreamProbePlan(const Napi::CallbackInfo& info) : HostPlan(info) {
+  explicit StreamProbePlan(const Napi::CallbackInfo& info) : Float32Plan(info) {
     Napi::Env env = info.Env();
     if (info.Length() != 3 || !info[1].IsArray())
       throw Napi::TypeError::New(env, "StreamProbe(isa, arrays, threads): expected (number, Array, number)");
@@ -47,32 +46,9 @@ class StreamProbePlan : public HostPlan<StreamProbePlan> {
 
  private:
   friend HostPlan;
+  friend Float32Plan;
 
-  size_t AddSlot(Napi::Env env, uint32_t at, uint32_t, Napi::Value value, const std::string& where) {
-    size_t length = 0;
-    ptrs_[at] = arrays_.Add(env, value, where, &length);
-    return length;
-  }
-
-  static void RunJob(void* ctx, size_t j) {
-    const StreamProbePlan* self = static_cast<const StreamProbePlan*>(ctx);
-    const Chunking& c = self->chunking_;
-    const size_t last = c.job_starts[j + 1];
-    for (size_t i = c.job_starts[j]; i < last; ++i) {
-      const Chunk& chunk = c.chunks[i];
-      float* const* base = &self->ptrs_[chunk.tensor * kProbeSlots];
-      float* a[kProbeSlots];
-      for (uint32_t k = 0; k < kProbeSlots; ++k) a[k] = base[k] + chunk.begin;
-      const size_t n = chunk.end - chunk.begin;
-      if (i + 1 < last) {
-        const Chunk& next = c.chunks[i + 1];
-        const float* starts[kProbeSlots];
-        for (uint32_t k = 0; k < kProbeSlots; ++k) starts[k] = self->ptrs_[next.tensor * kProbeSlots + k] + next.begin;
-        PrefetchJumps(starts, next.end - next.begin, a, n, kProbeSlots);
-      }
-      self->fn_(a[0], a[1], a[2], a[3], n);
-    }
-  }
+  void RunChunk(size_t, float* const* a, size_t n) const { fn_(a[0], a[1], a[2], a[3], n); }
 
   Napi::Value Run(const Napi::CallbackInfo& info) {
     arrays_.Check(info.Env());  // a detached buffer throws, never a stale write
@@ -81,7 +57,6 @@ class StreamProbePlan : public HostPlan<StreamProbePlan> {
   }
 
   StreamFn fn_ = nullptr;
-  std::vector<float*> ptrs_;  // per tensor and slot
 };
 
 }  // namespace
