@@ -186,10 +186,10 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
    */
   step(): boolean {
     if (this.#shard) return this.#stepSharded();
-    const t = this.#beginStep('step');
+    const t = this.#beginStep('step', this.#executorChecks());
     if (!this.#stepIsFinite()) return false;
     this.#stepRows();
-    if (this.#hasDense()) this.#ensureExecutor().step(this.#scalars, this.#flags);
+    if (this.#hasDense()) this.#callExecutor('step', (e) => e.step(this.#scalars, this.#flags));
     this.#stepTaken(t);
     return true;
   }
@@ -438,7 +438,8 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
   // Schedules first (user code: it may detach an array or call back in, and must see the
   // optimizer busy), then everything the step relies on, checked before anything changes.
   // Returns the step's t.
-  #beginStep(what: string): number {
+  // `executorChecks`: the executor re-checks the arrays itself (see #executorChecks).
+  #beginStep(what: string, executorChecks = false): number {
     this.#checkIdle(what);
     const t = this.#step + 1;
     this.#clock.step = t;
@@ -448,7 +449,7 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
     } finally {
       this.#busy = null;
     }
-    this.#syncArrays(what);
+    this.#syncArrays(what, executorChecks);
     const sparse = this.#sparse;
     if (sparse.length > 0) {
       const written = this.#groups.flatMap((g) =>
@@ -487,10 +488,30 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
     return [e.data as Float32Array, grad, ...this.#spec.rule.stateSlots.map((s) => (e.state.get(s) as Float32Array | undefined) ?? null)];
   }
 
+  // Whether this step may leave the detach check to the executor: one that checks every array
+  // before it changes anything, with nothing else (sparse rows, the non-finite check) to change or
+  // read the arrays before it. A step that must prepare an executor first checks here.
+  #executorChecks(): boolean {
+    return this.#executor?.checksArrays === true && this.#sparse.length === 0 && !this.#skipNonFinite;
+  }
+
+  // The executor's call (step() only: stepAsync pins the arrays first, so it checks them before);
+  // when it throws because an array was detached (or freed), the error names the parameter as
+  // #syncArrays's check does.
+  #callExecutor<T>(what: string, call: (executor: Executor) => T): T {
+    try {
+      return call(this.#ensureExecutor());
+    } catch (err) {
+      this.#checkArraysIntact(`${this.#spec.name}.${what}`);
+      throw err;
+    }
+  }
+
   // Each parameter's data and grad as the parameter object holds them now: a replaced array (same
   // kind and length, checked) is used from this step on, through a freshly prepared executor. Then
-  // the cheap re-check that no array was detached or resized. Throws before anything changes.
-  #syncArrays(what: string): void {
+  // the cheap re-check that no array was detached or resized, unless `executorChecks` (it does the
+  // same before it changes anything). Throws before anything changes.
+  #syncArrays(what: string, executorChecks = false): void {
     const owner = `${this.#spec.name}.${what}`;
     let moved: Entry[] | null = null;
     for (const g of this.#groups)
@@ -523,9 +544,14 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
       this.#grads = this.#denseGrads();
       this.#dropExecutor();
     }
+    // A replacement dropped the executor: then the check runs here.
+    if (!(executorChecks && this.#executor)) this.#checkArraysIntact(owner);
+  }
+
+  // Throws, naming the first parameter (in order) it hit, when a dense array was detached or freed.
+  #checkArraysIntact(owner: string): void {
     this.#watch ??= watchTensors(this.#denseTensors());
     if (watchIntact(this.#watch)) return;
-    // Something was detached or freed: the first parameter, in order, that it hit.
     for (const g of this.#groups)
       for (const e of g.entries) {
         if (e.sparse) continue; // checked with its indices and grad by readSparse

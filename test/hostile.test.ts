@@ -114,6 +114,23 @@ describe('detached arrays', () => {
     expect(() => again.step()).toThrow(/params\[2\] "v0": data was detached/);
     expect(again.stepCount).toBe(1);
   });
+
+  // From the second step on, a native plan checks the arrays itself (the optimizer skips its own
+  // check): a detach by the schedule of a later step must still be refused, named, changing nothing.
+  it.each(BACKENDS)('a schedule that detaches a grad at a later step: named, nothing written (%s)', (backend) => {
+    const p = { name: 'w', data: f32(8), grad: f32(8, 0.1) };
+    const moments = { name: 'm', data: f32(8), grad: f32(8, 0.1) };
+    let detach = false;
+    const opt = new Adam([moments, p], { backend, lr: () => (detach && transfer(p.grad), 0.1) });
+    opt.step();
+    const before = { p: [...p.data], m: [...moments.data], state: opt.stateDict() };
+    detach = true;
+    expect(() => opt.step()).toThrow(/Adam\.step: params\[1\] "w": grad was detached/);
+    expect([...p.data]).toEqual(before.p);
+    expect([...moments.data]).toEqual(before.m);
+    expect(opt.stateDict()).toEqual(before.state);
+    expect(opt.stepCount).toBe(1);
+  });
 });
 
 describe('re-entrant calls from a schedule', () => {

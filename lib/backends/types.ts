@@ -23,6 +23,12 @@ export interface Executor {
   stepAsync(scalars: Float32Array, flags: Uint32Array): Promise<void>;
   /** Frees what the executor holds outside the JS heap (device tables, mirror buffers), if anything. */
   release?(): void;
+  /**
+   * True when step and stepAsync check every array for detachment themselves before they change
+   * anything (a native plan does, throwing a plain Error): the optimizer then skips its own check
+   * and, when the executor throws, names the parameter as that check would have.
+   */
+  readonly checksArrays?: boolean;
 }
 
 /** Whole-gradient operations (clipping, the non-finite check), run on the backend's arrays. */
