@@ -59,6 +59,9 @@ export function watchTensors(tensors: Iterable<readonly [ParamTensor, number]>):
       watch.devices.push(t);
       continue;
     }
+    // An empty view stays empty when its buffer is detached: it cannot stand for the buffer (and,
+    // itself detached, it is still what was registered).
+    if (length === 0) continue;
     const { buffer } = memoryOf(t);
     if (buffers.has(buffer)) continue;
     buffers.add(buffer);

@@ -115,6 +115,17 @@ describe('detached arrays', () => {
     expect(again.stepCount).toBe(1);
   });
 
+  it.each(BACKENDS)('an empty view first on a buffer does not hide its detachment (%s)', (backend) => {
+    const buffer = f32(10);
+    const empty = { name: 'empty', data: buffer.subarray(0, 0), grad: f32(0) };
+    const w = { name: 'w', data: buffer.subarray(0, 10), grad: f32(10, 0.1) };
+    const opt = new Adam([empty, w], { backend });
+    opt.step();
+    transfer(buffer);
+    expect(() => opt.step()).toThrow(/params\[1\] "w": data was detached/);
+    expect(opt.stepCount).toBe(1);
+  });
+
   // From the second step on, a native plan checks the arrays itself (the optimizer skips its own
   // check): a detach by the schedule of a later step must still be refused, named, changing nothing.
   it.each(BACKENDS)('a schedule that detaches a grad at a later step: named, nothing written (%s)', (backend) => {
