@@ -52,7 +52,7 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
   /** skipNonFinite's dry run of the update, made on first use. */
   #finiteCheck: FiniteCheck | null = null;
   /** The dense parameters' grads (sparse ones are read from their parameter at every step). */
-  #grads: ParamTensor[];
+  #grads: ParamTensor[] = [];
   /** The row-sparse entries, in group order (fixed once their group is added). */
   #sparse: Entry[] = [];
   /** The dense data and grads a step re-checks, per buffer (made again when an array is replaced). */
@@ -105,8 +105,7 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
     this.#scalars = new Float32Array(perGroup * inits.length);
     this.#flags = new Uint32Array(inits.length);
     this.#groups = inits.map((init, i) => this.#makeGroup(init, this.#scalars.subarray(i * perGroup, (i + 1) * perGroup)));
-    this.#grads = this.#denseGrads();
-    this.#sparse = this.#groups.flatMap((g) => g.entries.filter((e) => e.sparse));
+    this.#listEntries();
     for (const g of this.#groups) allocState(spec.rule, slotOptions(spec, g.hyper), g.entries, this.#backend, g.stateDtype);
     for (const g of this.#groups) allocMasters(g.entries, g.masterWeights);
   }
@@ -189,7 +188,7 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
     const t = this.#beginStep('step', this.#executorChecks());
     if (!this.#stepIsFinite()) return false;
     this.#stepRows();
-    if (this.#hasDense()) this.#callExecutor('step', (e) => e.step(this.#scalars, this.#flags));
+    if (this.#hasDense()) this.#stepExecutor();
     this.#stepTaken(t);
     return true;
   }
@@ -304,8 +303,7 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
     this.#groups.push(this.#makeGroup({ lrWhere: `paramGroups[${index}].lr`, hyper, entries, stepsBefore: this.#step, storage }, scalars.subarray(index * perGroup)));
     this.#scalars = scalars;
     this.#flags = new Uint32Array(index + 1);
-    this.#grads = this.#denseGrads();
-    this.#sparse = this.#groups.flatMap((g) => g.entries.filter((e) => e.sparse));
+    this.#listEntries();
     this.#dropExecutor();
   }
 
@@ -467,8 +465,10 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
     return this.#grads.length > 0;
   }
 
-  #denseGrads(): ParamTensor[] {
-    return this.#groups.flatMap((g) => g.entries.filter((e) => !e.sparse).map((e) => e.grad));
+  // The dense grads and the sparse entries, as the groups hold them now.
+  #listEntries(): void {
+    this.#grads = this.#groups.flatMap((g) => g.entries.filter((e) => !e.sparse).map((e) => e.grad));
+    this.#sparse = this.#groups.flatMap((g) => g.entries.filter((e) => e.sparse));
   }
 
   // Every sparse parameter's touched rows, with its group's scalars and flags.
@@ -495,14 +495,14 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
     return this.#executor?.checksArrays === true && this.#sparse.length === 0 && !this.#skipNonFinite;
   }
 
-  // The executor's call (step() only: stepAsync pins the arrays first, so it checks them before);
-  // when it throws because an array was detached (or freed), the error names the parameter as
+  // step()'s executor call (stepAsync pins the arrays first, so it checks them before); when it
+  // throws because an array was detached (or freed), the error names the parameter as
   // #syncArrays's check does.
-  #callExecutor<T>(what: string, call: (executor: Executor) => T): T {
+  #stepExecutor(): void {
     try {
-      return call(this.#ensureExecutor());
+      this.#ensureExecutor().step(this.#scalars, this.#flags);
     } catch (err) {
-      this.#checkArraysIntact(`${this.#spec.name}.${what}`);
+      this.#checkArraysIntact(`${this.#spec.name}.step`);
       throw err;
     }
   }
@@ -541,7 +541,7 @@ export abstract class Optimizer<H extends BaseHyper, R extends GradOptions = Gra
         e.data = data;
         e.grad = grad;
       }
-      this.#grads = this.#denseGrads();
+      this.#listEntries();
       this.#dropExecutor();
     }
     // A replacement dropped the executor: then the check runs here.
